@@ -1,0 +1,57 @@
+import type { Command } from 'commander';
+import { ConfigError, loadConfig } from '../../config.js';
+import { closeOnSignals, startServer } from '../../server.js';
+import { openStorage } from '../../storage/db.js';
+import { migrateToLatest } from '../../storage/migrate.js';
+
+function configOrExit() {
+  try {
+    return loadConfig();
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      process.stderr.write(`${error.message}\n`);
+      process.exit(2);
+    }
+    throw error;
+  }
+}
+
+export function registerServerCommands(program: Command): void {
+  program
+    .command('serve')
+    .description(
+      'Run the HTTP API (and, in embedded mode, the job runner).\n\n' +
+        'Storage is SQLite under ROSTER_DATA_DIR (./data) unless ROSTER_DATABASE_URL is set.\n' +
+        'Migrations are applied at start. On a first start with an empty database and no\n' +
+        'ROSTER_MASTER_KEY (and NODE_ENV not production) a master key and a demo tenant are\n' +
+        'created and their keys printed once.',
+    )
+    .option('--port <port>', 'port to listen on (overrides ROSTER_PORT)')
+    .option('--host <host>', 'address to listen on (overrides ROSTER_HOST)')
+    .addHelpText('after', '\nExample:\n  ROSTER_PORT=9090 roster serve\n  roster serve --host 0.0.0.0 --port 8080')
+    .action(async (options: { port?: string; host?: string }) => {
+      if (options.port !== undefined) process.env.ROSTER_PORT = options.port;
+      if (options.host !== undefined) process.env.ROSTER_HOST = options.host;
+      const config = configOrExit();
+      const server = await startServer(config);
+      closeOnSignals(server, config.shutdownTimeoutMs);
+    });
+
+  program
+    .command('migrate')
+    .description('Apply pending database migrations and exit. Safe to run while servers start: a lock serialises it.')
+    .option('--json', 'print the result as JSON')
+    .addHelpText('after', '\nExample:\n  ROSTER_DATABASE_URL=postgres://postgres@127.0.0.1:5432/roster roster migrate')
+    .action(async (options: { json?: boolean }) => {
+      const config = configOrExit();
+      const storage = openStorage({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
+      try {
+        const report = await migrateToLatest(storage.db, storage.capabilities.dialect);
+        if (options.json) process.stdout.write(`${JSON.stringify({ storage: storage.description, applied: report.applied })}\n`);
+        else if (report.applied.length === 0) process.stdout.write(`${storage.description}: up to date\n`);
+        else process.stdout.write(`${storage.description}: applied ${report.applied.join(', ')}\n`);
+      } finally {
+        await storage.close();
+      }
+    });
+}

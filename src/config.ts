@@ -1,0 +1,77 @@
+import path from 'node:path';
+
+/** Every setting Roster reads, validated once at start; `.env.example` mirrors this list. */
+export interface Config {
+  readonly host: string;
+  readonly port: number;
+  readonly dataDir: string;
+  /** postgres://… switches storage to PostgreSQL; unset means embedded SQLite under dataDir. */
+  readonly databaseUrl: string | undefined;
+  readonly masterKey: string | undefined;
+  readonly production: boolean;
+  readonly logLevel: string;
+  readonly bodyLimitBytes: number;
+  readonly rateLimit: { readonly max: number; readonly windowMs: number };
+  readonly shutdownTimeoutMs: number;
+}
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`invalid configuration:\n  - ${problems.join('\n  - ')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+type Env = Record<string, string | undefined>;
+
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
+
+export function loadConfig(env: Env = process.env, cwd: string = process.cwd()): Config {
+  const problems: string[] = [];
+
+  const int = (name: string, fallback: number, min: number, max: number): number => {
+    const raw = env[name];
+    if (raw === undefined || raw === '') return fallback;
+    if (!/^\d+$/.test(raw.trim())) {
+      problems.push(`${name} must be a whole number, got "${raw}"`);
+      return fallback;
+    }
+    const value = Number(raw);
+    if (value < min || value > max) problems.push(`${name} must be between ${min} and ${max}, got ${value}`);
+    return value;
+  };
+  const str = (name: string): string | undefined => {
+    const raw = env[name];
+    return raw === undefined || raw.trim() === '' ? undefined : raw.trim();
+  };
+
+  const databaseUrl = str('ROSTER_DATABASE_URL');
+  if (databaseUrl !== undefined && !/^postgres(ql)?:\/\//.test(databaseUrl)) {
+    problems.push('ROSTER_DATABASE_URL must start with postgres:// or postgresql:// (leave it unset for embedded SQLite)');
+  }
+  const masterKey = str('ROSTER_MASTER_KEY');
+  if (masterKey !== undefined && masterKey.length < 24) {
+    problems.push('ROSTER_MASTER_KEY must be at least 24 characters long');
+  }
+  if (masterKey?.startsWith('rk_')) problems.push('ROSTER_MASTER_KEY must not start with "rk_" (that marks org API keys)');
+  const logLevel = str('ROSTER_LOG_LEVEL') ?? 'info';
+  if (!LOG_LEVELS.includes(logLevel)) problems.push(`ROSTER_LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}`);
+
+  const config: Config = {
+    host: str('ROSTER_HOST') ?? '127.0.0.1',
+    port: int('ROSTER_PORT', 8080, 0, 65535),
+    dataDir: path.resolve(cwd, str('ROSTER_DATA_DIR') ?? './data'),
+    databaseUrl,
+    masterKey,
+    production: str('NODE_ENV') === 'production',
+    logLevel,
+    bodyLimitBytes: int('ROSTER_BODY_LIMIT_BYTES', 1024 * 1024, 1024, 1024 * 1024 * 1024),
+    rateLimit: {
+      max: int('ROSTER_RATE_LIMIT_MAX', 6000, 0, 10_000_000),
+      windowMs: int('ROSTER_RATE_LIMIT_WINDOW_MS', 60_000, 1000, 3_600_000),
+    },
+    shutdownTimeoutMs: int('ROSTER_SHUTDOWN_TIMEOUT_MS', 10_000, 0, 600_000),
+  };
+  if (problems.length > 0) throw new ConfigError(problems);
+  return Object.freeze({ ...config, rateLimit: Object.freeze(config.rateLimit) });
+}

@@ -1,0 +1,60 @@
+import { randomUUID } from 'node:crypto';
+import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import type { Config } from '../config.js';
+import type { Storage } from '../storage/db.js';
+import { installBodyParsers } from './body-parsers.js';
+import { registerErrorHandling } from './error-handler.js';
+import { serializeRequest } from './log-redaction.js';
+import { authPlugin } from './plugins/auth.js';
+import { openapiPlugin } from './plugins/openapi.js';
+import { rateLimitPlugin } from './plugins/rate-limit.js';
+import { orgRoutes } from './routes/admin/org-routes.js';
+import { workspaceRoutes } from './routes/admin/workspace-routes.js';
+import { healthRoutes } from './routes/health-routes.js';
+import { validatorCompiler } from './validation.js';
+
+export interface AppDeps {
+  storage: Storage;
+}
+
+/** Where logs go; tests pass `false` or a stream. */
+export type LoggerSetting = FastifyServerOptions['logger'];
+
+export function loggerOptions(config: Config): LoggerSetting {
+  return {
+    level: config.logLevel,
+    serializers: { req: serializeRequest as never },
+    redact: { paths: ['req.headers.authorization', 'req.headers["x-api-key"]', '*.key', '*.secret'], censor: '[redacted]' },
+  };
+}
+
+/** Builds the whole HTTP app, ready for inject() or listen(); never listens itself. */
+export async function buildApp(config: Config, deps: AppDeps, logger: LoggerSetting = loggerOptions(config)): Promise<FastifyInstance> {
+  const app = Fastify({
+    logger,
+    bodyLimit: config.bodyLimitBytes,
+    onProtoPoisoning: 'error',
+    onConstructorPoisoning: 'error',
+    requestIdHeader: 'x-request-id',
+    genReqId: (request) => {
+      const given = request.headers['x-request-id'];
+      return typeof given === 'string' && /^[A-Za-z0-9._-]{1,128}$/.test(given) ? given : randomUUID();
+    },
+    return503OnClosing: true,
+  });
+  app.setValidatorCompiler(validatorCompiler());
+  installBodyParsers(app);
+  app.addHook('onSend', async (request, reply) => {
+    void reply.header('x-request-id', request.id);
+  });
+  registerErrorHandling(app);
+
+  await app.register(openapiPlugin);
+  await app.register(rateLimitPlugin, config.rateLimit);
+  await app.register(authPlugin, { db: deps.storage.db, masterKey: config.masterKey });
+
+  await app.register(healthRoutes, { storage: deps.storage });
+  await app.register(orgRoutes, { db: deps.storage.db });
+  await app.register(workspaceRoutes, { db: deps.storage.db });
+  return app;
+}

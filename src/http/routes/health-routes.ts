@@ -1,0 +1,68 @@
+import type { FastifyInstance } from 'fastify';
+import { Type } from '@sinclair/typebox';
+import type { Storage } from '../../storage/db.js';
+import { pingDatabase } from '../../storage/db.js';
+import { pendingMigrations } from '../../storage/migrate.js';
+import { ErrorEnvelopeSchema } from '../schemas.js';
+
+const ReadySchema = Type.Object({
+  status: Type.Union([Type.Literal('ready'), Type.Literal('not_ready')]),
+  checks: Type.Object({
+    database: Type.Union([Type.Literal('ok'), Type.Literal('unreachable')]),
+    migrations: Type.Union([Type.Literal('ok'), Type.Literal('pending'), Type.Literal('unknown')]),
+  }),
+});
+
+/** Liveness, readiness and the API description: the routes that need no key. */
+export async function healthRoutes(app: FastifyInstance, options: { storage: Storage }): Promise<void> {
+  const { storage } = options;
+  app.get(
+    '/healthz',
+    {
+      config: { public: true },
+      schema: {
+        tags: ['operations'],
+        summary: 'Liveness: the process is up',
+        security: [],
+        response: { 200: Type.Object({ status: Type.Literal('ok') }) },
+      },
+    },
+    async () => ({ status: 'ok' as const }),
+  );
+
+  app.get(
+    '/readyz',
+    {
+      config: { public: true },
+      schema: {
+        tags: ['operations'],
+        summary: 'Readiness: database reachable and migrations applied',
+        security: [],
+        response: { 200: ReadySchema, 503: ReadySchema },
+      },
+    },
+    async (_request, reply) => {
+      const database = (await pingDatabase(storage.db)) ? 'ok' : 'unreachable';
+      let migrations: 'ok' | 'pending' | 'unknown' = 'unknown';
+      if (database === 'ok') {
+        migrations = (await pendingMigrations(storage.db, storage.capabilities.dialect).catch(() => ['?'])).length === 0 ? 'ok' : 'pending';
+      }
+      const ready = database === 'ok' && migrations === 'ok';
+      return reply.code(ready ? 200 : 503).send({ status: ready ? 'ready' : 'not_ready', checks: { database, migrations } });
+    },
+  );
+
+  app.get(
+    '/openapi.json',
+    {
+      config: { public: true },
+      schema: {
+        tags: ['operations'],
+        summary: 'This API as an OpenAPI 3.1 document',
+        security: [],
+        response: { 200: Type.Object({}, { additionalProperties: true }), 500: ErrorEnvelopeSchema },
+      },
+    },
+    async () => app.swagger(),
+  );
+}

@@ -1,0 +1,70 @@
+import type { FastifyInstance } from 'fastify';
+import type { Config } from './config.js';
+import { buildApp, type LoggerSetting, loggerOptions } from './http/app.js';
+import { bootstrapDemoTenant, demoBanner } from './services/bootstrap-service.js';
+import { openStorage, type Storage } from './storage/db.js';
+import { migrateToLatest } from './storage/migrate.js';
+
+export interface RunningServer {
+  app: FastifyInstance;
+  storage: Storage;
+  url: string;
+  /** Stops accepting, lets in-flight requests finish, closes storage. */
+  close(): Promise<void>;
+}
+
+export interface StartOptions {
+  logger?: LoggerSetting;
+  /** Where the one-time first-start banner goes; stdout by default. */
+  print?: (text: string) => void;
+}
+
+/** Opens storage, applies migrations, creates the demo tenant on a first start, and listens. */
+export async function startServer(config: Config, options: StartOptions = {}): Promise<RunningServer> {
+  const storage = openStorage({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
+  try {
+    await migrateToLatest(storage.db, storage.capabilities.dialect);
+    const demo = config.masterKey === undefined && !config.production ? await bootstrapDemoTenant(storage.db) : undefined;
+    const app = await buildApp(config, { storage }, options.logger ?? loggerOptions(config));
+    await app.listen({ host: config.host, port: config.port });
+    const address = app.server.address();
+    const port = typeof address === 'object' && address ? address.port : config.port;
+    const url = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
+    app.log.info({ storage: storage.description, url }, 'roster is serving');
+    if (demo) (options.print ?? ((text) => process.stdout.write(text)))(demoBanner(demo, url));
+    let closing: Promise<void> | undefined;
+    return {
+      app,
+      storage,
+      url,
+      close: () => (closing ??= app.close().then(() => storage.close())),
+    };
+  } catch (error) {
+    await storage.close();
+    throw error;
+  }
+}
+
+/** SIGTERM/SIGINT: stop accepting, finish in-flight requests, then exit; a second signal or the timeout forces it. */
+export function closeOnSignals(server: RunningServer, timeoutMs: number): void {
+  let signalled = false;
+  const onSignal = (signal: NodeJS.Signals) => {
+    if (signalled) process.exit(1);
+    signalled = true;
+    server.app.log.info({ signal }, 'shutting down: finishing in-flight requests');
+    const timer = setTimeout(() => {
+      server.app.log.error('shutdown timed out; exiting');
+      process.exit(1);
+    }, timeoutMs);
+    timer.unref();
+    server.close().then(
+      () => process.exit(0),
+      (error: unknown) => {
+        server.app.log.error({ err: error }, 'shutdown failed');
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGTERM', onSignal);
+  process.on('SIGINT', onSignal);
+}
