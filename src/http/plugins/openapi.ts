@@ -40,9 +40,21 @@ function addStandardErrors(route: RouteOptions): void {
   schema.response = response;
 }
 
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** Every method and URL registered, in registration order; the OpenAPI coverage check reads it. */
+    servedRoutes: Array<{ method: string; url: string }>;
+  }
+}
+
 /** OpenAPI 3.1 generated from the route schemas, served at /openapi.json and browsable at /docs. */
 export const openapiPlugin = fp(async (app: FastifyInstance) => {
-  app.addHook('onRoute', addStandardErrors);
+  const served: Array<{ method: string; url: string }> = [];
+  app.decorate('servedRoutes', served);
+  app.addHook('onRoute', (route) => {
+    for (const method of [route.method].flat()) served.push({ method, url: route.url });
+    addStandardErrors(route);
+  });
   await app.register(swagger, {
     openapi: {
       openapi: '3.1.0',
