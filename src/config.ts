@@ -13,6 +13,22 @@ export interface Config {
   readonly bodyLimitBytes: number;
   readonly rateLimit: { readonly max: number; readonly windowMs: number };
   readonly shutdownTimeoutMs: number;
+  readonly cohorts: {
+    /** Largest cohort file accepted (413 file_too_large beyond). */
+    readonly maxUploadBytes: number;
+    readonly maxColumns: number;
+    readonly maxFieldLength: number;
+    readonly maxRows: number;
+    /** Rows written to the database per transaction while ingesting. */
+    readonly batchSize: number;
+  };
+  readonly jobs: {
+    readonly concurrency: number;
+    readonly maxAttempts: number;
+    readonly leaseMs: number;
+    readonly pollMs: number;
+    readonly backoffMs: number;
+  };
 }
 
 export class ConfigError extends Error {
@@ -71,7 +87,26 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
       windowMs: int('ROSTER_RATE_LIMIT_WINDOW_MS', 60_000, 1000, 3_600_000),
     },
     shutdownTimeoutMs: int('ROSTER_SHUTDOWN_TIMEOUT_MS', 10_000, 0, 600_000),
+    cohorts: {
+      maxUploadBytes: int('ROSTER_MAX_UPLOAD_BYTES', 512 * 1024 * 1024, 1024, 64 * 1024 * 1024 * 1024),
+      maxColumns: int('ROSTER_MAX_COLUMNS', 500, 1, 10_000),
+      maxFieldLength: int('ROSTER_MAX_FIELD_LENGTH', 131_072, 16, 16 * 1024 * 1024),
+      maxRows: int('ROSTER_MAX_ROWS', 10_000_000, 1, 1_000_000_000),
+      batchSize: int('ROSTER_INGEST_BATCH_SIZE', 1000, 1, 5000),
+    },
+    jobs: {
+      concurrency: int('ROSTER_JOB_CONCURRENCY', 2, 1, 64),
+      maxAttempts: int('ROSTER_JOB_MAX_ATTEMPTS', 5, 1, 100),
+      leaseMs: int('ROSTER_JOB_LEASE_MS', 30_000, 200, 3_600_000),
+      pollMs: int('ROSTER_JOB_POLL_MS', 500, 10, 60_000),
+      backoffMs: int('ROSTER_JOB_BACKOFF_MS', 1000, 0, 3_600_000),
+    },
   };
   if (problems.length > 0) throw new ConfigError(problems);
-  return Object.freeze({ ...config, rateLimit: Object.freeze(config.rateLimit) });
+  return Object.freeze({
+    ...config,
+    rateLimit: Object.freeze(config.rateLimit),
+    cohorts: Object.freeze(config.cohorts),
+    jobs: Object.freeze(config.jobs),
+  });
 }

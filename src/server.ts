@@ -4,10 +4,14 @@ import { buildApp, type LoggerSetting, loggerOptions } from './http/app.js';
 import { bootstrapDemoTenant, demoBanner } from './services/bootstrap-service.js';
 import { openStorage, type Storage } from './storage/db.js';
 import { migrateToLatest } from './storage/migrate.js';
+import { LocalBlobStore } from './storage/blobs/local-blob-store.js';
+import type { JobRunner } from './queue/runner.js';
+import { createJobRunner } from './worker.js';
 
 export interface RunningServer {
   app: FastifyInstance;
   storage: Storage;
+  runner: JobRunner;
   url: string;
   /** Stops accepting, lets in-flight requests finish, closes storage. */
   close(): Promise<void>;
@@ -25,7 +29,11 @@ export async function startServer(config: Config, options: StartOptions = {}): P
   try {
     await migrateToLatest(storage.db, storage.capabilities.dialect);
     const demo = config.masterKey === undefined && !config.production ? await bootstrapDemoTenant(storage.db) : undefined;
-    const app = await buildApp(config, { storage }, options.logger ?? loggerOptions(config));
+    const blobs = new LocalBlobStore(config.dataDir);
+    let runner: JobRunner | undefined;
+    const app = await buildApp(config, { storage, blobs, notifyWorkers: () => runner?.notify() }, options.logger ?? loggerOptions(config));
+    runner = createJobRunner(config, storage, blobs, app.log);
+    await runner.start();
     await app.listen({ host: config.host, port: config.port });
     const address = app.server.address();
     const port = typeof address === 'object' && address ? address.port : config.port;
@@ -33,11 +41,14 @@ export async function startServer(config: Config, options: StartOptions = {}): P
     app.log.info({ storage: storage.description, url }, 'roster is serving');
     if (demo) (options.print ?? ((text) => process.stdout.write(text)))(demoBanner(demo, url));
     let closing: Promise<void> | undefined;
+    const jobs = runner;
     return {
       app,
       storage,
+      runner: jobs,
       url,
-      close: () => (closing ??= app.close().then(() => storage.close())),
+      // Stop taking requests and jobs; a job in flight is left for the next start to resume.
+      close: () => (closing ??= Promise.all([app.close(), jobs.stop()]).then(() => storage.close())),
     };
   } catch (error) {
     await storage.close();

@@ -1,6 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import type { Config } from '../config.js';
+import type { CohortDeps } from '../services/cohorts/cohort-deps.js';
+import type { BlobStore } from '../storage/blobs/blob-store.js';
 import type { Storage } from '../storage/db.js';
 import { installBodyParsers } from './body-parsers.js';
 import { registerErrorHandling } from './error-handler.js';
@@ -9,12 +11,17 @@ import { authPlugin } from './plugins/auth.js';
 import { openapiPlugin } from './plugins/openapi.js';
 import { rateLimitPlugin } from './plugins/rate-limit.js';
 import { orgRoutes } from './routes/admin/org-routes.js';
+import { callerRoutes } from './routes/callers/caller-routes.js';
+import { cohortRoutes } from './routes/cohorts/cohort-routes.js';
 import { workspaceRoutes } from './routes/admin/workspace-routes.js';
 import { healthRoutes } from './routes/health-routes.js';
 import { validatorCompiler } from './validation.js';
 
 export interface AppDeps {
   storage: Storage;
+  blobs: BlobStore;
+  /** Wakes the in-process job runner after an enqueue; a no-op when workers run elsewhere. */
+  notifyWorkers?: () => void;
 }
 
 /** Where logs go; tests pass `false` or a stream. */
@@ -56,5 +63,17 @@ export async function buildApp(config: Config, deps: AppDeps, logger: LoggerSett
   await app.register(healthRoutes, { storage: deps.storage });
   await app.register(orgRoutes, { db: deps.storage.db });
   await app.register(workspaceRoutes, { db: deps.storage.db });
+  const cohortDeps: CohortDeps = {
+    db: deps.storage.db,
+    capabilities: deps.storage.capabilities,
+    blobs: deps.blobs,
+    config,
+    notifyWorkers: deps.notifyWorkers ?? (() => undefined),
+  };
+  // The vendor serves cohorts under /api/scheduling; both prefixes answer, so only a base URL changes.
+  for (const prefix of ['/v1', '/api/scheduling/v1']) {
+    await app.register(cohortRoutes, { prefix, deps: cohortDeps });
+    await app.register(callerRoutes, { prefix, deps: cohortDeps });
+  }
   return app;
 }

@@ -1,3 +1,5 @@
+import type { Generated } from 'kysely';
+
 /** Table shapes as Kysely sees them. JSON columns hold serialised text on both backends. */
 export interface SettingsTable {
   key: string;
@@ -76,4 +78,62 @@ export interface Database {
   deployments: DeploymentsTable;
   phone_numbers: PhoneNumbersTable;
   api_keys: ApiKeysTable;
+  cohorts: CohortsTable;
+  contacts: ContactsTable;
+  jobs: JobsTable;
+}
+
+export type CohortStatus = 'processing' | 'completed' | 'failed';
+
+export interface CohortsTable {
+  seq: Generated<number>;
+  cohort_id: string;
+  org_id: string;
+  workspace_id: string;
+  deployment_id: string;
+  name: string;
+  status: CohortStatus;
+  source_type: 'file_upload' | 'pre_signed_url';
+  source_url: string | null;
+  created_by: string;
+  created_at: string;
+  updated_by: string | null;
+  updated_at: string;
+  total_records: number | null;
+  valid_records: number | null;
+  rejected_records: number | null;
+  error_code: string | null;
+  error_message: string | null;
+  error_details: string | null;
+  transformation: string;
+  file_key: string | null;
+  file_encoding: string | null;
+  file_bytes: number | null;
+  rejected_file_key: string | null;
+}
+
+export interface ContactsTable {
+  cohort_seq: number;
+  row_number: number;
+  phone: string;
+  user_identifier: string | null;
+  app_variables: string;
+  app_overrides: string;
+}
+
+export type JobStatus = 'queued' | 'running' | 'done' | 'failed';
+
+export interface JobsTable {
+  job_id: string;
+  kind: string;
+  payload: string;
+  status: JobStatus;
+  attempts: number;
+  max_attempts: number;
+  run_at: string;
+  locked_by: string | null;
+  locked_until: string | null;
+  last_error: string | null;
+  created_at: string;
+  updated_at: string;
 }

@@ -1,6 +1,9 @@
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
 import { loadConfig, type Config } from '../../src/config.js';
 import { buildApp } from '../../src/http/app.js';
+import type { JobRunner } from '../../src/queue/runner.js';
+import { LocalBlobStore } from '../../src/storage/blobs/local-blob-store.js';
+import { createJobRunner } from '../../src/worker.js';
 import type { Backend, TestStorage } from './backends.js';
 
 export const TEST_MASTER_KEY = 'rmk_test_master_key_0123456789abcdef';
@@ -9,6 +12,7 @@ export interface TestApp {
   app: FastifyInstance;
   config: Config;
   backing: TestStorage;
+  runner: JobRunner;
   /** Sends a request with the given key (master by default) and a JSON body. */
   call(method: string, url: string, options?: { key?: string | null; body?: unknown; headers?: Record<string, string> }): Promise<LightMyRequestResponse>;
   close(): Promise<void>;
@@ -23,8 +27,14 @@ export async function createTestApp(backend: Backend, env: Record<string, string
     ...(backing.databaseUrl ? { ROSTER_DATABASE_URL: backing.databaseUrl } : {}),
     ...env,
   });
-  const app = await buildApp(config, { storage: backing.storage }, false);
+  const blobs = new LocalBlobStore(backing.dataDir);
+  let runner: JobRunner | undefined;
+  const app = await buildApp(config, { storage: backing.storage, blobs, notifyWorkers: () => runner?.notify() }, false);
   await app.ready();
+  const silent = { info: () => undefined, warn: () => undefined, error: () => undefined };
+  runner = createJobRunner(config, backing.storage, blobs, silent);
+  await runner.start();
+  const jobs = runner;
   return {
     app,
     config,
@@ -40,7 +50,9 @@ export async function createTestApp(backend: Backend, env: Record<string, string
         ...(options.body === undefined ? {} : { payload: typeof options.body === 'string' ? options.body : JSON.stringify(options.body) }),
       });
     },
+    runner: jobs,
     async close() {
+      await jobs.stop();
       await app.close();
       await backing.cleanup();
     },

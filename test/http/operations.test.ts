@@ -3,6 +3,7 @@ import { Writable } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
 import { buildApp, loggerOptions } from '../../src/http/app.js';
 import { maskPhoneDigits } from '../../src/http/log-redaction.js';
+import { LocalBlobStore } from '../../src/storage/blobs/local-blob-store.js';
 import { backends } from '../helpers/backends.js';
 import { createTestApp, seedTenant, TEST_MASTER_KEY, type TestApp } from '../helpers/test-app.js';
 
@@ -62,7 +63,7 @@ describe('structured logs', () => {
         done();
       },
     });
-    const app = await buildApp(t.config, { storage: t.backing.storage }, { ...(loggerOptions(t.config) as object), level: 'info', stream });
+    const app = await buildApp(t.config, { storage: t.backing.storage, blobs: new LocalBlobStore(t.backing.dataDir) }, { ...(loggerOptions(t.config) as object), level: 'info', stream });
     const phone = '+919876543210';
     await app.inject({ method: 'GET', url: `/v1/orgs/logs/workspaces/main/deployments/inbound/callers/${encodeURIComponent(phone)}`, headers: { 'x-api-key': tenant.apiKey } });
     await app.inject({ method: 'GET', url: '/v1/orgs', headers: { authorization: `Bearer ${TEST_MASTER_KEY}` } });

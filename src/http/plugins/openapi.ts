@@ -73,6 +73,11 @@ export const openapiPlugin = fp(async (app: FastifyInstance) => {
       },
       security: [{ ApiKeyAuth: [] }, { BearerAuth: [] }],
     },
+    // Multipart routes read their parts as streams; their body is described for the document only.
+    transform: ({ schema, url, route }) => {
+      const body = (route.config as { openapiBody?: unknown } | undefined)?.openapiBody;
+      return { schema: body ? ({ ...schema, body } as typeof schema) : schema, url };
+    },
   });
   await app.register(swaggerUi, { routePrefix: '/docs' });
 });

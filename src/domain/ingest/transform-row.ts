@@ -1,0 +1,88 @@
+// One CSV row → one contact, or the human reason it goes to the rejection file. Runs for every
+// row of uploads of up to a million rows: everything that can be resolved once lives in the plan.
+import { FormatFailure } from './formatters.js';
+import type { IngestPlan, PlannedColumn } from './ingest-plan.js';
+import { normalisePhone } from './phone.js';
+import { isBlank, quoteValue } from './value-text.js';
+
+export type RowOutcome =
+  | {
+      ok: true;
+      phone: string;
+      userIdentifier: string | null;
+      appVariables: Record<string, string>;
+      appOverrides: Record<string, string>;
+    }
+  | { ok: false; reason: string };
+
+// Distinguishes a refused value from a value in valueOf's return without a wrapper per value.
+class Refusal {
+  constructor(readonly reason: string) {}
+}
+
+/**
+ * Transforms the fields of one data row with a plan from planIngest. Unformatted values are kept
+ * exactly as in the file; the output records have no prototype, so no key can reach Object.prototype.
+ */
+export function transformRow(plan: IngestPlan, fields: string[]): RowOutcome {
+  const expected = plan.header.length;
+  if (fields.length !== expected) {
+    return refuse(`row has ${fields.length} field${fields.length === 1 ? '' : 's'} but the header has ${expected}`);
+  }
+  if (plan.maxFieldLength !== Number.POSITIVE_INFINITY) {
+    for (let i = 0; i < fields.length; i++) {
+      const length = fields[i]?.length ?? 0;
+      if (length > plan.maxFieldLength) {
+        return refuse(`column '${plan.header[i] ?? i + 1}' has ${length} characters; the limit is ${plan.maxFieldLength}`);
+      }
+    }
+  }
+
+  const phone = normalisePhone(fields[plan.phoneIndex] ?? '', plan.country);
+  if (!phone.ok) return refuse(`column '${plan.phoneColumn}': ${phone.reason}`);
+
+  let userIdentifier: string | null = null;
+  if (plan.userIdentifier !== undefined) {
+    const value = valueOf(plan.userIdentifier, fields);
+    if (value instanceof Refusal) return refuse(value.reason);
+    if (value !== undefined) userIdentifier = value;
+  }
+
+  const appVariables = Object.create(null) as Record<string, string>;
+  for (const column of plan.appVariables) {
+    const value = valueOf(column, fields);
+    if (value instanceof Refusal) return refuse(value.reason);
+    if (value !== undefined) appVariables[column.key] = value;
+  }
+  const appOverrides = Object.create(null) as Record<string, string>;
+  for (const column of plan.appOverrides) {
+    const value = valueOf(column, fields);
+    if (value instanceof Refusal) return refuse(value.reason);
+    if (value !== undefined) appOverrides[column.key] = value;
+  }
+  return { ok: true, phone: phone.e164, userIdentifier, appVariables, appOverrides };
+}
+
+// The value to store, undefined to leave the key out, or why the row is refused. A value that is
+// blank (before or after formatting) counts as empty: fallback_value, else required, else omitted.
+function valueOf(column: PlannedColumn, fields: readonly string[]): string | undefined | Refusal {
+  const raw = fields[column.index] ?? '';
+  let value = raw;
+  const format = column.format;
+  // Only a chain with `default` can turn a blank cell into a value; others skip blank cells.
+  if (format !== undefined && (format.fillsBlank || !isBlank(raw))) {
+    const out = format.run(raw);
+    if (out instanceof FormatFailure) {
+      return new Refusal(`column '${column.column}' value ${quoteValue(raw)} failed ${out.fn}: ${out.message}`);
+    }
+    value = out;
+  }
+  if (!isBlank(value)) return value;
+  if (column.fallback !== undefined) return column.fallback;
+  if (column.required) return new Refusal(`required column '${column.column}' (${column.key}) is empty`);
+  return undefined;
+}
+
+function refuse(reason: string): RowOutcome {
+  return { ok: false, reason };
+}

@@ -1,0 +1,58 @@
+import { Type } from '@sinclair/typebox';
+import { PageOf, Timestamp } from '../../schemas.js';
+
+export const CohortSchema = Type.Object(
+  {
+    name: Type.String(),
+    cohort_id: Type.String({ examples: ['coh-x1y2z3'] }),
+    status: Type.Union([Type.Literal('processing'), Type.Literal('completed'), Type.Literal('failed')]),
+    source_type: Type.Union([Type.Literal('file_upload'), Type.Literal('pre_signed_url')]),
+    result: Type.Union([
+      Type.Object({ total_records: Type.Integer(), valid_records: Type.Integer(), rejected_records: Type.Integer() }),
+      Type.Null(),
+    ]),
+    created_by: Type.String(),
+    created_at: Timestamp,
+    updated_by: Type.Union([Type.String(), Type.Null()]),
+    updated_at: Timestamp,
+    error: Type.Optional(
+      Type.Object(
+        { code: Type.String(), message: Type.String(), details: Type.Unknown() },
+        { description: 'Only on a failed cohort: why, with a stable code' },
+      ),
+    ),
+  },
+  { title: 'Cohort' },
+);
+
+export const CohortPageSchema = PageOf(CohortSchema);
+
+export const DeploymentParams = Type.Object({ org_id: Type.String(), workspace_id: Type.String(), deployment_id: Type.String() });
+export const CohortParams = Type.Object({ org_id: Type.String(), workspace_id: Type.String(), deployment_id: Type.String(), cohort_id: Type.String() });
+
+export const ListCohortsQuery = Type.Object(
+  {
+    offset: Type.Integer({ minimum: 0, default: 0 }),
+    limit: Type.Integer({ minimum: 1, maximum: 100, default: 10 }),
+    sort_by: Type.Union([Type.Literal('created_at'), Type.Literal('name'), Type.Literal('status')], { default: 'created_at' }),
+    sort_order: Type.Union([Type.Literal('asc'), Type.Literal('desc')], { default: 'desc' }),
+    search: Type.Optional(Type.String({ maxLength: 100, description: 'Case-insensitive substring of the name' })),
+  },
+  { additionalProperties: false },
+);
+
+export const FilesQuery = Type.Object(
+  { file_type: Type.Union([Type.Literal('cohort'), Type.Literal('rejected_records'), Type.Literal('cohort_transformation')]) },
+  { additionalProperties: false },
+);
+
+/** Documents the multipart body for OpenAPI; the route reads the parts as a stream, not through this schema. */
+export const UploadBodyDoc = {
+  type: 'object',
+  required: ['name', 'cohort_file', 'cohort_transformation_file'],
+  properties: {
+    name: { type: 'string', maxLength: 50, pattern: '^[\\w\\- ]{1,50}$', description: 'Cohort name (1–50 characters)' },
+    cohort_file: { type: 'string', format: 'binary', description: 'CSV with a header row: UTF-8 (BOM or not), UTF-16 with BOM, or Windows-1252; , ; tab or | delimited' },
+    cohort_transformation_file: { type: 'string', format: 'binary', description: 'JSON transformation config' },
+  },
+} as const;

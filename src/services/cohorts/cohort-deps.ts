@@ -1,0 +1,33 @@
+import type { Kysely } from 'kysely';
+import type { Config } from '../../config.js';
+import type { BlobStore } from '../../storage/blobs/blob-store.js';
+import type { Capabilities } from '../../storage/db.js';
+import type { Database } from '../../storage/schema.js';
+
+/** What cohort use cases need: the database, object storage and the limits from config. */
+export interface CohortDeps {
+  db: Kysely<Database>;
+  capabilities: Capabilities;
+  blobs: BlobStore;
+  config: Config;
+  /** Tells the in-process job runner that work is waiting (no-op with separate workers). */
+  notifyWorkers: () => void;
+}
+
+/** A problem with the upload itself: the cohort fails as a whole with this code, and is not retried. */
+export class BlockingCohortError extends Error {
+  constructor(
+    readonly code: string,
+    message: string,
+    readonly details: unknown = null,
+  ) {
+    super(message);
+    this.name = 'BlockingCohortError';
+  }
+}
+
+export const blobKeys = {
+  source: (cohortId: string) => `cohorts/${cohortId}/source.csv`,
+  rejected: (cohortId: string) => `cohorts/${cohortId}/rejected_records.csv`,
+  folder: (cohortId: string) => `cohorts/${cohortId}`,
+};

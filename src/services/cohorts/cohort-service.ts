@@ -1,0 +1,267 @@
+import { randomBytes } from 'node:crypto';
+import type { Readable } from 'node:stream';
+import { AppError, type ErrorCode } from '../../errors.js';
+import { normalisePhone } from '../../domain/ingest/phone.js';
+import { parseTransformationText, planIngest } from '../../domain/ingest/transformation-config.js';
+import { nowIso } from '../../domain/tenancy/ids.js';
+import type { Principal } from '../../domain/tenancy/principal.js';
+import { enqueue } from '../../queue/runner.js';
+import { BlobNotFoundError } from '../../storage/blobs/blob-store.js';
+import * as cohorts from '../../storage/repositories/cohorts-repository.js';
+import type { PageRequest } from '../../storage/repositories/paging.js';
+import { getDeployment } from '../tenancy-service.js';
+import { blobKeys, BlockingCohortError, type CohortDeps } from './cohort-deps.js';
+import { EncodingSniffer, readCsvRecords, type FileEncoding } from './csv-source.js';
+import { agentVariablesOf, blockingError } from './ingest-cohort.js';
+
+export type DeploymentScope = cohorts.DeploymentScope;
+
+/** The vendor's cohort shape; `error` only on a failed cohort. */
+export interface CohortView {
+  name: string;
+  cohort_id: string;
+  status: 'processing' | 'completed' | 'failed';
+  source_type: 'file_upload' | 'pre_signed_url';
+  result: { total_records: number; valid_records: number; rejected_records: number } | null;
+  created_by: string;
+  created_at: string;
+  updated_by: string | null;
+  updated_at: string;
+  error?: { code: string; message: string; details: unknown };
+}
+
+export function cohortView(row: cohorts.CohortRow): CohortView {
+  return {
+    name: row.name,
+    cohort_id: row.cohort_id,
+    status: row.status,
+    source_type: row.source_type,
+    result:
+      row.status === 'completed'
+        ? { total_records: Number(row.total_records), valid_records: Number(row.valid_records), rejected_records: Number(row.rejected_records) }
+        : null,
+    created_by: row.created_by,
+    created_at: row.created_at,
+    updated_by: row.updated_by,
+    updated_at: row.updated_at,
+    ...(row.status === 'failed'
+      ? { error: { code: row.error_code ?? 'processing_failed', message: row.error_message ?? '', details: row.error_details ? (JSON.parse(row.error_details) as unknown) : null } }
+      : {}),
+  };
+}
+
+/** The vendor's name rule, with \w read as Unicode letters and digits (as the vendor's Python does). */
+const COHORT_NAME = /^[\p{L}\p{N}_\- ]{1,50}$/u;
+
+export function checkCohortName(name: string | undefined): string {
+  if (name === undefined || !COHORT_NAME.test(name)) {
+    throw new AppError('validation_failed', 'Cohort name must be 1–50 letters, digits, spaces, _ or -.', [
+      { field: '/body/name', message: name === undefined ? 'is required' : 'must match ^[\\w\\- ]{1,50}$' },
+    ]);
+  }
+  return name;
+}
+
+export function newCohortId(): string {
+  const alphabet = 'abcdefghijklmnopqrstuvwxyz0123456789';
+  return `coh-${[...randomBytes(12)].map((b) => alphabet[b % alphabet.length]).join('')}`;
+}
+
+function createdBy(principal: Principal): string {
+  return principal.kind === 'key' ? principal.userEmail : 'admin';
+}
+
+export interface StagedFile {
+  key: string;
+  bytes: number;
+  encoding: FileEncoding;
+}
+
+/** Streams an uploaded CSV into object storage, never holding it whole, and notes its encoding. */
+export async function stageCohortFile(deps: CohortDeps, cohortId: string, file: Readable): Promise<StagedFile> {
+  const sniffer = new EncodingSniffer();
+  const key = blobKeys.source(cohortId);
+  const { bytes } = await deps.blobs.put(key, file.pipe(sniffer));
+  return { key, bytes, encoding: sniffer.encoding };
+}
+
+function asAppError(error: BlockingCohortError): AppError {
+  return new AppError(error.code as ErrorCode, error.message, error.details);
+}
+
+/**
+ * Accepts a staged upload: refuses it whole (422, staged file deleted) on any blocking problem in
+ * the config or the header, else creates the cohort and its job in one transaction.
+ */
+export async function acceptCohortUpload(
+  deps: CohortDeps,
+  scope: DeploymentScope,
+  principal: Principal,
+  input: { cohortId: string; name: string; staged: StagedFile; transformationText: string },
+): Promise<CohortView> {
+  try {
+    const parsed = parseTransformationText(input.transformationText);
+    if (!parsed.ok) throw blockingError(parsed.issues);
+    const agent = await agentVariablesOf(deps, scope);
+    const source = await readCsvRecords(await deps.blobs.get(input.staged.key), input.staged.encoding);
+    try {
+      const iterator = source.records[Symbol.asyncIterator]();
+      const header = await iterator.next();
+      if (header.done) throw new BlockingCohortError('empty_header', 'The CSV file is empty: it needs a header row and at least one data row.');
+      const planned = planIngest(parsed.config, header.value, agent.variables, {
+        defaultCountry: agent.defaultCountry,
+        maxColumns: deps.config.cohorts.maxColumns,
+        maxFieldLength: deps.config.cohorts.maxFieldLength,
+      });
+      if (!planned.ok) throw blockingError(planned.issues);
+      if ((await iterator.next()).done) throw new BlockingCohortError('no_data_rows', 'The CSV file has a header but no data row.');
+    } finally {
+      source.close();
+    }
+  } catch (error) {
+    await deps.blobs.deletePrefix(blobKeys.folder(input.cohortId));
+    if (error instanceof BlockingCohortError) throw asAppError(error);
+    throw error;
+  }
+  return createCohort(deps, scope, principal, {
+    cohortId: input.cohortId,
+    name: input.name,
+    sourceType: 'file_upload',
+    transformation: input.transformationText,
+    fileKey: input.staged.key,
+    fileEncoding: input.staged.encoding,
+    fileBytes: input.staged.bytes,
+  });
+}
+
+async function createCohort(
+  deps: CohortDeps,
+  scope: DeploymentScope,
+  principal: Principal,
+  input: { cohortId: string; name: string; sourceType: 'file_upload' | 'pre_signed_url'; transformation: string; fileKey: string | null; fileEncoding: string | null; fileBytes: number | null; sourceUrl?: string },
+): Promise<CohortView> {
+  const now = nowIso();
+  const row = await deps.db.transaction().execute(async (trx) => {
+    const inserted = await cohorts.insertCohort(trx, {
+      cohort_id: input.cohortId,
+      org_id: scope.orgId,
+      workspace_id: scope.workspaceId,
+      deployment_id: scope.deploymentId,
+      name: input.name,
+      status: 'processing',
+      source_type: input.sourceType,
+      source_url: input.sourceUrl ?? null,
+      created_by: createdBy(principal),
+      created_at: now,
+      updated_by: null,
+      updated_at: now,
+      total_records: null,
+      valid_records: null,
+      rejected_records: null,
+      error_code: null,
+      error_message: null,
+      error_details: null,
+      transformation: input.transformation,
+      file_key: input.fileKey,
+      file_encoding: input.fileEncoding,
+      file_bytes: input.fileBytes,
+      rejected_file_key: null,
+    });
+    await enqueue(trx, 'ingest_cohort', { cohortId: input.cohortId }, deps.config.jobs.maxAttempts);
+    return inserted;
+  });
+  deps.notifyWorkers();
+  return cohortView(row);
+}
+
+export async function requireDeployment(deps: CohortDeps, scope: DeploymentScope): Promise<void> {
+  await getDeployment(deps.db, scope.orgId, scope.workspaceId, scope.deploymentId);
+}
+
+export async function getCohort(deps: CohortDeps, scope: DeploymentScope, cohortId: string): Promise<cohorts.CohortRow> {
+  const row = await cohorts.findCohort(deps.db, scope, cohortId);
+  if (!row) throw new AppError('not_found', `Cohort '${cohortId}' not found in deployment '${scope.deploymentId}'.`);
+  return row;
+}
+
+export async function listCohorts(
+  deps: CohortDeps,
+  scope: DeploymentScope,
+  options: PageRequest & { sortBy: cohorts.CohortSortColumn; sortOrder: 'asc' | 'desc'; search?: string },
+) {
+  await requireDeployment(deps, scope);
+  const page = await cohorts.listCohorts(deps.db, scope, options);
+  return { items: page.rows.map(cohortView), total: page.total };
+}
+
+/** Deletes a cohort and its contacts; lookups fall back to the next-latest cohort at once. */
+export async function deleteCohort(deps: CohortDeps, scope: DeploymentScope, cohortId: string): Promise<void> {
+  const row = await getCohort(deps, scope, cohortId);
+  await deps.db.transaction().execute((trx) => cohorts.deleteCohort(trx, row.seq));
+  await deps.blobs.deletePrefix(blobKeys.folder(cohortId));
+}
+
+export type CohortFileType = 'cohort' | 'rejected_records' | 'cohort_transformation';
+
+export interface CohortFile {
+  stream: Readable | string;
+  contentType: string;
+  filename: string;
+}
+
+/** One of a cohort's files, streamed from storage. */
+export async function openCohortFile(deps: CohortDeps, scope: DeploymentScope, cohortId: string, type: CohortFileType): Promise<CohortFile> {
+  const row = await getCohort(deps, scope, cohortId);
+  if (type === 'cohort_transformation') {
+    return { stream: row.transformation, contentType: 'application/json; charset=utf-8', filename: `${cohortId}-cohort_transformation.json` };
+  }
+  if (type === 'cohort') {
+    if (!row.file_key) throw new AppError('not_found', `Cohort '${cohortId}' has no stored file.`);
+    const charset = row.file_encoding === 'windows-1252' ? 'windows-1252' : row.file_encoding ?? 'utf-8';
+    return { stream: await openBlob(deps, row.file_key), contentType: `text/csv; charset=${charset}`, filename: `${cohortId}-cohort.csv` };
+  }
+  if (row.status !== 'completed') {
+    throw new AppError('not_found', `Cohort '${cohortId}' is ${row.status}; its rejected records exist once it is completed.`);
+  }
+  if (!row.rejected_file_key) throw new AppError('not_found', `Cohort '${cohortId}' has no rejection file.`);
+  return { stream: await openBlob(deps, row.rejected_file_key), contentType: 'text/csv; charset=utf-8', filename: `${cohortId}-rejected_records.csv` };
+}
+
+async function openBlob(deps: CohortDeps, key: string): Promise<Readable> {
+  try {
+    return await deps.blobs.get(key);
+  } catch (error) {
+    if (error instanceof BlobNotFoundError) throw new AppError('not_found', 'The file is no longer stored.');
+    throw error;
+  }
+}
+
+export interface CallerView {
+  found: boolean;
+  phone_number: string;
+  cohort_id?: string;
+  cohort_name?: string;
+  user_identifier?: string | null;
+  app_variables?: Record<string, string>;
+  app_overrides?: Record<string, string>;
+  uploaded_at?: string;
+}
+
+/** The call-time lookup: the newest completed cohort of the deployment that holds the number. */
+export async function lookupCaller(deps: CohortDeps, scope: DeploymentScope, rawPhone: string, country: string | undefined): Promise<CallerView> {
+  const deployment = await getDeployment(deps.db, scope.orgId, scope.workspaceId, scope.deploymentId);
+  const normalised = normalisePhone(rawPhone, country?.toUpperCase() ?? deployment.default_country ?? undefined);
+  if (!normalised.ok) throw new AppError('invalid_phone_number', normalised.reason, { phone: rawPhone });
+  const match = await cohorts.findLatestContact(deps.db, scope, normalised.e164);
+  if (!match) return { found: false, phone_number: normalised.e164 };
+  return {
+    found: true,
+    phone_number: normalised.e164,
+    cohort_id: match.cohort_id,
+    cohort_name: match.cohort_name,
+    user_identifier: match.user_identifier,
+    app_variables: JSON.parse(match.app_variables) as Record<string, string>,
+    app_overrides: JSON.parse(match.app_overrides) as Record<string, string>,
+    uploaded_at: match.uploaded_at,
+  };
+}

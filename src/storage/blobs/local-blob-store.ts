@@ -1,0 +1,77 @@
+import { randomUUID } from 'node:crypto';
+import { createReadStream, createWriteStream } from 'node:fs';
+import { access, mkdir, open, rename, rm, unlink } from 'node:fs/promises';
+import path from 'node:path';
+import type { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { BlobNotFoundError, type BlobStore } from './blob-store.js';
+
+const SAFE_KEY = /^[A-Za-z0-9][A-Za-z0-9._-]*(\/[A-Za-z0-9][A-Za-z0-9._-]*)*$/;
+
+/** Files under `<dataDir>/blobs`; writes go to a temporary file, are fsynced, then renamed in place. */
+export class LocalBlobStore implements BlobStore {
+  private readonly root: string;
+  private readonly tmp: string;
+
+  constructor(dataDir: string) {
+    this.root = path.join(dataDir, 'blobs');
+    this.tmp = path.join(dataDir, 'blobs-tmp');
+  }
+
+  private file(key: string): string {
+    // Keys come from our own code, but a bad one must never escape the folder.
+    if (!SAFE_KEY.test(key) || key.includes('..')) throw new Error(`unsafe blob key: ${key}`);
+    return path.join(this.root, key);
+  }
+
+  async put(key: string, source: Readable): Promise<{ bytes: number }> {
+    const target = this.file(key);
+    await mkdir(path.dirname(target), { recursive: true });
+    await mkdir(this.tmp, { recursive: true });
+    const temporary = path.join(this.tmp, randomUUID());
+    let bytes = 0;
+    source.on('data', (chunk: Buffer) => (bytes += chunk.length));
+    try {
+      await pipeline(source, createWriteStream(temporary));
+      const handle = await open(temporary, 'r');
+      try {
+        await handle.sync();
+      } finally {
+        await handle.close();
+      }
+      await rename(temporary, target);
+      return { bytes };
+    } catch (error) {
+      await unlink(temporary).catch(() => undefined);
+      throw error;
+    }
+  }
+
+  async get(key: string): Promise<Readable> {
+    const file = this.file(key);
+    try {
+      await access(file);
+    } catch {
+      throw new BlobNotFoundError(key);
+    }
+    return createReadStream(file, { highWaterMark: 256 * 1024 });
+  }
+
+  async delete(key: string): Promise<void> {
+    await rm(this.file(key), { force: true });
+  }
+
+  async deletePrefix(prefix: string): Promise<void> {
+    await rm(this.file(prefix.replace(/\/+$/, '')), { recursive: true, force: true });
+  }
+
+  async ping(): Promise<boolean> {
+    try {
+      await mkdir(this.root, { recursive: true });
+      await access(this.root);
+      return true;
+    } catch {
+      return false;
+    }
+  }
+}

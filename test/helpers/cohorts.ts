@@ -1,0 +1,54 @@
+import assert from 'node:assert/strict';
+import type { TestApp } from './test-app.js';
+
+export interface UploadParts {
+  name?: string;
+  csv?: string | Buffer;
+  config?: unknown;
+  extra?: Record<string, string>;
+}
+
+/** Posts a multipart cohort upload to a listening test server with fetch's FormData. */
+export async function uploadCohort(baseUrl: string, path: string, key: string, parts: UploadParts): Promise<Response> {
+  const form = new FormData();
+  if (parts.name !== undefined) form.append('name', parts.name);
+  if (parts.csv !== undefined) form.append('cohort_file', new Blob([parts.csv], { type: 'text/csv' }), 'users.csv');
+  if (parts.config !== undefined) {
+    const text = typeof parts.config === 'string' ? parts.config : JSON.stringify(parts.config);
+    form.append('cohort_transformation_file', new Blob([text], { type: 'application/json' }), 'config.json');
+  }
+  for (const [name, value] of Object.entries(parts.extra ?? {})) form.append(name, value);
+  return fetch(`${baseUrl}${path}`, { method: 'POST', headers: { 'x-api-key': key }, body: form });
+}
+
+export interface CohortBody {
+  cohort_id: string;
+  status: string;
+  result: { total_records: number; valid_records: number; rejected_records: number } | null;
+  error?: { code: string; message: string };
+  created_by: string;
+  source_type: string;
+}
+
+/** Polls a cohort until it leaves `processing` (the job runner works in the background). */
+export async function waitForCohort(t: TestApp, path: string, key: string, timeoutMs = 60_000): Promise<CohortBody> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const response = await t.call('GET', path, { key });
+    assert.equal(response.statusCode, 200, response.body);
+    const body = response.json() as CohortBody;
+    if (body.status !== 'processing') return body;
+    if (Date.now() > deadline) throw new Error(`cohort still processing after ${timeoutMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+export const SEED_CONFIG = {
+  phone_number: { column_name: 'mobile', country_code: 'IN' },
+  app_variables: {
+    customer_name: { column_name: 'name' },
+    outstanding_amount: { column_name: 'balance' },
+    due_date: { column_name: 'payment_due' },
+  },
+  app_overrides: { initial_language_name: { column_name: 'preferred_language' } },
+};
