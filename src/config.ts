@@ -22,6 +22,13 @@ export interface Config {
     /** Rows written to the database per transaction while ingesting. */
     readonly batchSize: number;
   };
+  /** Cohorts created from a hosted CSV (`source.type: pre_signed_url`): Roster downloads it itself. */
+  readonly urlSource: {
+    /** Bounds one whole download: connecting, every redirect and the body. */
+    readonly timeoutMs: number;
+    /** Hosts (exact hostname or IP) that skip the private-address check; for tests and trusted in-house stores. */
+    readonly allowHosts: readonly string[];
+  };
   readonly jobs: {
     readonly concurrency: number;
     readonly maxAttempts: number;
@@ -70,6 +77,13 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
     problems.push('ROSTER_MASTER_KEY must be at least 24 characters long');
   }
   if (masterKey?.startsWith('rk_')) problems.push('ROSTER_MASTER_KEY must not start with "rk_" (that marks org API keys)');
+  const allowHosts = (str('ROSTER_URL_SOURCE_ALLOW_HOSTS') ?? '')
+    .split(',')
+    .map((host) => host.trim().toLowerCase().replace(/^\[(.*)\]$/, '$1'))
+    .filter((host) => host !== '');
+  for (const host of allowHosts) {
+    if (!/^[a-z0-9._:-]+$/.test(host)) problems.push(`ROSTER_URL_SOURCE_ALLOW_HOSTS must list hostnames or IP addresses separated by commas, got "${host}"`);
+  }
   const logLevel = str('ROSTER_LOG_LEVEL') ?? 'info';
   if (!LOG_LEVELS.includes(logLevel)) problems.push(`ROSTER_LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}`);
 
@@ -94,6 +108,10 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
       maxRows: int('ROSTER_MAX_ROWS', 10_000_000, 1, 1_000_000_000),
       batchSize: int('ROSTER_INGEST_BATCH_SIZE', 1000, 1, 5000),
     },
+    urlSource: {
+      timeoutMs: int('ROSTER_URL_SOURCE_TIMEOUT_MS', 120_000, 100, 3_600_000),
+      allowHosts: Object.freeze(allowHosts),
+    },
     jobs: {
       concurrency: int('ROSTER_JOB_CONCURRENCY', 2, 1, 64),
       maxAttempts: int('ROSTER_JOB_MAX_ATTEMPTS', 5, 1, 100),
@@ -107,6 +125,7 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
     ...config,
     rateLimit: Object.freeze(config.rateLimit),
     cohorts: Object.freeze(config.cohorts),
+    urlSource: Object.freeze(config.urlSource),
     jobs: Object.freeze(config.jobs),
   });
 }

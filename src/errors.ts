@@ -28,6 +28,8 @@ export const ERROR_CATALOGUE = {
   invalid_csv: { status: 422, type: 'invalid_request_error', message: 'The file cannot be read as CSV.' },
   too_many_rows: { status: 422, type: 'invalid_request_error', message: 'The CSV has more data rows than allowed.' },
   file_too_large: { status: 413, type: 'invalid_request_error', message: 'The uploaded file is larger than allowed.' },
+  source_url_refused: { status: 422, type: 'invalid_request_error', message: 'The source URL is not allowed: only http(s) to public addresses, with at most 3 redirects.' },
+  source_download_failed: { status: 422, type: 'invalid_request_error', message: 'The source URL could not be downloaded.' },
   missing_file: { status: 422, type: 'invalid_request_error', message: 'A required file part is missing from the multipart form.' },
   invalid_phone_number: { status: 422, type: 'invalid_request_error', message: 'The phone number cannot be normalised to E.164.' },
   processing_failed: { status: 500, type: 'server_error', message: 'Processing failed after repeated attempts.' },

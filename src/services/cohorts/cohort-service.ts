@@ -13,6 +13,7 @@ import { getDeployment } from '../tenancy-service.js';
 import { blobKeys, BlockingCohortError, type CohortDeps } from './cohort-deps.js';
 import { EncodingSniffer, readCsvRecords, type FileEncoding } from './csv-source.js';
 import { agentVariablesOf, blockingError } from './ingest-cohort.js';
+import { schemeRefusal } from './url-source.js';
 
 export type DeploymentScope = cohorts.DeploymentScope;
 
@@ -132,6 +133,49 @@ export async function acceptCohortUpload(
     fileEncoding: input.staged.encoding,
     fileBytes: input.staged.bytes,
   });
+}
+
+/**
+ * Accepts a cohort whose CSV Roster downloads itself (`source.type: pre_signed_url`): a URL that is
+ * not http(s) or a config of the wrong shape is refused at once (422); what only the file can tell
+ * (header, rows, and whether the URL is reachable and allowed) fails the cohort later, with a code.
+ * The URL is stored whole because its query is the signature needed to download, and never shown.
+ */
+export async function acceptCohortFromUrl(
+  deps: CohortDeps,
+  scope: DeploymentScope,
+  principal: Principal,
+  input: { name: string | undefined; url: string; transformation: unknown },
+): Promise<CohortView> {
+  await requireDeployment(deps, scope);
+  const name = checkCohortName(input.name);
+  const problem = urlProblem(input.url);
+  if (problem !== undefined) {
+    throw new AppError('validation_failed', `Request validation failed: /body/source/url ${problem}.`, [{ field: '/body/source/url', message: problem }]);
+  }
+  const transformation = JSON.stringify(input.transformation);
+  const parsed = parseTransformationText(transformation);
+  if (!parsed.ok) throw asAppError(blockingError(parsed.issues));
+  return createCohort(deps, scope, principal, {
+    cohortId: newCohortId(),
+    name,
+    sourceType: 'pre_signed_url',
+    transformation,
+    fileKey: null,
+    fileEncoding: null,
+    fileBytes: null,
+    sourceUrl: input.url,
+  });
+}
+
+function urlProblem(text: string): string | undefined {
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    return 'must be an absolute URL';
+  }
+  return schemeRefusal(url);
 }
 
 async function createCohort(

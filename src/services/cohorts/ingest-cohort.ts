@@ -7,6 +7,7 @@ import type { AgentVariable } from '../tenancy-service.js';
 import { blobKeys, BlockingCohortError, type CohortDeps } from './cohort-deps.js';
 import { readCsvRecords, type FileEncoding } from './csv-source.js';
 import { RejectionWriter } from './rejection-writer.js';
+import { downloadToBlob } from './url-source.js';
 
 /** Turns the first of a list of blocking issues into the cohort's error (all of them in details). */
 export function blockingError(issues: BlockingIssue[]): BlockingCohortError {
@@ -22,6 +23,20 @@ export async function agentVariablesOf(deps: CohortDeps, scope: cohorts.Deployme
   const agent = await findAgent(deps.db, scope.orgId, scope.workspaceId, deployment.agent_id);
   if (!agent) throw new BlockingCohortError('not_found', `Agent '${deployment.agent_id}' of deployment '${scope.deploymentId}' no longer exists.`);
   return { variables: JSON.parse(agent.variables) as AgentVariable[], defaultCountry: deployment.default_country ?? undefined };
+}
+
+/**
+ * The cohort's CSV in object storage. A URL cohort downloads it on its first attempt and records it
+ * on the row, so later attempts reuse it; an attempt that crashed before that downloads again (the
+ * blob appears only once complete).
+ */
+async function storedFileOf(deps: CohortDeps, cohort: cohorts.CohortRow, signal: AbortSignal): Promise<{ key: string; encoding: FileEncoding }> {
+  if (cohort.file_key) return { key: cohort.file_key, encoding: (cohort.file_encoding ?? 'utf-8') as FileEncoding };
+  if (cohort.source_type !== 'pre_signed_url' || !cohort.source_url) throw new BlockingCohortError('missing_file', 'The cohort has no stored file.');
+  const key = blobKeys.source(cohort.cohort_id);
+  const downloaded = await downloadToBlob(deps, cohort.source_url, key, signal);
+  await cohorts.updateCohort(deps.db, cohort.seq, { file_key: key, file_encoding: downloaded.encoding, file_bytes: downloaded.bytes });
+  return { key, encoding: downloaded.encoding };
 }
 
 interface PendingRejection {
@@ -45,8 +60,8 @@ export async function ingestCohort(deps: CohortDeps, cohortId: string, signal: A
     const parsed = parseTransformationText(cohort.transformation);
     if (!parsed.ok) throw blockingError(parsed.issues);
     const agent = await agentVariablesOf(deps, scope);
-    if (!cohort.file_key) throw new BlockingCohortError('missing_file', 'The cohort has no stored file.');
-    const source = await readCsvRecords(await deps.blobs.get(cohort.file_key), (cohort.file_encoding ?? 'utf-8') as FileEncoding);
+    const file = await storedFileOf(deps, cohort, signal);
+    const source = await readCsvRecords(await deps.blobs.get(file.key), file.encoding);
     let rejections: RejectionWriter | undefined;
     try {
       const iterator = source.records[Symbol.asyncIterator]();
@@ -141,7 +156,9 @@ export async function failCohortAfterRetries(deps: CohortDeps, cohortId: string)
   await cohorts.deleteContactsOfCohort(deps.db, cohort.seq);
   await cohorts.failCohort(deps.db, cohort.seq, {
     code: 'processing_failed',
-    message: `Processing failed ${deps.config.jobs.maxAttempts} times; the file was kept. Upload it again, or contact support with cohort id ${cohortId}.`,
+    message: cohort.file_key
+      ? `Processing failed ${deps.config.jobs.maxAttempts} times; the file was kept. Upload it again, or contact support with cohort id ${cohortId}.`
+      : `Downloading the file failed ${deps.config.jobs.maxAttempts} times (timeouts, network or server errors). Check that the URL is reachable, then create the cohort again, or contact support with cohort id ${cohortId}.`,
     details: null,
     now: nowIso(),
   });

@@ -8,7 +8,7 @@ import * as service from '../../../services/cohorts/cohort-service.js';
 import { requireWorkspace } from '../../plugins/auth.js';
 import { pageEnvelope } from '../../pagination.js';
 import { DeletedSchema, ErrorEnvelopeSchema } from '../../schemas.js';
-import { CohortPageSchema, CohortParams, CohortSchema, DeploymentParams, FilesQuery, ListCohortsQuery, UploadBodyDoc } from './cohort-schemas.js';
+import { CohortPageSchema, CohortParams, CohortSchema, CreateFromUrlBody, DeploymentParams, FilesQuery, ListCohortsQuery, UploadBodyDoc } from './cohort-schemas.js';
 
 const E = ErrorEnvelopeSchema;
 const TRANSFORMATION_MAX_BYTES = 1024 * 1024;
@@ -109,6 +109,25 @@ export async function cohortRoutes(appBase: FastifyInstance, options: { deps: Co
         }
         throw error;
       }
+    },
+  );
+
+  app.post(
+    base,
+    {
+      schema: {
+        tags,
+        summary: 'Create a cohort from a hosted CSV (pre-signed URL)',
+        description:
+          'Roster downloads the file itself (http/https, public addresses only, at most 3 redirects, ROSTER_MAX_UPLOAD_BYTES and ROSTER_URL_SOURCE_TIMEOUT_MS apply) and processes it in the background. A URL that is not http(s), or a config of the wrong shape, is refused at once (422); problems found in the file or the download fail the cohort with a code. Poll GET /{cohort_id}.',
+        params: DeploymentParams,
+        body: CreateFromUrlBody,
+        response: { 200: CohortSchema, 404: E, 422: E },
+      },
+    },
+    async (request) => {
+      const { name, source, cohort_transformation: transformation } = request.body;
+      return service.acceptCohortFromUrl(deps, scopeOf(request), request.principal!, { name, url: source.url, transformation });
     },
   );
 

@@ -46,6 +46,26 @@ export const FilesQuery = Type.Object(
   { additionalProperties: false },
 );
 
+/** `POST …/cohorts`: a cohort from a CSV Roster downloads itself. */
+export const CreateFromUrlBody = Type.Object(
+  {
+    name: Type.String({ description: 'Cohort name: 1–50 letters, digits, spaces, _ or - (as for uploads)', examples: ['April Users Batch 1'] }),
+    source: Type.Object(
+      {
+        type: Type.Literal('pre_signed_url'),
+        url: Type.String({
+          format: 'uri',
+          maxLength: 4096,
+          description: 'http(s) URL of the CSV, e.g. a pre-signed S3, GCS or Azure link. It must resolve to a public address (at most 3 redirects); it is stored to download the file and never shown again.',
+        }),
+      },
+      { additionalProperties: false },
+    ),
+    cohort_transformation: Type.Object({}, { additionalProperties: true, description: "The transformation config: the same JSON an upload's cohort_transformation_file holds" }),
+  },
+  { additionalProperties: false, title: 'CohortFromUrl' },
+);
+
 /** Documents the multipart body for OpenAPI; the route reads the parts as a stream, not through this schema. */
 export const UploadBodyDoc = {
   type: 'object',
