@@ -5,10 +5,11 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { AppError } from '../../../errors.js';
 import { blobKeys, type CohortDeps } from '../../../services/cohorts/cohort-deps.js';
 import * as service from '../../../services/cohorts/cohort-service.js';
+import { acceptCohortFromUsers } from '../../../services/cohorts/stream-source.js';
 import { requireWorkspace } from '../../plugins/auth.js';
 import { pageEnvelope } from '../../pagination.js';
 import { DeletedSchema, ErrorEnvelopeSchema } from '../../schemas.js';
-import { CohortPageSchema, CohortParams, CohortSchema, CreateFromUrlBody, DeploymentParams, FilesQuery, ListCohortsQuery, UploadBodyDoc } from './cohort-schemas.js';
+import { CohortPageSchema, CohortParams, CohortSchema, CreateFromUrlBody, StreamUsersBody, DeploymentParams, FilesQuery, ListCohortsQuery, UploadBodyDoc } from './cohort-schemas.js';
 
 const E = ErrorEnvelopeSchema;
 const TRANSFORMATION_MAX_BYTES = 1024 * 1024;
@@ -129,6 +130,23 @@ export async function cohortRoutes(appBase: FastifyInstance, options: { deps: Co
       const { name, source, cohort_transformation: transformation } = request.body;
       return service.acceptCohortFromUrl(deps, scopeOf(request), request.principal!, { name, url: source.url, transformation });
     },
+  );
+
+  app.post(
+    `${base}/stream`,
+    {
+      bodyLimit: 16 * 1024 * 1024,
+      schema: {
+        tags,
+        summary: 'Add known callers without a file (1–1000 users, JSON)',
+        description:
+          'Each user follows the same rules as a CSV row (phone normalisation, required variables, duplicates). Asynchronous like uploads: poll GET /{cohort_id}. source_type is file_upload: the users are stored as a CSV, which file_type=cohort returns.',
+        params: DeploymentParams,
+        body: StreamUsersBody,
+        response: { 200: CohortSchema, 404: E, 422: E },
+      },
+    },
+    async (request) => acceptCohortFromUsers(deps, scopeOf(request), request.principal!, request.body),
   );
 
   app.get(

@@ -66,6 +66,29 @@ export const CreateFromUrlBody = Type.Object(
   { additionalProperties: false, title: 'CohortFromUrl' },
 );
 
+const Scalar = Type.Union([Type.String({ maxLength: 131_072 }), Type.Number(), Type.Boolean()]);
+const VariableMap = (description: string) =>
+  Type.Record(Type.String({ pattern: '^[A-Za-z_][A-Za-z0-9_]{0,63}$' }), Scalar, { description, maxProperties: 200 });
+
+export const StreamUsersBody = Type.Object(
+  {
+    name: Type.String({ maxLength: 50, description: 'Cohort name (same rule as uploads)' }),
+    users: Type.Array(
+      Type.Object(
+        {
+          user_phone_number: Type.String({ minLength: 1, maxLength: 64, description: 'Any format; national numbers use the deployment default_country' }),
+          user_identifier: Type.Optional(Type.String({ maxLength: 1000 })),
+          app_variables: Type.Optional(VariableMap("Values for the agent's declared variables")),
+          app_overrides: Type.Optional(VariableMap('initial_bot_message, initial_state_name, initial_language_name')),
+        },
+        { additionalProperties: false },
+      ),
+      { minItems: 1, maxItems: 1000 },
+    ),
+  },
+  { additionalProperties: false },
+);
+
 /** Documents the multipart body for OpenAPI; the route reads the parts as a stream, not through this schema. */
 export const UploadBodyDoc = {
   type: 'object',

@@ -1,0 +1,58 @@
+import { Readable } from 'node:stream';
+import Papa from 'papaparse';
+import type { Principal } from '../../domain/tenancy/principal.js';
+import type { CohortDeps } from './cohort-deps.js';
+import { acceptCohortUpload, checkCohortName, newCohortId, requireDeployment, stageCohortFile, type CohortView, type DeploymentScope } from './cohort-service.js';
+
+export interface StreamUser {
+  user_phone_number: string;
+  user_identifier?: string;
+  app_variables?: Record<string, string | number | boolean>;
+  app_overrides?: Record<string, string | number | boolean>;
+}
+
+/**
+ * Writes users sent as JSON into the same shape an upload has: a CSV with one column per field and
+ * the transformation config that maps them. The one ingest pipeline then applies the same rules.
+ */
+export function usersToCohortFile(users: StreamUser[]): { csv: string; transformation: string } {
+  const variables = [...new Set(users.flatMap((u) => Object.keys(u.app_variables ?? {})))];
+  const overrides = [...new Set(users.flatMap((u) => Object.keys(u.app_overrides ?? {})))];
+  const withIdentifier = users.some((u) => u.user_identifier !== undefined);
+  const header = [
+    'user_phone_number',
+    ...(withIdentifier ? ['user_identifier'] : []),
+    ...variables.map((v) => `app_variables.${v}`),
+    ...overrides.map((o) => `app_overrides.${o}`),
+  ];
+  const text = (value: string | number | boolean | undefined) => (value === undefined ? '' : String(value));
+  const rows = users.map((u) => [
+    u.user_phone_number,
+    ...(withIdentifier ? [u.user_identifier ?? ''] : []),
+    ...variables.map((v) => text(u.app_variables?.[v])),
+    ...overrides.map((o) => text(u.app_overrides?.[o])),
+  ]);
+  const csv = `${Papa.unparse({ fields: header, data: rows }, { newline: '\n', quotes: true })}\n`;
+  const transformation = {
+    phone_number: { column_name: 'user_phone_number' },
+    ...(withIdentifier ? { user_identifier: { column_name: 'user_identifier' } } : {}),
+    app_variables: Object.fromEntries(variables.map((v) => [v, { column_name: `app_variables.${v}` }])),
+    app_overrides: Object.fromEntries(overrides.map((o) => [o, { column_name: `app_overrides.${o}` }])),
+  };
+  return { csv, transformation: JSON.stringify(transformation) };
+}
+
+/** POST /stream: known callers without a file; processed asynchronously like an upload. */
+export async function acceptCohortFromUsers(
+  deps: CohortDeps,
+  scope: DeploymentScope,
+  principal: Principal,
+  input: { name: string; users: StreamUser[] },
+): Promise<CohortView> {
+  await requireDeployment(deps, scope);
+  const name = checkCohortName(input.name);
+  const { csv, transformation } = usersToCohortFile(input.users);
+  const cohortId = newCohortId();
+  const staged = await stageCohortFile(deps, cohortId, Readable.from([Buffer.from(csv, 'utf8')]));
+  return acceptCohortUpload(deps, scope, principal, { cohortId, name, staged, transformationText: transformation });
+}
