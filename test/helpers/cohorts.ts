@@ -43,12 +43,4 @@ export async function waitForCohort(t: TestApp, path: string, key: string, timeo
   }
 }
 
-export const SEED_CONFIG = {
-  phone_number: { column_name: 'mobile', country_code: 'IN' },
-  app_variables: {
-    customer_name: { column_name: 'name' },
-    outstanding_amount: { column_name: 'balance' },
-    due_date: { column_name: 'payment_due' },
-  },
-  app_overrides: { initial_language_name: { column_name: 'preferred_language' } },
-};
+export { SEED_CONFIG } from './seed-config.js';

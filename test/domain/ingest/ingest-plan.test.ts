@@ -1,3 +1,4 @@
+import { SEED_CONFIG } from '../../helpers/seed-config.js';
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import {
@@ -13,15 +14,7 @@ const AGENT: AgentVariableDecl[] = [
   { name: 'outstanding_amount', required: false, default: null },
   { name: 'due_date', required: false, default: '2024-01-01' },
 ];
-const CONFIG: TransformationConfig = {
-  phone_number: { column_name: 'mobile', country_code: 'IN' },
-  app_variables: {
-    customer_name: { column_name: 'name' },
-    outstanding_amount: { column_name: 'balance' },
-    due_date: { column_name: 'payment_due' },
-  },
-  app_overrides: { initial_language_name: { column_name: 'preferred_language' } },
-};
+
 
 function issues(config: TransformationConfig, header = HEADER, agent = AGENT, options = {}): BlockingIssue[] {
   const result = planIngest(config, header, agent, options);
@@ -31,7 +24,7 @@ function issues(config: TransformationConfig, header = HEADER, agent = AGENT, op
 
 describe('planIngest', () => {
   it('resolves column indexes, country and required flags', () => {
-    const result = planIngest(CONFIG, HEADER, AGENT, { maxFieldLength: 100 });
+    const result = planIngest(SEED_CONFIG, HEADER, AGENT, { maxFieldLength: 100 });
     assert.ok(result.ok);
     const { plan } = result;
     assert.equal(plan.phoneIndex, 0);
@@ -50,7 +43,7 @@ describe('planIngest', () => {
 
   it('matches header names after trimming surrounding whitespace on both sides', () => {
     const header = [' mobile ', '\tname', 'balance ', 'payment_due', 'preferred_language'];
-    const config = { ...CONFIG, phone_number: { column_name: ' mobile' } };
+    const config = { ...SEED_CONFIG, phone_number: { column_name: ' mobile' } };
     const result = planIngest(config, header, AGENT, {});
     assert.ok(result.ok);
     assert.equal(result.plan.phoneIndex, 0);
@@ -58,12 +51,12 @@ describe('planIngest', () => {
   });
 
   it('matches header names exactly, not case-insensitively', () => {
-    const [issue] = issues(CONFIG, ['Mobile', 'name', 'balance', 'payment_due', 'preferred_language']);
+    const [issue] = issues(SEED_CONFIG, ['Mobile', 'name', 'balance', 'payment_due', 'preferred_language']);
     assert.equal(issue?.code, 'column_not_found');
   });
 
   it('uses the default country when the config has none, and none at all when neither is set', () => {
-    const config = { ...CONFIG, phone_number: { column_name: 'mobile' } };
+    const config = { ...SEED_CONFIG, phone_number: { column_name: 'mobile' } };
     const withDefault = planIngest(config, HEADER, AGENT, { defaultCountry: 'gb' });
     assert.ok(withDefault.ok);
     assert.equal(withDefault.plan.country, 'GB');
@@ -73,19 +66,19 @@ describe('planIngest', () => {
   });
 
   it("prefers the config's country over the default", () => {
-    const result = planIngest(CONFIG, HEADER, AGENT, { defaultCountry: 'US' });
+    const result = planIngest(SEED_CONFIG, HEADER, AGENT, { defaultCountry: 'US' });
     assert.ok(result.ok);
     assert.equal(result.plan.country, 'IN');
   });
 
   it('refuses an unsupported default country when the config names none', () => {
-    const [issue] = issues({ ...CONFIG, phone_number: { column_name: 'mobile' } }, HEADER, AGENT, { defaultCountry: 'XX' });
+    const [issue] = issues({ ...SEED_CONFIG, phone_number: { column_name: 'mobile' } }, HEADER, AGENT, { defaultCountry: 'XX' });
     assert.equal(issue?.code, 'invalid_transformation');
     assert.match(issue?.message ?? '', /default country 'XX'/);
   });
 
   it('lists every missing column in one column_not_found issue', () => {
-    const [issue, ...rest] = issues(CONFIG, ['phone', 'name', 'payment_due']);
+    const [issue, ...rest] = issues(SEED_CONFIG, ['phone', 'name', 'payment_due']);
     assert.equal(rest.length, 0);
     assert.equal(issue?.code, 'column_not_found');
     assert.equal(
@@ -96,12 +89,12 @@ describe('planIngest', () => {
   });
 
   it('says Column for a single missing column, including user_identifier', () => {
-    const [issue] = issues({ ...CONFIG, user_identifier: { column_name: 'cust_id' } });
+    const [issue] = issues({ ...SEED_CONFIG, user_identifier: { column_name: 'cust_id' } });
     assert.equal(issue?.message, `Column not found in the CSV header: cust_id. The header has: ${HEADER.join(', ')}`);
   });
 
   it('refuses app_overrides keys outside the three allowed', () => {
-    const [issue] = issues({ ...CONFIG, app_overrides: { voice: { column_name: 'name' }, initial_state_name: { column_name: 'name' }, speed: { column_name: 'name' } } });
+    const [issue] = issues({ ...SEED_CONFIG, app_overrides: { voice: { column_name: 'name' }, initial_state_name: { column_name: 'name' }, speed: { column_name: 'name' } } });
     assert.equal(issue?.code, 'unknown_app_override');
     assert.equal(
       issue?.message,
@@ -110,7 +103,7 @@ describe('planIngest', () => {
   });
 
   it("refuses app_variables keys the agent does not declare, naming them all and the declared ones", () => {
-    const config = { ...CONFIG, app_variables: { ...CONFIG.app_variables, a: { column_name: 'name' }, b: { column_name: 'name' } } };
+    const config = { ...SEED_CONFIG, app_variables: { ...SEED_CONFIG.app_variables, a: { column_name: 'name' }, b: { column_name: 'name' } } };
     const [issue] = issues(config);
     assert.equal(issue?.code, 'unknown_app_variable');
     assert.equal(
@@ -131,13 +124,13 @@ describe('planIngest', () => {
   });
 
   it('refuses empty header names, saying which column', () => {
-    const [issue] = issues(CONFIG, ['mobile', ' ', 'name', 'balance', 'payment_due', 'preferred_language', '']);
+    const [issue] = issues(SEED_CONFIG, ['mobile', ' ', 'name', 'balance', 'payment_due', 'preferred_language', '']);
     assert.equal(issue?.code, 'empty_header');
     assert.equal(issue?.message, 'The CSV header has an empty column name at columns 2, 7; every column needs a name.');
   });
 
   it('refuses duplicate header names after trimming, naming them and their columns', () => {
-    const [issue] = issues(CONFIG, [...HEADER, 'name ', 'mobile']);
+    const [issue] = issues(SEED_CONFIG, [...HEADER, 'name ', 'mobile']);
     assert.equal(issue?.code, 'duplicate_header');
     assert.equal(
       issue?.message,
@@ -146,7 +139,7 @@ describe('planIngest', () => {
   });
 
   it('refuses a header longer than maxColumns', () => {
-    const [issue] = issues(CONFIG, HEADER, AGENT, { maxColumns: 4 });
+    const [issue] = issues(SEED_CONFIG, HEADER, AGENT, { maxColumns: 4 });
     assert.equal(issue?.code, 'too_many_columns');
     assert.equal(issue?.message, 'The CSV header has 5 columns; the limit is 4.');
   });
@@ -171,8 +164,8 @@ describe('planIngest', () => {
 
   it('refuses an invalid format in a config built in code', () => {
     const config: TransformationConfig = {
-      ...CONFIG,
-      app_variables: { ...CONFIG.app_variables, due_date: { column_name: 'payment_due', format: { fn: 'date', input: 'QQ' } } },
+      ...SEED_CONFIG,
+      app_variables: { ...SEED_CONFIG.app_variables, due_date: { column_name: 'payment_due', format: { fn: 'date', input: 'QQ' } } },
     };
     const [issue] = issues(config);
     assert.equal(issue?.code, 'invalid_transformation');

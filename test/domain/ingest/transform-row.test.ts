@@ -1,3 +1,4 @@
+import { SEED_CONFIG } from '../../helpers/seed-config.js';
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { transformRow, type RowOutcome } from '../../../src/domain/ingest/transform-row.js';
@@ -17,13 +18,7 @@ const AGENT: AgentVariableDecl[] = [
 
 function planFor(overrides: Partial<TransformationConfig> = {}, maxFieldLength?: number): IngestPlan {
   const config: TransformationConfig = {
-    phone_number: { column_name: 'mobile', country_code: 'IN' },
-    app_variables: {
-      customer_name: { column_name: 'name' },
-      outstanding_amount: { column_name: 'balance' },
-      due_date: { column_name: 'payment_due' },
-    },
-    app_overrides: { initial_language_name: { column_name: 'preferred_language' } },
+    ...SEED_CONFIG,
     ...overrides,
   };
   const result = planIngest(config, HEADER, AGENT, maxFieldLength === undefined ? {} : { maxFieldLength });

@@ -1,3 +1,4 @@
+import { SEED_CONFIG } from '../../helpers/seed-config.js';
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import {
@@ -6,15 +7,7 @@ import {
   type BlockingIssue,
 } from '../../../src/domain/ingest/transformation-config.js';
 
-const SEED = {
-  phone_number: { column_name: 'mobile', country_code: 'IN' },
-  app_variables: {
-    customer_name: { column_name: 'name' },
-    outstanding_amount: { column_name: 'balance' },
-    due_date: { column_name: 'payment_due' },
-  },
-  app_overrides: { initial_language_name: { column_name: 'preferred_language' } },
-};
+
 
 function issuesOf(result: ReturnType<typeof parseTransformationConfig>): BlockingIssue[] {
   assert.ok(!result.ok, 'expected the config to be refused');
@@ -27,9 +20,9 @@ function messagesOf(input: unknown): string[] {
 
 describe('parseTransformationConfig', () => {
   it("accepts the vendor's example config unchanged", () => {
-    const result = parseTransformationConfig(SEED);
+    const result = parseTransformationConfig(SEED_CONFIG);
     assert.ok(result.ok);
-    assert.deepEqual(result.config, SEED);
+    assert.deepEqual(result.config, SEED_CONFIG);
   });
 
   it('accepts user_identifier, required, fallback_value and format', () => {
@@ -143,8 +136,8 @@ describe('parseTransformationConfig', () => {
 
 describe('parseTransformationText', () => {
   it('parses JSON text, with or without a UTF-8 BOM', () => {
-    assert.ok(parseTransformationText(JSON.stringify(SEED)).ok);
-    assert.ok(parseTransformationText(`\ufeff${JSON.stringify(SEED)}`).ok);
+    assert.ok(parseTransformationText(JSON.stringify(SEED_CONFIG)).ok);
+    assert.ok(parseTransformationText(`\ufeff${JSON.stringify(SEED_CONFIG)}`).ok);
   });
 
   it('refuses a syntax error with a clear message', () => {
