@@ -48,12 +48,16 @@ export function normalisePhone(raw: string, country: string | undefined): PhoneO
 
   const parsed = parsePhoneNumberFromString(raw, region);
   if (parsed !== undefined && parsed.isValid()) return { ok: true, e164: parsed.number };
-  return refuse(raw, explainInvalid(raw, region));
+  // An international number is judged by its own country, not the configured one.
+  const judgedBy = INTERNATIONAL_PREFIX.test(raw)
+    ? parsed?.country ?? (parsed?.countryCallingCode ? `+${parsed.countryCallingCode}` : undefined)
+    : region;
+  return refuse(raw, explainInvalid(raw, region, judgedBy));
 }
 
 // Runs only for refused numbers, so asking libphonenumber a second time costs nothing overall.
-function explainInvalid(raw: string, region: CountryCode | undefined): string {
-  const forCountry = region === undefined ? '' : ` for ${region}`;
+function explainInvalid(raw: string, region: CountryCode | undefined, judgedBy: string | undefined): string {
+  const forCountry = judgedBy === undefined ? '' : ` for ${judgedBy}`;
   switch (validatePhoneNumberLength(raw, region)) {
     case 'NOT_A_NUMBER':
       return 'is not a phone number';

@@ -136,7 +136,7 @@ export async function ingestCohort(deps: CohortDeps, cohortId: string, signal: A
       });
       if (!published) await cohorts.deleteContactsOfCohort(deps.db, cohort.seq);
     } catch (error) {
-      rejections?.abort(error as Error);
+      rejections?.abort();
       throw error;
     } finally {
       source.close();

@@ -40,7 +40,8 @@ export class RejectionWriter {
     await this.stored;
   }
 
-  abort(error: Error): void {
-    this.out.destroy(error);
+  /** Drops the file: the put fails with a premature close and leaves nothing behind. */
+  abort(): void {
+    this.out.destroy();
   }
 }

@@ -25,6 +25,10 @@ export class LocalBlobStore implements BlobStore {
   }
 
   async put(key: string, source: Readable): Promise<{ bytes: number }> {
+    // The source may fail while the folders are made, before pipeline() listens; the pipeline
+    // still sees that error (the stream is destroyed), so this listener only keeps it from being
+    // an uncaught exception.
+    source.on('error', () => undefined);
     const target = this.file(key);
     await mkdir(path.dirname(target), { recursive: true });
     await mkdir(this.tmp, { recursive: true });

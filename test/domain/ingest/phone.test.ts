@@ -72,8 +72,12 @@ describe('normalisePhone', () => {
     assert.equal(reason('N/A', 'IN'), "phone number 'N/A' is not a phone number");
   });
 
+  it('judges an invalid international number by its own country code, not the configured one', () => {
+    assert.equal(reason('+447700900123', 'IN'), "phone number '+447700900123' is not a valid phone number for +44");
+  });
+
   it('refuses +91 alone as too short', () => {
-    assert.equal(reason('+91', 'IN'), "phone number '+91' is too short for IN");
+    assert.equal(reason('+91', 'IN'), "phone number '+91' is too short");
   });
 
   it('refuses too short and too long national numbers, quoting them', () => {
