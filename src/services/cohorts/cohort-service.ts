@@ -106,16 +106,14 @@ export async function acceptCohortUpload(
     const agent = await agentVariablesOf(deps, scope);
     const source = await readCsvRecords(await deps.blobs.get(input.staged.key), input.staged.encoding);
     try {
-      const iterator = source.records[Symbol.asyncIterator]();
-      const header = await iterator.next();
-      if (header.done) throw new BlockingCohortError('empty_header', 'The CSV file is empty: it needs a header row and at least one data row.');
-      const planned = planIngest(parsed.config, header.value, agent.variables, {
+      if (source.header === undefined) throw new BlockingCohortError('empty_header', 'The CSV file is empty: it needs a header row and at least one data row.');
+      const planned = planIngest(parsed.config, source.header, agent.variables, {
         defaultCountry: agent.defaultCountry,
         maxColumns: deps.config.cohorts.maxColumns,
         maxFieldLength: deps.config.cohorts.maxFieldLength,
       });
       if (!planned.ok) throw blockingError(planned.issues);
-      if ((await iterator.next()).done) throw new BlockingCohortError('no_data_rows', 'The CSV file has a header but no data row.');
+      if ((await source.batches[Symbol.asyncIterator]().next()).done) throw new BlockingCohortError('no_data_rows', 'The CSV file has a header but no data row.');
     } finally {
       source.close();
     }

@@ -1,4 +1,4 @@
-import { Transform, type Duplex, type Readable, type TransformCallback } from 'node:stream';
+import { Readable, Transform, type Duplex, type TransformCallback } from 'node:stream';
 import iconv from 'iconv-lite';
 import Papa from 'papaparse';
 import { detectDelimiter } from '../../domain/ingest/csv-cells.js';
@@ -70,19 +70,24 @@ function bomOf(head: Buffer): FileEncoding | undefined {
 
 export interface CsvRecords {
   delimiter: string;
-  /** Records in file order, the header first; each is the list of its fields. */
-  records: AsyncIterable<string[]>;
+  /** The header row; undefined when the file has no record at all. */
+  header: string[] | undefined;
+  /**
+   * Data records in file order, one parsed chunk at a time. The parser is paused while a batch
+   * waits to be taken, so memory holds about one chunk however large the file is.
+   */
+  batches: AsyncIterable<string[][]>;
   /** Stops reading and releases the file. */
   close(): void;
 }
 
 /**
  * Decodes a stored CSV (dropping any byte-order mark), detects the delimiter from the header line,
- * and streams records through papaparse with backpressure. Blank lines are not records.
+ * and parses it with papaparse in chunk mode (its fast path; its Node duplex stream costs a
+ * promise and an object per row). Blank lines are not records.
  */
 export async function readCsvRecords(bytes: Readable, encoding: FileEncoding): Promise<CsvRecords> {
   const text = bytes.pipe(iconv.decodeStream(encoding, { stripBOM: true })) as unknown as Duplex;
-
   const iterator = text[Symbol.asyncIterator]() as AsyncIterator<string>;
   let head = '';
   let ended = false;
@@ -94,30 +99,85 @@ export async function readCsvRecords(bytes: Readable, encoding: FileEncoding): P
     }
     head += next.value;
   }
-  const firstLine = head.split(/\r\n|\r|\n/, 1)[0] ?? '';
-  const delimiter = detectDelimiter(firstLine);
-  const parser = Papa.parse(Papa.NODE_STREAM_INPUT, { delimiter, header: false, skipEmptyLines: true }) as unknown as Duplex;
-  const feed = async () => {
-    try {
-      if (!parser.write(head)) await new Promise((resolve) => parser.once('drain', resolve));
-      while (!ended) {
-        const next = await iterator.next();
-        if (next.done) break;
-        if (!parser.write(next.value)) await new Promise((resolve) => parser.once('drain', resolve));
-      }
-      parser.end();
-    } catch (error) {
-      parser.destroy(error as Error);
+  const delimiter = detectDelimiter(head.split(/\r\n|\r|\n/, 1)[0] ?? '');
+  const rest = async function* () {
+    yield head;
+    while (!ended) {
+      const next = await iterator.next();
+      if (next.done) return;
+      yield next.value;
     }
   };
-  void feed();
+  const input = Readable.from(rest(), { objectMode: true });
+
+  const queue: string[][][] = [];
+  let finished = false;
+  let failure: Error | undefined;
+  let handle: Papa.Parser | undefined;
+  let paused = false;
+  let wake: (() => void) | undefined;
+  const signal = () => {
+    const resolve = wake;
+    wake = undefined;
+    resolve?.();
+  };
+  Papa.parse<string[]>(input as unknown as File, {
+    delimiter,
+    header: false,
+    skipEmptyLines: true,
+    chunk: (results, parser) => {
+      handle = parser;
+      if (results.data.length > 0) queue.push(results.data);
+      paused = true;
+      parser.pause();
+      signal();
+    },
+    complete: () => {
+      finished = true;
+      signal();
+    },
+    error: (error: Error) => {
+      failure = error;
+      signal();
+    },
+  });
+
+  async function* allBatches(): AsyncGenerator<string[][]> {
+    for (;;) {
+      const batch = queue.shift();
+      if (batch !== undefined) {
+        yield batch;
+        continue;
+      }
+      if (failure) throw failure;
+      if (finished) return;
+      const waiting = new Promise<void>((resolve) => (wake = resolve));
+      // Resume only what this reader paused: papaparse's resume() on a running parser re-feeds input.
+      if (paused && handle) {
+        paused = false;
+        handle.resume();
+      }
+      await waiting;
+    }
+  }
+  const batches = allBatches();
+  // The header is the first record; the rest of its batch is the first batch of data.
+  let first = await batches.next();
+  while (!first.done && first.value.length === 0) first = await batches.next();
+  const header = first.done ? undefined : first.value[0];
+  const firstData = first.done ? [] : first.value.slice(1);
   return {
     delimiter,
-    records: parser as AsyncIterable<string[]>,
+    header,
+    batches: (async function* () {
+      if (firstData.length > 0) yield firstData;
+      yield* batches;
+    })(),
     close: () => {
-      bytes.destroy();
+      handle?.abort();
+      input.destroy();
       text.destroy();
-      parser.destroy();
+      bytes.destroy();
     },
   };
 }

@@ -64,10 +64,8 @@ export async function ingestCohort(deps: CohortDeps, cohortId: string, signal: A
     const source = await readCsvRecords(await deps.blobs.get(file.key), file.encoding);
     let rejections: RejectionWriter | undefined;
     try {
-      const iterator = source.records[Symbol.asyncIterator]();
-      const first = await iterator.next();
-      if (first.done) throw new BlockingCohortError('empty_header', 'The file is empty: it has no header row.');
-      const header = first.value;
+      const header = source.header;
+      if (header === undefined) throw new BlockingCohortError('empty_header', 'The file is empty: it has no header row.');
       const planned = planIngest(parsed.config, header, agent.variables, {
         defaultCountry: agent.defaultCountry,
         maxColumns: limits.maxColumns,
@@ -101,28 +99,29 @@ export async function ingestCohort(deps: CohortDeps, cohortId: string, signal: A
       // to repeat a phone can still be written to the rejection file as uploaded.
       const rowFields = new Map<number, string[]>();
 
-      for (let next = await iterator.next(); !next.done; next = await iterator.next()) {
-        const fields = next.value;
-        total++;
-        if (total > limits.maxRows) {
-          throw new BlockingCohortError('too_many_rows', `The file has more than ${limits.maxRows} data rows (ROSTER_MAX_ROWS); split it into several cohorts.`, { max_rows: limits.maxRows });
+      for await (const records of source.batches) {
+        for (const fields of records) {
+          total++;
+          if (total > limits.maxRows) {
+            throw new BlockingCohortError('too_many_rows', `The file has more than ${limits.maxRows} data rows (ROSTER_MAX_ROWS); split it into several cohorts.`, { max_rows: limits.maxRows });
+          }
+          const row = total + 1; // the spreadsheet row: the header is row 1
+          const outcome = transformRow(planned.plan, fields);
+          if (outcome.ok) {
+            batch.push({
+              cohort_seq: cohort.seq,
+              row_number: row,
+              phone: outcome.phone,
+              user_identifier: outcome.userIdentifier,
+              app_variables: JSON.stringify(outcome.appVariables),
+              app_overrides: JSON.stringify(outcome.appOverrides),
+            });
+            rowFields.set(row, fields);
+          } else {
+            pending.push({ row, fields, reason: outcome.reason });
+          }
+          if (batch.length + pending.length >= limits.batchSize) await flush();
         }
-        const row = total + 1; // the spreadsheet row: the header is row 1
-        const outcome = transformRow(planned.plan, fields);
-        if (outcome.ok) {
-          batch.push({
-            cohort_seq: cohort.seq,
-            row_number: row,
-            phone: outcome.phone,
-            user_identifier: outcome.userIdentifier,
-            app_variables: JSON.stringify(outcome.appVariables),
-            app_overrides: JSON.stringify(outcome.appOverrides),
-          });
-          rowFields.set(row, fields);
-        } else {
-          pending.push({ row, fields, reason: outcome.reason });
-        }
-        if (batch.length + pending.length >= limits.batchSize) await flush();
       }
       await flush();
       if (total === 0) throw new BlockingCohortError('no_data_rows', 'The file has a header but no data row.');
