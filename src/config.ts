@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import path from 'node:path';
 
 /** Every setting Roster reads, validated once at start; `.env.example` mirrors this list. */
@@ -21,6 +22,8 @@ export interface Config {
     readonly maxRows: number;
     /** Rows written to the database per transaction while ingesting. */
     readonly batchSize: number;
+    /** Worker threads that transform rows of large files; 0 keeps everything on the main thread. */
+    readonly workers: number;
   };
   /** Cohorts created from a hosted CSV (`source.type: pre_signed_url`): Roster downloads it itself. */
   readonly urlSource: {
@@ -106,7 +109,8 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
       maxColumns: int('ROSTER_MAX_COLUMNS', 500, 1, 10_000),
       maxFieldLength: int('ROSTER_MAX_FIELD_LENGTH', 131_072, 16, 16 * 1024 * 1024),
       maxRows: int('ROSTER_MAX_ROWS', 10_000_000, 1, 1_000_000_000),
-      batchSize: int('ROSTER_INGEST_BATCH_SIZE', 1000, 1, 5000),
+      batchSize: int('ROSTER_INGEST_BATCH_SIZE', 1000, 1, 20_000),
+      workers: int('ROSTER_INGEST_WORKERS', availableParallelism(), 0, 64),
     },
     urlSource: {
       timeoutMs: int('ROSTER_URL_SOURCE_TIMEOUT_MS', 120_000, 100, 3_600_000),

@@ -9,7 +9,7 @@ import type { Storage } from './storage/db.js';
 /** A job runner with every task registered; `roster serve` runs one in-process in embedded mode. */
 export function createJobRunner(config: Config, storage: Storage, blobs: BlobStore, log: Pick<FastifyBaseLogger, 'info' | 'warn' | 'error'>): JobRunner {
   let runner: JobRunner | undefined;
-  const deps: CohortDeps = { db: storage.db, capabilities: storage.capabilities, blobs, config, notifyWorkers: () => runner?.notify() };
+  const deps: CohortDeps = { db: storage.db, capabilities: storage.capabilities, blobs, config, contacts: storage.contacts, notifyWorkers: () => runner?.notify() };
   runner = new JobRunner(storage.db, storage.capabilities, { ingest_cohort: ingestCohortTask(deps) }, {
     concurrency: config.jobs.concurrency,
     pollMs: config.jobs.pollMs,

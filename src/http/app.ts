@@ -68,6 +68,7 @@ export async function buildApp(config: Config, deps: AppDeps, logger: LoggerSett
     capabilities: deps.storage.capabilities,
     blobs: deps.blobs,
     config,
+    contacts: deps.storage.contacts,
     notifyWorkers: deps.notifyWorkers ?? (() => undefined),
   };
   // The vendor serves cohorts under /api/scheduling; both prefixes answer, so only a base URL changes.

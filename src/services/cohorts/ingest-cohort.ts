@@ -1,12 +1,13 @@
 import { parseTransformationText, planIngest, type BlockingIssue } from '../../domain/ingest/transformation-config.js';
-import { transformRow } from '../../domain/ingest/transform-row.js';
 import { nowIso } from '../../domain/tenancy/ids.js';
 import * as cohorts from '../../storage/repositories/cohorts-repository.js';
 import { findAgent, findDeployment } from '../../storage/repositories/tenants-repository.js';
 import type { AgentVariable } from '../tenancy-service.js';
 import { blobKeys, BlockingCohortError, type CohortDeps } from './cohort-deps.js';
 import { readCsvRecords, type FileEncoding } from './csv-source.js';
+import { ingestRows } from './ingest-rows.js';
 import { RejectionWriter } from './rejection-writer.js';
+import { inlineTransformer, workerTransformer } from './row-transformer.js';
 import { downloadToBlob } from './url-source.js';
 
 /** Turns the first of a list of blocking issues into the cohort's error (all of them in details). */
@@ -30,20 +31,17 @@ export async function agentVariablesOf(deps: CohortDeps, scope: cohorts.Deployme
  * on the row, so later attempts reuse it; an attempt that crashed before that downloads again (the
  * blob appears only once complete).
  */
-async function storedFileOf(deps: CohortDeps, cohort: cohorts.CohortRow, signal: AbortSignal): Promise<{ key: string; encoding: FileEncoding }> {
-  if (cohort.file_key) return { key: cohort.file_key, encoding: (cohort.file_encoding ?? 'utf-8') as FileEncoding };
+async function storedFileOf(deps: CohortDeps, cohort: cohorts.CohortRow, signal: AbortSignal): Promise<{ key: string; encoding: FileEncoding; bytes: number | null }> {
+  if (cohort.file_key) return { key: cohort.file_key, encoding: (cohort.file_encoding ?? 'utf-8') as FileEncoding, bytes: cohort.file_bytes === null ? null : Number(cohort.file_bytes) };
   if (cohort.source_type !== 'pre_signed_url' || !cohort.source_url) throw new BlockingCohortError('missing_file', 'The cohort has no stored file.');
   const key = blobKeys.source(cohort.cohort_id);
   const downloaded = await downloadToBlob(deps, cohort.source_url, key, signal);
   await cohorts.updateCohort(deps.db, cohort.seq, { file_key: key, file_encoding: downloaded.encoding, file_bytes: downloaded.bytes });
-  return { key, encoding: downloaded.encoding };
+  return { key, encoding: downloaded.encoding, bytes: downloaded.bytes };
 }
 
-interface PendingRejection {
-  row: number;
-  fields: string[];
-  reason: string;
-}
+/** Below this size the rows are transformed on the calling thread: starting workers would cost more. */
+const WORKER_THRESHOLD_BYTES = 1024 * 1024;
 
 /**
  * Processes one cohort from its stored file: every attempt starts from a clean slate (contacts of an
@@ -66,64 +64,31 @@ export async function ingestCohort(deps: CohortDeps, cohortId: string, signal: A
     try {
       const header = source.header;
       if (header === undefined) throw new BlockingCohortError('empty_header', 'The file is empty: it has no header row.');
-      const planned = planIngest(parsed.config, header, agent.variables, {
-        defaultCountry: agent.defaultCountry,
-        maxColumns: limits.maxColumns,
-        maxFieldLength: limits.maxFieldLength,
-      });
+      const planOptions = { defaultCountry: agent.defaultCountry, maxColumns: limits.maxColumns, maxFieldLength: limits.maxFieldLength };
+      const planned = planIngest(parsed.config, header, agent.variables, planOptions);
       if (!planned.ok) throw blockingError(planned.issues);
       rejections = new RejectionWriter(deps.blobs, blobKeys.rejected(cohortId), header);
-
-      let total = 0;
-      let valid = 0;
-      let batch: cohorts.ContactRow[] = [];
-      let pending: PendingRejection[] = [];
-      const flush = async () => {
-        if (signal.aborted) throw signal.reason instanceof Error ? signal.reason : new Error('aborted');
-        const inserted = await cohorts.insertContacts(deps.db, batch);
-        valid += inserted.size;
-        const repeated = batch.filter((c) => !inserted.has(c.row_number));
-        if (repeated.length > 0) {
-          const firstRows = await cohorts.findFirstRows(deps.db, cohort.seq, [...new Set(repeated.map((c) => c.phone))]);
-          for (const contact of repeated) {
-            pending.push({ row: contact.row_number, fields: rowFields.get(contact.row_number) ?? [], reason: `phone ${contact.phone} repeats row ${firstRows.get(contact.phone) ?? '?'}; the first row is kept` });
-          }
-        }
-        pending.sort((a, b) => a.row - b.row);
-        for (const rejection of pending) await rejections!.add(rejection.fields, rejection.reason);
-        batch = [];
-        pending = [];
-        rowFields.clear();
-      };
-      // Fields of this batch's accepted rows, kept only until the batch is flushed, so a row found
-      // to repeat a phone can still be written to the rejection file as uploaded.
-      const rowFields = new Map<number, string[]>();
-
-      for await (const records of source.batches) {
-        for (const fields of records) {
-          total++;
-          if (total > limits.maxRows) {
-            throw new BlockingCohortError('too_many_rows', `The file has more than ${limits.maxRows} data rows (ROSTER_MAX_ROWS); split it into several cohorts.`, { max_rows: limits.maxRows });
-          }
-          const row = total + 1; // the spreadsheet row: the header is row 1
-          const outcome = transformRow(planned.plan, fields);
-          if (outcome.ok) {
-            batch.push({
-              cohort_seq: cohort.seq,
-              row_number: row,
-              phone: outcome.phone,
-              user_identifier: outcome.userIdentifier,
-              app_variables: JSON.stringify(outcome.appVariables),
-              app_overrides: JSON.stringify(outcome.appOverrides),
-            });
-            rowFields.set(row, fields);
-          } else {
-            pending.push({ row, fields, reason: outcome.reason });
-          }
-          if (batch.length + pending.length >= limits.batchSize) await flush();
-        }
+      const planInput = { config: parsed.config, header, agentVariables: agent.variables, options: planOptions };
+      const workers = (file.bytes ?? 0) >= WORKER_THRESHOLD_BYTES ? limits.workers : 0;
+      const transformer = workers > 0 ? workerTransformer(planInput, workers) : inlineTransformer(planInput);
+      let counts: { total: number; valid: number };
+      try {
+        counts = await ingestRows({
+          db: deps.db,
+          contacts: deps.contacts,
+          cohortSeq: cohort.seq,
+          batches: source.batches,
+          transformer,
+          rejections,
+          unitSize: limits.batchSize,
+          depth: Math.max(2, workers * 2),
+          maxRows: limits.maxRows,
+          signal,
+        });
+      } finally {
+        await transformer.close();
       }
-      await flush();
+      const { total, valid } = counts;
       if (total === 0) throw new BlockingCohortError('no_data_rows', 'The file has a header but no data row.');
       await rejections.finish();
       const published = await cohorts.completeCohort(deps.db, cohort.seq, {

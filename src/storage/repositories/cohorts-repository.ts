@@ -1,11 +1,11 @@
 import { sql, type Insertable, type Kysely, type Selectable, type Transaction } from 'kysely';
-import type { CohortsTable, ContactsTable, Database } from '../schema.js';
+import type { CohortsTable, Database } from '../schema.js';
 import { fetchPage, type Page, type PageRequest } from './paging.js';
 
 type Db = Kysely<Database> | Transaction<Database>;
 export type CohortRow = Selectable<CohortsTable>;
 export type NewCohort = Insertable<CohortsTable>;
-export type ContactRow = Selectable<ContactsTable>;
+export type { ContactRow } from '../contact-writer.js';
 
 export interface DeploymentScope {
   orgId: string;
@@ -104,21 +104,6 @@ export async function deleteCohort(db: Db, seq: number): Promise<void> {
 /** Removes what an interrupted attempt left, so a retry starts from a clean slate. */
 export async function deleteContactsOfCohort(db: Db, seq: number): Promise<void> {
   await db.deleteFrom('contacts').where('cohort_seq', '=', seq).execute();
-}
-
-/**
- * Inserts a batch of contacts, skipping phones the cohort already holds.
- * Returns the row numbers that were inserted; the others are in-file duplicates.
- */
-export async function insertContacts(db: Db, rows: ContactRow[]): Promise<Set<number>> {
-  if (rows.length === 0) return new Set();
-  const inserted = await db
-    .insertInto('contacts')
-    .values(rows)
-    .onConflict((oc) => oc.columns(['phone', 'cohort_seq']).doNothing())
-    .returning('row_number')
-    .execute();
-  return new Set(inserted.map((r) => Number(r.row_number)));
 }
 
 /** The row that first holds each phone in a cohort. */

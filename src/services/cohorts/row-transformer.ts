@@ -1,0 +1,100 @@
+import { availableParallelism } from 'node:os';
+import { Worker } from 'node:worker_threads';
+import { planIngest, type AgentVariableDecl, type PlanOptions, type TransformationConfig } from '../../domain/ingest/transformation-config.js';
+import { transformRow } from '../../domain/ingest/transform-row.js';
+
+/** A row ready to store (variables already serialised), or the reason it is rejected. */
+export type TransformedRow = { ok: true; phone: string; userIdentifier: string | null; appVariables: string; appOverrides: string } | { ok: false; reason: string };
+
+/** What a worker needs to rebuild the plan: compiled format functions cannot cross threads. */
+export interface PlanInput {
+  config: TransformationConfig;
+  header: string[];
+  agentVariables: AgentVariableDecl[];
+  options: PlanOptions;
+}
+
+export interface RowTransformer {
+  transform(rows: string[][]): Promise<TransformedRow[]>;
+  close(): Promise<void>;
+}
+
+/** Transforms rows with a plan built from `input`; the one function both threads run. */
+export function transformerFor(input: PlanInput): (rows: string[][]) => TransformedRow[] {
+  const planned = planIngest(input.config, input.header, input.agentVariables, input.options);
+  if (!planned.ok) throw new Error(`plan refused in a transform worker: ${planned.issues[0]?.message ?? ''}`);
+  const plan = planned.plan;
+  return (rows) =>
+    rows.map((fields) => {
+      const outcome = transformRow(plan, fields);
+      return outcome.ok
+        ? { ok: true, phone: outcome.phone, userIdentifier: outcome.userIdentifier, appVariables: JSON.stringify(outcome.appVariables), appOverrides: JSON.stringify(outcome.appOverrides) }
+        : outcome;
+    });
+}
+
+/** On the calling thread: for small files, where starting workers costs more than it saves. */
+export function inlineTransformer(input: PlanInput): RowTransformer {
+  const run = transformerFor(input);
+  return { transform: async (rows) => run(rows), close: async () => undefined };
+}
+
+/**
+ * Starts a transform worker. Built code runs transform-worker.js; from TypeScript sources (tests,
+ * `node --import tsx`) the worker registers tsx first, since workers do not inherit loader hooks.
+ */
+function startWorker(input: PlanInput): Worker {
+  const fromSource = import.meta.url.endsWith('.ts');
+  const url = new URL(`./transform-worker.${fromSource ? 'ts' : 'js'}`, import.meta.url);
+  // A worker holds one batch at a time; a small heap makes V8 collect often instead of growing.
+  const options = { workerData: input, resourceLimits: { maxOldGenerationSizeMb: 64, maxYoungGenerationSizeMb: 8 } };
+  if (!fromSource) return new Worker(url, options);
+  const bootstrap = `import('tsx/esm/api').then(({ register }) => { register(); return import(${JSON.stringify(url.href)}); })`;
+  return new Worker(bootstrap, { ...options, eval: true });
+}
+
+/**
+ * A pool of worker threads. Phone validation dominates ingest time (libphonenumber), so rows are
+ * transformed on every core while the calling thread parses the file and writes to the database.
+ */
+export function workerTransformer(input: PlanInput, size = Math.max(1, availableParallelism())): RowTransformer {
+  const workers = Array.from({ length: size }, () => startWorker(input));
+  const pending = new Map<number, { resolve: (rows: TransformedRow[]) => void; reject: (error: Error) => void }>();
+  let nextId = 0;
+  let turn = 0;
+  let broken: Error | undefined;
+  let closing = false;
+  for (const worker of workers) {
+    worker.on('message', (message: { id: number; rows?: TransformedRow[]; error?: string }) => {
+      const job = pending.get(message.id);
+      pending.delete(message.id);
+      if (message.error !== undefined) job?.reject(new Error(message.error));
+      else job?.resolve(message.rows ?? []);
+    });
+    const fail = (error: Error) => {
+      broken ??= error;
+      for (const job of pending.values()) job.reject(error);
+      pending.clear();
+    };
+    worker.on('error', fail);
+    // A worker that dies without an error event (killed, out of memory) must not leave batches waiting.
+    worker.on('exit', (code) => {
+      if (!closing) fail(new Error(`a transform worker exited with code ${code}`));
+    });
+  }
+  return {
+    transform(rows) {
+      if (broken) return Promise.reject(broken);
+      const id = nextId++;
+      const worker = workers[turn++ % workers.length]!;
+      return new Promise((resolve, reject) => {
+        pending.set(id, { resolve, reject });
+        worker.postMessage({ id, rows });
+      });
+    },
+    async close() {
+      closing = true;
+      await Promise.all(workers.map((w) => w.terminate()));
+    },
+  };
+}
