@@ -32,6 +32,13 @@ export interface Config {
     /** Hosts (exact hostname or IP) that skip the private-address check; for tests and trusted in-house stores. */
     readonly allowHosts: readonly string[];
   };
+  readonly batches: {
+    readonly maxBytes: number;
+    readonly maxRows: number;
+    readonly maxColumns: number;
+    readonly maxZipEntries: number;
+    readonly maxUncompressedBytes: number;
+  };
   readonly jobs: {
     readonly concurrency: number;
     readonly maxAttempts: number;
@@ -116,6 +123,13 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
       timeoutMs: int('ROSTER_URL_SOURCE_TIMEOUT_MS', 120_000, 100, 3_600_000),
       allowHosts: Object.freeze(allowHosts),
     },
+    batches: {
+      maxBytes: int('ROSTER_BATCH_MAX_BYTES', 50 * 1024 * 1024, 1024, 4 * 1024 * 1024 * 1024),
+      maxRows: int('ROSTER_BATCH_MAX_ROWS', 200_000, 1, 10_000_000),
+      maxColumns: int('ROSTER_BATCH_MAX_COLUMNS', 200, 1, 10_000),
+      maxZipEntries: int('ROSTER_BATCH_MAX_ZIP_ENTRIES', 1000, 1, 100_000),
+      maxUncompressedBytes: int('ROSTER_BATCH_MAX_UNCOMPRESSED_BYTES', 500 * 1024 * 1024, 1024, 16 * 1024 * 1024 * 1024),
+    },
     jobs: {
       concurrency: int('ROSTER_JOB_CONCURRENCY', 2, 1, 64),
       maxAttempts: int('ROSTER_JOB_MAX_ATTEMPTS', 5, 1, 100),
@@ -129,6 +143,7 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
     ...config,
     rateLimit: Object.freeze(config.rateLimit),
     cohorts: Object.freeze(config.cohorts),
+    batches: Object.freeze(config.batches),
     urlSource: Object.freeze(config.urlSource),
     jobs: Object.freeze(config.jobs),
   });

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import type { Config } from '../config.js';
+import type { BatchDeps } from '../services/batches/batch-deps.js';
 import type { CohortDeps } from '../services/cohorts/cohort-deps.js';
 import type { BlobStore } from '../storage/blobs/blob-store.js';
 import type { Storage } from '../storage/db.js';
@@ -11,6 +12,9 @@ import { authPlugin } from './plugins/auth.js';
 import { openapiPlugin } from './plugins/openapi.js';
 import { rateLimitPlugin } from './plugins/rate-limit.js';
 import { orgRoutes } from './routes/admin/org-routes.js';
+import { batchRoutes } from './routes/batches/batch-routes.js';
+import { dialerRoutes } from './routes/batches/dialer-routes.js';
+import { dncRoutes } from './routes/batches/dnc-routes.js';
 import { callerRoutes } from './routes/callers/caller-routes.js';
 import { cohortRoutes } from './routes/cohorts/cohort-routes.js';
 import { workspaceRoutes } from './routes/admin/workspace-routes.js';
@@ -22,6 +26,8 @@ export interface AppDeps {
   blobs: BlobStore;
   /** Wakes the in-process job runner after an enqueue; a no-op when workers run elsewhere. */
   notifyWorkers?: () => void;
+  /** The clock batches schedule by; tests inject one. */
+  now?: () => Date;
 }
 
 /** Where logs go; tests pass `false` or a stream. */
@@ -76,5 +82,10 @@ export async function buildApp(config: Config, deps: AppDeps, logger: LoggerSett
     await app.register(cohortRoutes, { prefix, deps: cohortDeps });
     await app.register(callerRoutes, { prefix, deps: cohortDeps });
   }
+  const batchDeps: BatchDeps = { db: deps.storage.db, capabilities: deps.storage.capabilities, config, now: deps.now ?? (() => new Date()) };
+  // Batches use the vendor's multipart field names; their routes get a multipart parser of their own.
+  await app.register(batchRoutes, { deps: batchDeps, dataDir: config.dataDir });
+  await app.register(dialerRoutes, { deps: batchDeps });
+  await app.register(dncRoutes, { deps: batchDeps });
   return app;
 }

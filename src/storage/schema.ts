@@ -81,6 +81,10 @@ export interface Database {
   cohorts: CohortsTable;
   contacts: ContactsTable;
   jobs: JobsTable;
+  batches: BatchesTable;
+  calls: CallsTable;
+  call_logs: CallLogsTable;
+  dnc_numbers: DncNumbersTable;
 }
 
 export type CohortStatus = 'processing' | 'completed' | 'failed';
@@ -136,4 +140,69 @@ export interface JobsTable {
   last_error: string | null;
   created_at: string;
   updated_at: string;
+}
+
+export type BatchStatus = 'running' | 'paused' | 'cancelled' | 'completed';
+
+export interface BatchesTable {
+  batch_id: string;
+  org_id: string;
+  workspace_id: string;
+  agent_id: string;
+  user_id: string;
+  batch_name: string;
+  batch_type: 'outbound' | 'mixed';
+  status: BatchStatus;
+  calling_numbers: string;
+  enable_dnc: number;
+  retry: number;
+  delay_minutes: number;
+  timezone: string;
+  calling_start: string;
+  calling_end: string;
+  allowed_days: string;
+  total_calls: number;
+  skipped_invalid: number;
+  skipped_duplicate: number;
+  skipped_dnc: number;
+  rotation: number;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface CallsTable {
+  call_id: string;
+  batch_id: string;
+  row_number: number | null;
+  phone: string;
+  variables: string;
+  timezone: string | null;
+  status: string;
+  attempts: number;
+  next_attempt_at: string;
+  lease_id: string | null;
+  lease_until: string | null;
+  caller_number: string | null;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface CallLogsTable {
+  log_id: string;
+  call_id: string;
+  attempt: number;
+  call_status: string;
+  call_duration: number | null;
+  recording_url: string | null;
+  transcript: string | null;
+  caller_number: string | null;
+  created_at: string;
+}
+
+export interface DncNumbersTable {
+  org_id: string;
+  workspace_id: string;
+  phone: string;
+  reason: string | null;
+  created_at: string;
 }

@@ -18,7 +18,7 @@ export interface TestApp {
   close(): Promise<void>;
 }
 
-export async function createTestApp(backend: Backend, env: Record<string, string> = {}): Promise<TestApp> {
+export async function createTestApp(backend: Backend, env: Record<string, string> = {}, options: { now?: () => Date } = {}): Promise<TestApp> {
   const backing = await backend.open();
   const config = loadConfig({
     ROSTER_DATA_DIR: backing.dataDir,
@@ -29,7 +29,7 @@ export async function createTestApp(backend: Backend, env: Record<string, string
   });
   const blobs = new LocalBlobStore(backing.dataDir);
   let runner: JobRunner | undefined;
-  const app = await buildApp(config, { storage: backing.storage, blobs, notifyWorkers: () => runner?.notify() }, false);
+  const app = await buildApp(config, { storage: backing.storage, blobs, notifyWorkers: () => runner?.notify(), ...(options.now ? { now: options.now } : {}) }, false);
   await app.ready();
   const silent = { info: () => undefined, warn: () => undefined, error: () => undefined };
   runner = createJobRunner(config, backing.storage, blobs, silent);

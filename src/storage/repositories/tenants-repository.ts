@@ -165,3 +165,7 @@ export async function deletePhoneNumber(db: Db, orgId: string, workspaceId: stri
     .executeTakeFirst();
   return Number(result.numDeletedRows) > 0;
 }
+
+export function findPhoneNumberById(db: Db, phoneNumberId: string): Promise<PhoneNumberRow | undefined> {
+  return db.selectFrom('phone_numbers').selectAll().where('phone_number_id', '=', phoneNumberId).executeTakeFirst();
+}

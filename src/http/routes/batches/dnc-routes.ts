@@ -1,0 +1,90 @@
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import { Type } from '@sinclair/typebox';
+import type { FastifyInstance } from 'fastify';
+import type { BatchDeps } from '../../../services/batches/batch-deps.js';
+import { addDncNumbers, dncScope, listDncNumbers, removeDncNumber } from '../../../services/batches/dnc-service.js';
+import { principalOf } from '../../plugins/auth.js';
+import { pageEnvelope } from '../../pagination.js';
+import { Timestamp } from '../../schemas.js';
+
+const ScopeQuery = {
+  org_id: Type.Optional(Type.String({ description: 'Only with the master key' })),
+  workspace_id: Type.Optional(Type.String({ description: 'Required unless the key names exactly one workspace' })),
+};
+const Country = Type.Optional(Type.String({ pattern: '^[A-Za-z]{2}$', description: 'Country for national numbers, e.g. IN' }));
+
+/** The workspace's do-not-call list: numbers a batch with enableDNC="true" never calls. */
+export async function dncRoutes(appBase: FastifyInstance, options: { deps: BatchDeps }): Promise<void> {
+  const app = appBase.withTypeProvider<TypeBoxTypeProvider>();
+  const { deps } = options;
+  const tags = ['do-not-call'];
+
+  app.get(
+    '/api/call/dnc',
+    {
+      schema: {
+        tags,
+        summary: 'List the do-not-call numbers',
+        querystring: Type.Object({ ...ScopeQuery, offset: Type.Integer({ minimum: 0, default: 0 }), limit: Type.Integer({ minimum: 1, maximum: 100, default: 10 }) }, { additionalProperties: false }),
+        response: {
+          200: Type.Object({
+            items: Type.Array(Type.Object({ phoneNumber: Type.String(), reason: Type.Union([Type.String(), Type.Null()]), createdAt: Timestamp })),
+            total: Type.Integer(),
+            limit: Type.Integer(),
+            offset: Type.Integer(),
+            next_page_uri: Type.Union([Type.String(), Type.Null()]),
+            prev_page_uri: Type.Union([Type.String(), Type.Null()]),
+          }),
+        },
+      },
+    },
+    async (request) => {
+      const scope = await dncScope(deps, principalOf(request), request.query);
+      const { offset, limit } = request.query;
+      const page = await listDncNumbers(deps, scope, { offset, limit });
+      return pageEnvelope(request, page.items, page.total, offset, limit);
+    },
+  );
+
+  app.post(
+    '/api/call/dnc',
+    {
+      schema: {
+        tags,
+        summary: 'Add numbers to the do-not-call list',
+        body: Type.Object(
+          { ...ScopeQuery, phoneNumbers: Type.Array(Type.String({ maxLength: 64 }), { minItems: 1, maxItems: 10_000 }), country: Country, reason: Type.Optional(Type.String({ maxLength: 500 })) },
+          { additionalProperties: false },
+        ),
+        response: {
+          200: Type.Object({
+            added: Type.Integer(),
+            alreadyListed: Type.Integer(),
+            invalid: Type.Array(Type.Object({ value: Type.String(), reason: Type.String() })),
+          }),
+        },
+      },
+    },
+    async (request) => {
+      const scope = await dncScope(deps, principalOf(request), request.body);
+      return addDncNumbers(deps, scope, request.body.phoneNumbers, request.body.country?.toUpperCase(), request.body.reason ?? null);
+    },
+  );
+
+  app.delete(
+    '/api/call/dnc/:phone',
+    {
+      schema: {
+        tags,
+        summary: 'Remove a number from the do-not-call list',
+        params: Type.Object({ phone: Type.String({ maxLength: 64 }) }),
+        querystring: Type.Object({ ...ScopeQuery, country: Country }, { additionalProperties: false }),
+        response: { 200: Type.Object({ deleted: Type.Literal(true), phoneNumber: Type.String() }) },
+      },
+    },
+    async (request) => {
+      const scope = await dncScope(deps, principalOf(request), request.query);
+      return { deleted: true as const, phoneNumber: await removeDncNumber(deps, scope, request.params.phone, request.query.country?.toUpperCase()) };
+    },
+  );
+}

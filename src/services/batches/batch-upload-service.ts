@@ -1,0 +1,213 @@
+import { parsePhoneNumberFromString } from 'libphonenumber-js/max';
+import { isValidTimeZone } from '../../domain/scheduling/calling-window.js';
+import { normalisePhone } from '../../domain/ingest/phone.js';
+import { isBlank } from '../../domain/ingest/value-text.js';
+import { newHex24Id } from '../../domain/tenancy/ids.js';
+import { canReachWorkspace, type Principal } from '../../domain/tenancy/principal.js';
+import { AppError } from '../../errors.js';
+import * as batches from '../../storage/repositories/batches-repository.js';
+import { findAgent, findPhoneNumberById, findUserById, type PhoneNumberRow } from '../../storage/repositories/tenants-repository.js';
+import type { AgentVariable } from '../tenancy-service.js';
+import type { BatchDeps } from './batch-deps.js';
+import type { BatchFields } from './batch-fields.js';
+import { readSheetRecords, SheetError, sheetKindOf } from './sheet-source.js';
+
+const PHONE_COLUMN = 'phoneNumber';
+const TIMEZONE_COLUMN = 'timezone';
+/** How many invalid rows a 422 lists; the count covers them all. */
+const LISTED_INVALID_ROWS = 1000;
+
+export interface InvalidRow {
+  line: number;
+  column: string | null;
+  reason: string;
+}
+
+export interface BatchUploadResult {
+  success: true;
+  batch: { _id: string; batchName: string; callingNumbers: string[]; totalCalls: number };
+  skipped: { invalid: number; duplicate: number; dnc: number };
+  invalidRows: InvalidRow[];
+}
+
+interface Target {
+  orgId: string;
+  workspaceId: string;
+  agentId: string;
+  variables: AgentVariable[];
+  country: string | undefined;
+}
+
+/** The user, workspace and agent a batch belongs to, from userId and the calling numbers (404s as the vendor lists them). */
+async function resolveTarget(deps: BatchDeps, principal: Principal, fields: BatchFields): Promise<Target> {
+  const user = await findUserById(deps.db, fields.userId);
+  if (!user || (principal.kind === 'key' && user.org_id !== principal.orgId)) throw new AppError('user_not_found', `User '${fields.userId}' not found.`);
+  const numbers: PhoneNumberRow[] = [];
+  for (const id of fields.callingNumbers) {
+    const number = await findPhoneNumberById(deps.db, id);
+    if (!number || number.org_id !== user.org_id || !canReachWorkspace(principal, number.org_id, number.workspace_id)) {
+      throw new AppError('calling_numbers_not_found', `No agent found for the calling numbers: '${id}' is not a calling number of this workspace.`, { phone_number_id: id });
+    }
+    numbers.push(number);
+  }
+  const first = numbers[0]!;
+  const agents = new Set(numbers.map((n) => `${n.workspace_id}/${n.agent_id}`));
+  if (agents.size > 1) {
+    throw new AppError('invalid_batch_field', `callingNumbers belong to ${agents.size} different agents (${[...agents].join(', ')}); a batch calls for one agent.`, [
+      { field: 'callingNumbers', message: 'calling numbers of different agents' },
+    ]);
+  }
+  const agent = await findAgent(deps.db, first.org_id, first.workspace_id, first.agent_id);
+  if (!agent) throw new AppError('calling_numbers_not_found', `No agent found for the calling numbers (agent '${first.agent_id}' no longer exists).`);
+  if ((JSON.parse(agent.languages) as string[]).length === 0) {
+    throw new AppError('agent_language_missing', `Agent '${agent.agent_id}' has no language configured; add one before creating a batch.`);
+  }
+  // National numbers in the file are read in the calling number's country.
+  const country = parsePhoneNumberFromString(first.phone_number)?.country;
+  return { orgId: first.org_id, workspaceId: first.workspace_id, agentId: agent.agent_id, variables: JSON.parse(agent.variables) as AgentVariable[], country };
+}
+
+/**
+ * Creates a batch from an uploaded CSV or Excel file: validates every row, drops repeated phones
+ * (first kept) and do-not-call numbers, and inserts the batch and all its calls in one transaction.
+ */
+export async function createBatchFromFile(
+  deps: BatchDeps,
+  principal: Principal,
+  fields: BatchFields,
+  file: { path: string; filename: string },
+): Promise<BatchUploadResult> {
+  const kind = sheetKindOf(file.filename);
+  if (!kind) throw new AppError('unsupported_file_type', `'${file.filename}' is not a .csv, .xlsx or .xls file.`);
+  const target = await resolveTarget(deps, principal, fields);
+  const limits = deps.config.batches;
+  let sheet;
+  try {
+    sheet = await readSheetRecords(file.path, kind, limits);
+  } catch (error) {
+    if (error instanceof SheetError) throw new AppError(error.code, error.message);
+    throw error;
+  }
+  const invalid: InvalidRow[] = [];
+  const calls = new Map<string, { line: number; variables: Record<string, string>; timezone: string | null }>();
+  let invalidCount = 0;
+  let duplicates = 0;
+  try {
+    const header = sheet.header?.map((h) => h.trim());
+    if (!header || header.every((h) => h === '')) throw new AppError('empty_file', 'The file is empty: it needs a header row with a phoneNumber column and at least one row.');
+    const missing = [PHONE_COLUMN, ...target.variables.filter((v) => v.required).map((v) => v.name)].filter((c) => !header.includes(c));
+    if (missing.length > 0) throw new AppError('missing_columns', `The file lacks required columns: ${missing.join(', ')}. Its header has: ${header.join(', ')}.`, { missing });
+    const phoneIndex = header.indexOf(PHONE_COLUMN);
+    const timezoneIndex = header.indexOf(TIMEZONE_COLUMN);
+    const required = target.variables.filter((v) => v.required).map((v) => ({ name: v.name, index: header.indexOf(v.name) }));
+    let line = 1;
+    const reject = (column: string | null, reason: string) => {
+      invalidCount++;
+      if (invalid.length < LISTED_INVALID_ROWS) invalid.push({ line, column, reason });
+    };
+    for await (const rows of sheet.batches) {
+      for (const cells of rows) {
+        line++;
+        if (cells.length > header.length) {
+          reject(null, `row has ${cells.length} cells but the header has ${header.length}`);
+          continue;
+        }
+        const phone = normalisePhone(cells[phoneIndex] ?? '', target.country);
+        if (!phone.ok) {
+          reject(PHONE_COLUMN, phone.reason);
+          continue;
+        }
+        const empty = required.find((r) => isBlank(cells[r.index] ?? ''));
+        if (empty) {
+          reject(empty.name, `required column '${empty.name}' is empty`);
+          continue;
+        }
+        const zone = timezoneIndex >= 0 ? (cells[timezoneIndex] ?? '').trim() : '';
+        if (zone && !isValidTimeZone(zone)) {
+          reject(TIMEZONE_COLUMN, `timezone '${zone}' is not an IANA time zone`);
+          continue;
+        }
+        if (calls.has(phone.e164)) {
+          duplicates++;
+          continue;
+        }
+        const variables: Record<string, string> = {};
+        header.forEach((name, i) => {
+          if (i !== phoneIndex && name !== '') variables[name] = cells[i] ?? '';
+        });
+        calls.set(phone.e164, { line, variables, timezone: zone || null });
+      }
+    }
+  } finally {
+    sheet.close();
+  }
+  if (invalidCount > 0 && !fields.skipInvalid) {
+    throw new AppError('invalid_rows', `${invalidCount} row${invalidCount === 1 ? ' is' : 's are'} invalid; nothing was imported. Fix them, or send type="true" to import the valid rows.`, {
+      invalid_count: invalidCount,
+      rows: invalid,
+    });
+  }
+  let dnc = 0;
+  if (fields.enableDnc && calls.size > 0) {
+    const listed = await batches.findDncAmong(deps.db, target.orgId, target.workspaceId, [...calls.keys()]);
+    for (const phone of listed) calls.delete(phone);
+    dnc = listed.size;
+  }
+  if (calls.size === 0) throw new AppError('no_valid_rows', `The file has no row to call (${invalidCount} invalid, ${duplicates} repeated, ${dnc} on the do-not-call list).`);
+
+  const now = deps.now().toISOString();
+  const batchId = newHex24Id();
+  const { window, retry, delayMinutes } = fields.schedule;
+  await deps.db.transaction().execute(async (trx) => {
+    await batches.insertBatch(trx, {
+      batch_id: batchId,
+      org_id: target.orgId,
+      workspace_id: target.workspaceId,
+      agent_id: target.agentId,
+      user_id: fields.userId,
+      batch_name: fields.batchName,
+      batch_type: fields.batchType,
+      status: 'running',
+      calling_numbers: JSON.stringify(fields.callingNumbers),
+      enable_dnc: fields.enableDnc ? 1 : 0,
+      retry,
+      delay_minutes: delayMinutes,
+      timezone: window.timezone,
+      calling_start: window.start,
+      calling_end: window.end,
+      allowed_days: JSON.stringify(window.allowedDays),
+      total_calls: calls.size,
+      skipped_invalid: invalidCount,
+      skipped_duplicate: duplicates,
+      skipped_dnc: dnc,
+      rotation: 0,
+      created_at: now,
+      updated_at: now,
+    });
+    await batches.insertCalls(
+      trx,
+      [...calls].map(([phone, call]) => ({
+        call_id: newHex24Id(),
+        batch_id: batchId,
+        row_number: call.line,
+        phone,
+        variables: JSON.stringify(call.variables),
+        timezone: call.timezone,
+        status: 'pending',
+        attempts: 0,
+        next_attempt_at: now,
+        lease_id: null,
+        lease_until: null,
+        caller_number: null,
+        created_at: now,
+        updated_at: now,
+      })),
+    );
+  });
+  return {
+    success: true,
+    batch: { _id: batchId, batchName: fields.batchName, callingNumbers: fields.callingNumbers, totalCalls: calls.size },
+    skipped: { invalid: invalidCount, duplicate: duplicates, dnc },
+    invalidRows: invalid,
+  };
+}

@@ -1,0 +1,67 @@
+import { createReadStream } from 'node:fs';
+import { stat } from 'node:fs/promises';
+import { Writable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { EncodingSniffer, readCsvRecords } from '../cohorts/csv-source.js';
+import { SheetError, tooManyColumns, tooManyRows, type SheetKind, type SheetLimits, type SheetRecords } from './sheet-records.js';
+import { readXlsRecords } from './xls-reader.js';
+import { readXlsxRecords } from './xlsx-reader.js';
+
+export { SheetError, type SheetErrorCode, type SheetKind, type SheetLimits, type SheetRecords } from './sheet-records.js';
+
+const KINDS: Record<string, SheetKind> = { '.csv': 'csv', '.xlsx': 'xlsx', '.xls': 'xls' };
+
+/** The kind of sheet a file name says it holds, by its last extension in any case. */
+export function sheetKindOf(filename: string): SheetKind | undefined {
+  const dot = filename.lastIndexOf('.');
+  return dot < 0 ? undefined : KINDS[filename.slice(dot).toLowerCase()];
+}
+
+/**
+ * Reads a stored file (a local path) of the given kind into records, the header first.
+ * CSV, .xlsx (first sheet) and .xls (first sheet) come out alike: every cell as text, a data row as
+ * long as its last non-empty cell, blank rows left out. Throws SheetError for files over the limits
+ * or unreadable, here or while the batches are taken.
+ */
+export async function readSheetRecords(path: string, kind: SheetKind, limits: SheetLimits): Promise<SheetRecords> {
+  const { size } = await stat(path);
+  if (size > limits.maxBytes) throw new SheetError('spreadsheet_too_large', `The file is larger than ${limits.maxBytes} bytes.`);
+  switch (kind) {
+    case 'csv':
+      return readCsvSheet(path, limits);
+    case 'xlsx':
+      return readXlsxRecords(path, limits);
+    case 'xls':
+      return readXlsRecords(path, limits);
+    default:
+      throw new SheetError('unsupported_file_type', `Files of kind '${String(kind)}' cannot be read.`);
+  }
+}
+
+/** A CSV through the cohort reader: one pass to learn the encoding, a second to parse. */
+async function readCsvSheet(path: string, limits: SheetLimits): Promise<SheetRecords> {
+  const sniffer = new EncodingSniffer();
+  const discard = new Writable({ write: (_chunk, _encoding, done) => done() });
+  await pipeline(createReadStream(path), sniffer, discard);
+  const source = await readCsvRecords(createReadStream(path), sniffer.encoding);
+  if (source.header && source.header.length > limits.maxColumns) {
+    source.close();
+    throw tooManyColumns(limits);
+  }
+  const batches = async function* (): AsyncGenerator<string[][]> {
+    let count = 0;
+    try {
+      for await (const batch of source.batches) {
+        // A line of bare delimiters is as blank as an empty spreadsheet row.
+        const rows = batch.filter((row) => row.some((cell) => cell !== ''));
+        count += rows.length;
+        if (count > limits.maxRows) throw tooManyRows(limits);
+        if (rows.some((row) => row.length > limits.maxColumns)) throw tooManyColumns(limits);
+        if (rows.length > 0) yield rows;
+      }
+    } finally {
+      source.close();
+    }
+  };
+  return { header: source.header, batches: batches(), close: () => source.close() };
+}
