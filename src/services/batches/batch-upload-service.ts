@@ -1,7 +1,4 @@
 import { parsePhoneNumberFromString } from 'libphonenumber-js/max';
-import { isValidTimeZone } from '../../domain/scheduling/calling-window.js';
-import { normalisePhone } from '../../domain/ingest/phone.js';
-import { isBlank } from '../../domain/ingest/value-text.js';
 import { newHex24Id } from '../../domain/tenancy/ids.js';
 import { canReachWorkspace, type Principal } from '../../domain/tenancy/principal.js';
 import { AppError } from '../../errors.js';
@@ -10,10 +7,9 @@ import { findAgent, findPhoneNumberById, findUserById, type PhoneNumberRow } fro
 import type { AgentVariable } from '../tenancy-service.js';
 import type { BatchDeps } from './batch-deps.js';
 import type { BatchFields } from './batch-fields.js';
+import { contactChecker, missingColumns } from './contact-rules.js';
 import { readSheetRecords, SheetError, sheetKindOf } from './sheet-source.js';
 
-const PHONE_COLUMN = 'phoneNumber';
-const TIMEZONE_COLUMN = 'timezone';
 /** How many invalid rows a 422 lists; the count covers them all. */
 const LISTED_INVALID_ROWS = 1000;
 
@@ -30,7 +26,7 @@ export interface BatchUploadResult {
   invalidRows: InvalidRow[];
 }
 
-interface Target {
+export interface Target {
   orgId: string;
   workspaceId: string;
   agentId: string;
@@ -39,7 +35,7 @@ interface Target {
 }
 
 /** The user, workspace and agent a batch belongs to, from userId and the calling numbers (404s as the vendor lists them). */
-async function resolveTarget(deps: BatchDeps, principal: Principal, fields: BatchFields): Promise<Target> {
+export async function resolveTarget(deps: BatchDeps, principal: Principal, fields: BatchFields): Promise<Target> {
   const user = await findUserById(deps.db, fields.userId);
   if (!user || (principal.kind === 'key' && user.org_id !== principal.orgId)) throw new AppError('user_not_found', `User '${fields.userId}' not found.`);
   const numbers: PhoneNumberRow[] = [];
@@ -65,6 +61,58 @@ async function resolveTarget(deps: BatchDeps, principal: Principal, fields: Batc
   // National numbers in the file are read in the calling number's country.
   const country = parsePhoneNumberFromString(first.phone_number)?.country;
   return { orgId: first.org_id, workspaceId: first.workspace_id, agentId: agent.agent_id, variables: JSON.parse(agent.variables) as AgentVariable[], country };
+}
+
+/** The stored form of a new batch, running from now. */
+export function batchRow(deps: BatchDeps, batchId: string, target: Target, fields: BatchFields, counts: { total: number; invalid: number; duplicate: number; dnc: number }): batches.BatchRow {
+  const now = deps.now().toISOString();
+  const { window, retry, delayMinutes } = fields.schedule;
+  return {
+    batch_id: batchId,
+    org_id: target.orgId,
+    workspace_id: target.workspaceId,
+    agent_id: target.agentId,
+    user_id: fields.userId,
+    batch_name: fields.batchName,
+    batch_type: fields.batchType,
+    status: 'running',
+    calling_numbers: JSON.stringify(fields.callingNumbers),
+    enable_dnc: fields.enableDnc ? 1 : 0,
+    retry,
+    delay_minutes: delayMinutes,
+    timezone: window.timezone,
+    calling_start: window.start,
+    calling_end: window.end,
+    allowed_days: JSON.stringify(window.allowedDays),
+    total_calls: counts.total,
+    skipped_invalid: counts.invalid,
+    skipped_duplicate: counts.duplicate,
+    skipped_dnc: counts.dnc,
+    rotation: 0,
+    created_at: now,
+    updated_at: now,
+  };
+}
+
+/** New pending calls, due at once (the dialer moves them into their window). */
+export function callRows(deps: BatchDeps, batchId: string, contacts: Array<{ phone: string; line: number | null; variables: Record<string, string>; timezone: string | null }>): batches.CallRow[] {
+  const now = deps.now().toISOString();
+  return contacts.map((contact) => ({
+    call_id: newHex24Id(),
+    batch_id: batchId,
+    row_number: contact.line,
+    phone: contact.phone,
+    variables: JSON.stringify(contact.variables),
+    timezone: contact.timezone,
+    status: 'pending',
+    attempts: 0,
+    next_attempt_at: now,
+    lease_id: null,
+    lease_until: null,
+    caller_number: null,
+    created_at: now,
+    updated_at: now,
+  }));
 }
 
 /**
@@ -95,47 +143,24 @@ export async function createBatchFromFile(
   try {
     const header = sheet.header?.map((h) => h.trim());
     if (!header || header.every((h) => h === '')) throw new AppError('empty_file', 'The file is empty: it needs a header row with a phoneNumber column and at least one row.');
-    const missing = [PHONE_COLUMN, ...target.variables.filter((v) => v.required).map((v) => v.name)].filter((c) => !header.includes(c));
+    const missing = missingColumns(header, target.variables);
     if (missing.length > 0) throw new AppError('missing_columns', `The file lacks required columns: ${missing.join(', ')}. Its header has: ${header.join(', ')}.`, { missing });
-    const phoneIndex = header.indexOf(PHONE_COLUMN);
-    const timezoneIndex = header.indexOf(TIMEZONE_COLUMN);
-    const required = target.variables.filter((v) => v.required).map((v) => ({ name: v.name, index: header.indexOf(v.name) }));
+    const check = contactChecker(header, target.variables, target.country);
     let line = 1;
-    const reject = (column: string | null, reason: string) => {
-      invalidCount++;
-      if (invalid.length < LISTED_INVALID_ROWS) invalid.push({ line, column, reason });
-    };
     for await (const rows of sheet.batches) {
       for (const cells of rows) {
         line++;
-        if (cells.length > header.length) {
-          reject(null, `row has ${cells.length} cells but the header has ${header.length}`);
+        const contact = check(cells);
+        if (!contact.ok) {
+          invalidCount++;
+          if (invalid.length < LISTED_INVALID_ROWS) invalid.push({ line, column: contact.column, reason: contact.reason });
           continue;
         }
-        const phone = normalisePhone(cells[phoneIndex] ?? '', target.country);
-        if (!phone.ok) {
-          reject(PHONE_COLUMN, phone.reason);
-          continue;
-        }
-        const empty = required.find((r) => isBlank(cells[r.index] ?? ''));
-        if (empty) {
-          reject(empty.name, `required column '${empty.name}' is empty`);
-          continue;
-        }
-        const zone = timezoneIndex >= 0 ? (cells[timezoneIndex] ?? '').trim() : '';
-        if (zone && !isValidTimeZone(zone)) {
-          reject(TIMEZONE_COLUMN, `timezone '${zone}' is not an IANA time zone`);
-          continue;
-        }
-        if (calls.has(phone.e164)) {
+        if (calls.has(contact.phone)) {
           duplicates++;
           continue;
         }
-        const variables: Record<string, string> = {};
-        header.forEach((name, i) => {
-          if (i !== phoneIndex && name !== '') variables[name] = cells[i] ?? '';
-        });
-        calls.set(phone.e164, { line, variables, timezone: zone || null });
+        calls.set(contact.phone, { line, variables: contact.variables, timezone: contact.timezone });
       }
     }
   } finally {
@@ -155,54 +180,10 @@ export async function createBatchFromFile(
   }
   if (calls.size === 0) throw new AppError('no_valid_rows', `The file has no row to call (${invalidCount} invalid, ${duplicates} repeated, ${dnc} on the do-not-call list).`);
 
-  const now = deps.now().toISOString();
   const batchId = newHex24Id();
-  const { window, retry, delayMinutes } = fields.schedule;
   await deps.db.transaction().execute(async (trx) => {
-    await batches.insertBatch(trx, {
-      batch_id: batchId,
-      org_id: target.orgId,
-      workspace_id: target.workspaceId,
-      agent_id: target.agentId,
-      user_id: fields.userId,
-      batch_name: fields.batchName,
-      batch_type: fields.batchType,
-      status: 'running',
-      calling_numbers: JSON.stringify(fields.callingNumbers),
-      enable_dnc: fields.enableDnc ? 1 : 0,
-      retry,
-      delay_minutes: delayMinutes,
-      timezone: window.timezone,
-      calling_start: window.start,
-      calling_end: window.end,
-      allowed_days: JSON.stringify(window.allowedDays),
-      total_calls: calls.size,
-      skipped_invalid: invalidCount,
-      skipped_duplicate: duplicates,
-      skipped_dnc: dnc,
-      rotation: 0,
-      created_at: now,
-      updated_at: now,
-    });
-    await batches.insertCalls(
-      trx,
-      [...calls].map(([phone, call]) => ({
-        call_id: newHex24Id(),
-        batch_id: batchId,
-        row_number: call.line,
-        phone,
-        variables: JSON.stringify(call.variables),
-        timezone: call.timezone,
-        status: 'pending',
-        attempts: 0,
-        next_attempt_at: now,
-        lease_id: null,
-        lease_until: null,
-        caller_number: null,
-        created_at: now,
-        updated_at: now,
-      })),
-    );
+    await batches.insertBatch(trx, batchRow(deps, batchId, target, fields, { total: calls.size, invalid: invalidCount, duplicate: duplicates, dnc }));
+    await batches.insertCalls(trx, callRows(deps, batchId, [...calls].map(([phone, call]) => ({ phone, ...call }))));
   });
   return {
     success: true,

@@ -169,3 +169,16 @@ export function listDnc(db: Db, orgId: string, workspaceId: string, page: PageRe
     page,
   );
 }
+
+export async function findPhonesInBatch(db: Db, batchId: string, phones: string[]): Promise<Set<string>> {
+  const found = new Set<string>();
+  for (let i = 0; i < phones.length; i += 500) {
+    const rows = await db.selectFrom('calls').select('phone').where('batch_id', '=', batchId).where('phone', 'in', phones.slice(i, i + 500)).execute();
+    for (const row of rows) found.add(row.phone);
+  }
+  return found;
+}
+
+export async function addToTotal(db: Db, batchId: string, added: number, now: string): Promise<void> {
+  await db.updateTable('batches').set((eb) => ({ total_calls: eb('total_calls', '+', added), updated_at: now })).where('batch_id', '=', batchId).execute();
+}

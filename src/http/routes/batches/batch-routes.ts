@@ -11,7 +11,8 @@ import { saveUpload } from '../../../services/batches/upload-file.js';
 import { principalOf } from '../../plugins/auth.js';
 import { pageEnvelope } from '../../pagination.js';
 import { ErrorEnvelopeSchema } from '../../schemas.js';
-import { BatchDetailsQuery, BatchSummarySchema, BatchUploadBodyDoc, BatchUploadResponse, DetailsResponse, ListBatchesQuery } from './batch-schemas.js';
+import { addCalls, createEmptyBatch } from '../../../services/batches/batch-json-service.js';
+import { AddCallsBody, AddCallsResponse, BatchDetailsQuery, BatchSummarySchema, BatchUploadBodyDoc, BatchUploadResponse, CreateBatchBody, DetailsResponse, ListBatchesQuery } from './batch-schemas.js';
 
 const E = ErrorEnvelopeSchema;
 
@@ -97,6 +98,29 @@ export async function batchRoutes(appBase: FastifyInstance, options: { deps: Bat
       const { offset, limit } = request.query;
       const result = await listBatches(deps, principal, orgId, { offset, limit });
       return pageEnvelope(request, result.items, result.total, offset, limit);
+    },
+  );
+
+  app.post(
+    '/api/call/batches',
+    { schema: { tags, summary: 'Create an empty batch (JSON); add calls to it next', body: CreateBatchBody, response: { 201: Type.Object({ success: Type.Literal(true), batch: BatchSummarySchema }), 400: E, 404: E } } },
+    async (request, reply) => reply.code(201).send({ success: true as const, batch: await createEmptyBatch(deps, principalOf(request), request.body) }),
+  );
+
+  app.post(
+    '/api/call/batches/:batchId/calls',
+    {
+      schema: {
+        tags,
+        summary: 'Add up to 1000 calls to a batch; 207 lists each refused call when only some were added',
+        params: Type.Object({ batchId: Type.String() }),
+        body: AddCallsBody,
+        response: { 200: AddCallsResponse, 207: AddCallsResponse, 409: E, 422: E },
+      },
+    },
+    async (request, reply) => {
+      const result = await addCalls(deps, principalOf(request), request.params.batchId, request.body.calls);
+      return reply.code(result.status).send(result.body);
     },
   );
 

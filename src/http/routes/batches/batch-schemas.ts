@@ -115,3 +115,43 @@ export const BatchUploadBodyDoc = {
     allowedDays: { type: 'string', description: 'JSON array, 0 = Sunday', examples: ['[1,2,3,4,5]'] },
   },
 } as const;
+
+export const CreateBatchBody = Type.Object(
+  {
+    userId: Type.String(),
+    batchName: Type.String(),
+    batchType: Type.Optional(Type.Union([Type.Literal('outbound'), Type.Literal('mixed')])),
+    callingNumbers: Type.Array(Type.String(), { minItems: 1, maxItems: 100 }),
+    enableDNC: Type.Optional(Type.Boolean()),
+    retry: Type.Optional(Type.Integer()),
+    delay: Type.Optional(Type.Integer()),
+    timezone: Type.Optional(Type.String()),
+    callingHour: Type.Optional(Type.Object({ start: Type.String(), end: Type.String() }, { additionalProperties: false })),
+    allowedDays: Type.Optional(Type.Array(Type.Integer())),
+  },
+  { additionalProperties: false },
+);
+
+export const AddCallsBody = Type.Object(
+  {
+    calls: Type.Array(Type.Record(Type.String({ maxLength: 200 }), Type.String({ maxLength: 100_000 }), { description: 'phoneNumber, optional timezone, and the variables' }), {
+      minItems: 1,
+      maxItems: 1000,
+    }),
+  },
+  { additionalProperties: false },
+);
+
+export const AddCallsResponse = Type.Object({
+  success: Type.Literal(true),
+  created: Type.Integer(),
+  results: Type.Array(
+    Type.Object({
+      index: Type.Integer(),
+      status: Type.String({ description: 'created, invalid, duplicate or dnc' }),
+      callId: Type.Optional(Type.String()),
+      reason: Type.Optional(Type.String()),
+      column: Type.Optional(Type.Union([Type.String(), Type.Null()])),
+    }),
+  ),
+});
