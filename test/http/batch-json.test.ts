@@ -67,5 +67,17 @@ for (const backend of await backends()) {
       assert.equal((await t.call('GET', '/api/call/dnc?workspace_id=main', { key: globex.apiKey })).statusCode, 200);
       assert.equal((await t.call('GET', '/api/call/dnc?workspace_id=other', { key: acme.apiKey })).statusCode, 404);
     });
+
+    it('imports a file of do-not-call numbers', async () => {
+      const base = await t.app.listen({ host: '127.0.0.1', port: 0 });
+      const form = new FormData();
+      form.append('file', new Blob(['name,phoneNumber\nA,+919822222221\nB,09822222222\nC,not a phone\n']), 'dnc.csv');
+      form.append('country', 'IN');
+      const response = await fetch(`${base}/api/call/dnc/upload`, { method: 'POST', headers: { 'x-api-key': acme.apiKey }, body: form });
+      const body = (await response.json()) as { added: number; invalid: Array<{ value: string }> };
+      assert.equal(response.status, 200, JSON.stringify(body));
+      assert.equal(body.added, 2);
+      assert.deepEqual(body.invalid.map((i) => i.value), ['not a phone']);
+    });
   });
 }

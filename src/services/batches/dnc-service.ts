@@ -4,6 +4,7 @@ import { AppError } from '../../errors.js';
 import * as batches from '../../storage/repositories/batches-repository.js';
 import { findWorkspace } from '../../storage/repositories/tenants-repository.js';
 import type { BatchDeps } from './batch-deps.js';
+import { readSheetRecords, SheetError, sheetKindOf } from './sheet-source.js';
 
 export interface DncScope {
   orgId: string;
@@ -49,4 +50,31 @@ export async function removeDncNumber(deps: BatchDeps, scope: DncScope, raw: str
 export async function listDncNumbers(deps: BatchDeps, scope: DncScope, page: { offset: number; limit: number }) {
   const result = await batches.listDnc(deps.db, scope.orgId, scope.workspaceId, page);
   return { items: result.rows.map((r) => ({ phoneNumber: r.phone, reason: r.reason, createdAt: r.created_at })), total: result.total };
+}
+
+/** Adds every number of an uploaded list: the `phoneNumber` column, else the first column. */
+export async function importDncFile(deps: BatchDeps, scope: DncScope, file: { path: string; filename: string }, country: string | undefined, reason: string | null) {
+  const kind = sheetKindOf(file.filename);
+  if (!kind) throw new AppError('unsupported_file_type', `'${file.filename}' is not a .csv, .xlsx or .xls file.`);
+  let sheet;
+  try {
+    sheet = await readSheetRecords(file.path, kind, deps.config.batches);
+  } catch (error) {
+    if (error instanceof SheetError) throw new AppError(error.code, error.message);
+    throw error;
+  }
+  const totals = { added: 0, alreadyListed: 0, invalid: [] as Array<{ value: string; reason: string }> };
+  try {
+    if (!sheet.header) throw new AppError('empty_file', `'${file.filename}' is empty.`);
+    const column = Math.max(0, sheet.header.map((h) => h.trim()).indexOf('phoneNumber'));
+    for await (const rows of sheet.batches) {
+      const result = await addDncNumbers(deps, scope, rows.map((cells) => cells[column] ?? ''), country, reason);
+      totals.added += result.added;
+      totals.alreadyListed += result.alreadyListed;
+      totals.invalid.push(...result.invalid.slice(0, Math.max(0, 1000 - totals.invalid.length)));
+    }
+  } finally {
+    sheet.close();
+  }
+  return totals;
 }

@@ -6,6 +6,7 @@ import { AppError } from '../../../errors.js';
 import type { BatchDeps } from '../../../services/batches/batch-deps.js';
 import { BATCH_FIELDS, parseBatchFields, type BatchFieldName } from '../../../services/batches/batch-fields.js';
 import { batchDetails, changeBatchStatus, listBatches } from '../../../services/batches/batch-service.js';
+import { dncScope, importDncFile } from '../../../services/batches/dnc-service.js';
 import { createBatchFromFile } from '../../../services/batches/batch-upload-service.js';
 import { saveUpload } from '../../../services/batches/upload-file.js';
 import { principalOf } from '../../plugins/auth.js';
@@ -121,6 +122,53 @@ export async function batchRoutes(appBase: FastifyInstance, options: { deps: Bat
     async (request, reply) => {
       const result = await addCalls(deps, principalOf(request), request.params.batchId, request.body.calls);
       return reply.code(result.status).send(result.body);
+    },
+  );
+
+  app.post(
+    '/api/call/dnc/upload',
+    {
+      schema: {
+        tags: ['do-not-call'],
+        summary: 'Add a file of numbers to the do-not-call list (.csv, .xlsx or .xls; the phoneNumber column, else the first)',
+        consumes: ['multipart/form-data'],
+        response: { 200: Type.Object({ added: Type.Integer(), alreadyListed: Type.Integer(), invalid: Type.Array(Type.Object({ value: Type.String(), reason: Type.String() })) }), 400: E, 404: E },
+      },
+      config: {
+        openapiBody: {
+          type: 'object',
+          required: ['file'],
+          properties: { file: { type: 'string', format: 'binary' }, workspace_id: { type: 'string' }, org_id: { type: 'string' }, country: { type: 'string' }, reason: { type: 'string' } },
+        },
+      },
+    },
+    async (request) => {
+      const principal = principalOf(request);
+      if (!request.isMultipart()) throw new AppError('unsupported_media_type', 'Send multipart/form-data with a file.');
+      const given: Record<string, string> = {};
+      let upload: Awaited<ReturnType<typeof saveUpload>> | undefined;
+      let filename = '';
+      try {
+        for await (const part of request.parts()) {
+          if (part.type === 'file') {
+            if (upload) {
+              part.file.resume();
+              continue;
+            }
+            filename = part.filename;
+            upload = await saveUpload(options.dataDir, part.file, part.filename);
+          } else if (['workspace_id', 'org_id', 'country', 'reason'].includes(part.fieldname)) {
+            given[part.fieldname] = String(part.value);
+          } else {
+            throw new AppError('invalid_batch_field', `Unknown field ${part.fieldname}; send file, workspace_id, org_id, country, reason.`, [{ field: part.fieldname, message: 'is not a known field' }]);
+          }
+        }
+        if (!upload) throw new AppError('invalid_batch_field', 'file is required.', [{ field: 'file', message: 'is required' }]);
+        const scope = await dncScope(deps, principal, given);
+        return await importDncFile(deps, scope, { path: upload.path, filename }, given.country?.toUpperCase(), given.reason ?? null);
+      } finally {
+        await upload?.remove();
+      }
     },
   );
 
