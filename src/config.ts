@@ -128,7 +128,7 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
       maxRows: int('ROSTER_BATCH_MAX_ROWS', 200_000, 1, 10_000_000),
       maxColumns: int('ROSTER_BATCH_MAX_COLUMNS', 200, 1, 10_000),
       maxZipEntries: int('ROSTER_BATCH_MAX_ZIP_ENTRIES', 1000, 1, 100_000),
-      maxUncompressedBytes: int('ROSTER_BATCH_MAX_UNCOMPRESSED_BYTES', 500 * 1024 * 1024, 1024, 16 * 1024 * 1024 * 1024),
+      maxUncompressedBytes: int('ROSTER_BATCH_MAX_UNCOMPRESSED_BYTES', 100 * 1024 * 1024, 1024, 16 * 1024 * 1024 * 1024),
     },
     jobs: {
       concurrency: int('ROSTER_JOB_CONCURRENCY', 2, 1, 64),

@@ -1,3 +1,5 @@
+import { AppError } from '../../errors.js';
+
 export type SheetKind = 'csv' | 'xlsx' | 'xls';
 
 /** Bounds on an uploaded file; anything over them is refused as 'spreadsheet_too_large'. */
@@ -16,15 +18,19 @@ export interface SheetLimits {
 
 export type SheetErrorCode = 'unsupported_file_type' | 'invalid_spreadsheet' | 'spreadsheet_too_large';
 
-/** A file the client sent that cannot be read as a sheet; every code maps to a 400. */
-export class SheetError extends Error {
+/**
+ * A file the client sent that cannot be read as a sheet (a 400). It is an AppError because limits
+ * are also met while batches are taken, after readSheetRecords has returned: the error handler then
+ * answers with the right envelope even where a caller maps only the errors readSheetRecords throws.
+ */
+export class SheetError extends AppError {
   override readonly name = 'SheetError';
 
   constructor(
-    readonly code: SheetErrorCode,
+    override readonly code: SheetErrorCode,
     message: string,
   ) {
-    super(message);
+    super(code, message);
   }
 }
 

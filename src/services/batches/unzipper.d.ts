@@ -1,30 +1,27 @@
-// unzipper ships no types and @types/unzipper is not installed; it comes with exceljs (its .xlsx
-// stream reader parses with it), so this declares only the parts zip-guard.ts uses.
+// unzipper ships no types and @types/unzipper is not installed; it comes with exceljs (which
+// unzips with it), so this declares only what zip-guard.ts uses.
 declare module 'unzipper' {
-  import type { Duplex, Readable } from 'node:stream';
+  import type { Readable } from 'node:stream';
 
   interface CentralDirectoryFile {
     path: string;
     compressedSize: number;
     uncompressedSize: number;
+    /** The entry's bytes, inflated, read from the offset the directory gives. */
+    stream(): Readable;
   }
   interface CentralDirectory {
     numberOfRecords: number;
     files: CentralDirectoryFile[];
   }
-  interface ZipEntry extends Readable {
-    path: string;
-    vars: { compressedSize: number; uncompressedSize: number; flags: number };
-    autodrain(): unknown;
-  }
-  interface ParseStream extends Duplex {
-    on(event: 'entry', listener: (entry: ZipEntry) => void): this;
-    on(event: string | symbol, listener: (...args: unknown[]) => void): this;
+  /** Random access to the archive's bytes: a stream from offset (length bytes, or to the end). */
+  interface Source {
+    stream(offset: number, length?: number): Readable;
+    size(): PromiseLike<number>;
   }
 
   const unzipper: {
-    Open: { file(path: string): Promise<CentralDirectory> };
-    Parse(options?: { forceStream?: boolean }): ParseStream;
+    Open: { custom(source: Source): Promise<CentralDirectory> };
   };
   export default unzipper;
 }

@@ -10,6 +10,13 @@ import { recordsFromRows, SheetError, tooManyColumns, tooManyRows, type SheetLim
 const COMPOUND_FILE_SIGNATURE = Buffer.from([0xd0, 0xcf, 0x11, 0xe0, 0xa1, 0xb1, 0x1a, 0xe1]);
 
 /**
+ * Rows parsed beyond the header and maxRows data rows, so that blank rows (before the header,
+ * between contacts, or formatted but empty at the end) do not make a sheet within the limit look
+ * too long. A sheet that runs on past them is refused without parsing the rest.
+ */
+const BLANK_ROW_SLACK = 1000;
+
+/**
  * Reads the first sheet of an .xls. SheetJS parses a whole file at once, so the file's size is
  * bounded first and rows beyond the limit are not parsed at all.
  */
@@ -17,15 +24,21 @@ export async function readXlsRecords(path: string, limits: SheetLimits): Promise
   await checkCompoundFile(path);
   const bytes = await readFile(path);
   let workbook: XLSX.WorkBook;
+  // SheetJS writes a line to stderr for every record of a damaged file it does not know, which a
+  // crafted upload could repeat millions of times. read() is synchronous, so nothing else logs meanwhile.
+  const log = console.error;
+  console.error = () => undefined;
   try {
-    // Header, then up to maxRows data rows and one more, which tells a sheet that is too long.
-    workbook = XLSX.read(bytes, { type: 'buffer', dense: true, cellNF: true, cellDates: false, cellHTML: false, sheets: 0, sheetRows: limits.maxRows + 2 });
+    workbook = XLSX.read(bytes, { type: 'buffer', dense: true, cellNF: true, cellDates: false, cellHTML: false, sheets: 0, sheetRows: limits.maxRows + 1 + BLANK_ROW_SLACK });
   } catch {
     throw new SheetError('invalid_spreadsheet', 'The .xls file is damaged: it cannot be read as an Excel workbook.');
+  } finally {
+    console.error = log;
   }
   const name = workbook.SheetNames[0];
   const sheet = name === undefined ? undefined : workbook.Sheets[name];
   if (!sheet) throw new SheetError('invalid_spreadsheet', 'The .xls file holds no worksheet.');
+  // Cut short by sheetRows: more rows follow than the limit and the slack together.
   if (spanOf(sheet['!fullref']) > spanOf(sheet['!ref'])) throw tooManyRows(limits);
   const date1904 = workbook.Workbook?.WBProps?.date1904 === true;
   const data = (sheet['!data'] ?? []) as (XLSX.CellObject[] | undefined)[];

@@ -1,14 +1,23 @@
-import { Readable } from 'node:stream';
+import { posix } from 'node:path';
+import type { Readable } from 'node:stream';
 import ExcelJS from 'exceljs';
 import { cellText } from './cell-text.js';
 import { recordsFromRows, SheetError, tooManyColumns, type SheetLimits, type SheetRecords } from './sheet-records.js';
-import { checkZipDirectory, checkZipInflation, isSystemError } from './zip-guard.js';
+import { isSystemError, openZip, type ZipArchive } from './zip-guard.js';
 
-/** What exceljs's stream reader learns about the workbook as it goes; not part of its typings. */
-interface WorkbookReaderState {
-  on(event: 'entry', listener: (entry: { type: string; id?: string }) => void): unknown;
-  /** The file being read, once reading has started. */
-  stream?: Readable;
+/**
+ * The part parsers of exceljs's streaming WorkbookReader (4.4.0), outside its typings. Its own
+ * parse() walks the zip in stored order: it copies sheets stored before the shared strings (as
+ * Excel stores them) to temporary files, parses every sheet, and leaves files and descriptors
+ * behind when reading stops early. Fed from the central directory instead, the parts come in the
+ * order they are needed and only the first tab is read, straight from the zip.
+ */
+interface WorkbookParts {
+  _parseRels(entry: Readable): Promise<void>;
+  _parseWorkbook(entry: Readable): Promise<void>;
+  _parseSharedStrings(entry: Readable): AsyncIterable<unknown>;
+  _parseStyles(entry: Readable): Promise<void>;
+  _parseWorksheet(iterator: AsyncIterable<unknown>, sheetNo: string): Iterable<{ eventType: string; value: ExcelJS.stream.xlsx.WorksheetReader }>;
   /** Sheets in tab order, from xl/workbook.xml. */
   model?: { sheets?: { rId?: string }[] };
   /** xl/_rels/workbook.xml.rels: which part holds which sheet. */
@@ -17,79 +26,76 @@ interface WorkbookReaderState {
 }
 
 /**
- * Reads the first sheet of an .xlsx, after the zip guards, with exceljs's streaming reader: rows
- * are parsed as batches are taken, so memory holds about one batch however long the sheet is.
+ * Reads the first sheet of an .xlsx with exceljs's streaming parsers, after the zip guards. Rows
+ * are parsed as batches are taken, so memory holds the shared strings and about one batch however
+ * long the sheet is.
  */
 export async function readXlsxRecords(path: string, limits: SheetLimits): Promise<SheetRecords> {
-  await checkZipDirectory(path, limits);
-  await checkZipInflation(path, limits);
-  const reader = new ExcelJS.stream.xlsx.WorkbookReader(path, {
-    sharedStrings: 'cache',
-    hyperlinks: 'ignore',
-    styles: 'cache',
-    worksheets: 'emit',
-    entries: 'emit',
-  });
-  const state = reader as unknown as WorkbookReaderState;
-  const rows = firstSheetRows(reader, state, limits);
-  return recordsFromRows(rows, limits, () => {
-    rows.return(undefined).catch(() => undefined);
-    state.stream?.destroy();
-  });
-}
-
-async function* firstSheetRows(reader: ExcelJS.stream.xlsx.WorkbookReader, state: WorkbookReaderState, limits: SheetLimits): AsyncGenerator<string[]> {
-  // The reader announces each worksheet part's number just before handing the sheet over.
-  let part: string | undefined;
-  state.on('entry', (entry) => {
-    if (entry.type === 'worksheet') part = entry.id;
-  });
-  let read = false;
+  const zip = await openZip(path, limits);
+  let worksheet: ExcelJS.stream.xlsx.WorksheetReader;
+  let date1904: boolean;
   try {
-    for await (const worksheet of reader) {
-      const wanted = firstSheetPart(state);
-      if (read || (wanted !== undefined && part !== wanted)) {
-        skip(worksheet);
-        continue;
-      }
-      read = true;
-      const date1904 = state.properties?.model?.date1904 === true;
+    const reader = new ExcelJS.stream.xlsx.WorkbookReader(path, {
+      sharedStrings: 'cache',
+      hyperlinks: 'ignore',
+      styles: 'cache',
+      worksheets: 'emit',
+      entries: 'ignore',
+    }) as unknown as WorkbookParts;
+    await reader._parseRels(requiredPart(zip, 'xl/_rels/workbook.xml.rels'));
+    await reader._parseWorkbook(requiredPart(zip, 'xl/workbook.xml'));
+    const strings = zip.open('xl/sharedStrings.xml');
+    if (strings) for await (const _ of reader._parseSharedStrings(strings));
+    const styles = zip.open('xl/styles.xml');
+    if (styles) await reader._parseStyles(styles);
+    const part = firstSheetPart(reader);
+    const sheet = part === undefined ? undefined : zip.open(part);
+    if (!sheet) throw new SheetError('invalid_spreadsheet', 'The .xlsx file holds no worksheet.');
+    const [emitted] = reader._parseWorksheet(sheet, /(\d+)\.xml$/.exec(part ?? '')?.[1] ?? '1');
+    if (!emitted) throw new Error('exceljs did not hand over the worksheet');
+    worksheet = emitted.value;
+    date1904 = reader.properties?.model?.date1904 === true;
+  } catch (error) {
+    zip.close();
+    throw asSheetError(error);
+  }
+  const rows = (async function* () {
+    try {
       for await (const row of worksheet) {
         const cells = rowCells(row, date1904, limits);
         if (cells.length > 0) yield cells;
       }
-      // Carry on through the other sheets so the reader removes the temporary files it made.
+    } catch (error) {
+      throw asSheetError(error);
     }
-  } catch (error) {
-    if (error instanceof SheetError || isSystemError(error)) throw error;
-    throw new SheetError('invalid_spreadsheet', 'The .xlsx file is damaged: its sheet cannot be read.');
-  }
-  if (!read) throw new SheetError('invalid_spreadsheet', 'The .xlsx file holds no worksheet.');
+  })();
+  return recordsFromRows(rows, limits, () => zip.close());
 }
 
-/** The part number ('1' for xl/worksheets/sheet1.xml) of the first tab, when the workbook says. */
-function firstSheetPart(state: WorkbookReaderState): string | undefined {
-  const first = state.model?.sheets?.[0];
-  const target = state.workbookRels?.find((rel) => rel.Id !== undefined && rel.Id === first?.rId)?.Target;
-  return target === undefined ? undefined : /sheet(\d+)\.xml$/.exec(target)?.[1];
+function requiredPart(zip: ZipArchive, name: string): Readable {
+  const part = zip.open(name);
+  if (!part) throw new SheetError('invalid_spreadsheet', `The .xlsx file is not a workbook: it lacks ${name}.`);
+  return part;
 }
 
-/**
- * Lets a sheet go unread. A sheet stored before the shared strings was copied to a temporary file,
- * whose stream is closed here; a sheet still in the zip is skipped by the reader itself.
- */
-function skip(worksheet: ExcelJS.stream.xlsx.WorksheetReader): void {
-  const source = (worksheet as unknown as { iterator?: unknown }).iterator;
-  if (source instanceof Readable) source.destroy();
+/** The zip path of the first tab's part, from the workbook and its relationships. */
+function firstSheetPart(reader: WorkbookParts): string | undefined {
+  const first = reader.model?.sheets?.[0];
+  const target = reader.workbookRels?.find((rel) => rel.Id !== undefined && rel.Id === first?.rId)?.Target;
+  if (target === undefined) return undefined;
+  // Targets are relative to xl/, the workbook's folder, or absolute within the package.
+  return target.startsWith('/') ? target.slice(1) : posix.normalize(`xl/${target}`);
 }
 
 /** A row's cells as text, up to its last non-empty cell, blanks between them as ''. */
 function rowCells(row: ExcelJS.Row, date1904: boolean, limits: SheetLimits): string[] {
   const cells: string[] = [];
   row.eachCell((cell, column) => {
-    // Left unresolved when the shared strings were not read before the sheet; never pass it off as ''.
-    if (cell.type === ExcelJS.ValueType.SharedString) throw new SheetError('invalid_spreadsheet', 'The .xlsx file\'s shared strings could not be read.');
-    // cell.value drops a formula's result when it is 0 or FALSE; cell.result keeps it.
+    // Left unresolved when there were no shared strings to look it up in; never pass it off as ''.
+    if (cell.type === ExcelJS.ValueType.SharedString) throw new SheetError('invalid_spreadsheet', 'The .xlsx file refers to shared strings it does not hold.');
+    // cell.value drops a formula's result when it is 0 or FALSE; cell.result keeps it. exceljs
+    // reads every non-text cached result as a number, so a formula giving TRUE reads '1' and one
+    // giving an error reads '' (plain boolean and error cells are fine).
     const value = cell.type === ExcelJS.ValueType.Formula ? { result: cell.result } : cell.value;
     const text = cellText(value, cell.numFmt, date1904);
     if (text === '') return;
@@ -98,4 +104,10 @@ function rowCells(row: ExcelJS.Row, date1904: boolean, limits: SheetLimits): str
     cells.push(text);
   });
   return cells;
+}
+
+/** Parse failures are the file's fault (400); limits keep their own code; system errors stay 500s. */
+function asSheetError(error: unknown): unknown {
+  if (error instanceof SheetError || isSystemError(error)) return error;
+  return new SheetError('invalid_spreadsheet', 'The .xlsx file is damaged: its sheet cannot be read.');
 }

@@ -1,4 +1,6 @@
-import { createReadStream } from 'node:fs';
+import { createReadStream, type ReadStream } from 'node:fs';
+import { stat } from 'node:fs/promises';
+import { Transform, type Readable } from 'node:stream';
 import unzipper from 'unzipper';
 import { SheetError, type SheetLimits } from './sheet-records.js';
 
@@ -7,19 +9,87 @@ const RATIO_CHECKED_FROM = 1024 * 1024;
 /** Real workbook XML deflates by 5–50×; zeros by about 1000×. */
 const MAX_RATIO = 200;
 
+/** An .xlsx opened by its central directory, every entry reached by name. */
+export interface ZipArchive {
+  /** Whether the archive lists the entry. */
+  has(name: string): boolean;
+  /**
+   * The entry's inflated bytes; the stream fails with SheetError as soon as they pass the limits,
+   * counted over every entry opened so far. Undefined when the archive has no such entry.
+   */
+  open(name: string): Readable | undefined;
+  /** Stops every read and closes the file. */
+  close(): void;
+}
+
 /**
- * Refuses an .xlsx whose central directory declares too many entries, too many bytes in all, or an
- * entry compressed beyond any real workbook's ratio. Reads only the directory; inflates nothing.
+ * Opens an .xlsx by its central directory and refuses it when the directory lists too many
+ * entries, declares too many bytes in all, or an entry compressed beyond any real workbook's ratio;
+ * nothing is inflated for this. The sizes are the file's own claims, so open() counts real bytes too.
  */
-export async function checkZipDirectory(path: string, limits: SheetLimits): Promise<void> {
+export async function openZip(path: string, limits: SheetLimits): Promise<ZipArchive> {
+  const { size } = await stat(path);
+  const reads = new Set<ReadStream>();
+  const close = () => {
+    for (const read of reads) read.destroy();
+    reads.clear();
+  };
+  // Like unzipper.Open.file, but every read is tracked so close() can end them all.
+  const source = {
+    stream(offset: number, length?: number): ReadStream {
+      const read = createReadStream(path, { start: offset, end: length ? offset + length : undefined });
+      reads.add(read);
+      read.on('close', () => reads.delete(read));
+      return read;
+    },
+    size: () => Promise.resolve(size),
+  };
   let directory;
   try {
-    directory = await unzipper.Open.file(path);
+    directory = await unzipper.Open.custom(source);
   } catch (error) {
+    close();
     if (isSystemError(error)) throw error;
     throw new SheetError('invalid_spreadsheet', 'The file is not an Excel .xlsx workbook (it is not a zip archive).');
   }
-  if (directory.numberOfRecords > limits.maxZipEntries || directory.files.length > limits.maxZipEntries) throw tooManyEntries(limits);
+  try {
+    checkDeclaredSizes(directory, limits);
+  } catch (error) {
+    close();
+    throw error;
+  }
+  const files = new Map(directory.files.map((file) => [file.path, file]));
+  let total = 0;
+  return {
+    has: (name) => files.has(name),
+    open(name) {
+      const file = files.get(name);
+      if (!file) return undefined;
+      let inflated = 0;
+      const counter = new Transform({
+        transform(chunk: Buffer, _encoding, done) {
+          inflated += chunk.length;
+          total += chunk.length;
+          if (total > limits.maxUncompressedBytes) return done(tooManyBytes(limits));
+          if (outOfRatio(inflated, file.compressedSize)) return done(bomb());
+          done(null, chunk);
+        },
+      });
+      const entry = file.stream();
+      entry.on('error', (error: unknown) => {
+        counter.destroy(isSystemError(error) ? (error as Error) : new SheetError('invalid_spreadsheet', `The .xlsx file is damaged: its part ${name} cannot be unpacked.`));
+      });
+      counter.on('close', () => entry.destroy());
+      return entry.pipe(counter);
+    },
+    close,
+  };
+}
+
+function checkDeclaredSizes(directory: { numberOfRecords: number; files: { uncompressedSize: number; compressedSize: number }[] }, limits: SheetLimits): void {
+  if (directory.numberOfRecords > limits.maxZipEntries || directory.files.length > limits.maxZipEntries) {
+    throw new SheetError('spreadsheet_too_large', `The .xlsx archive has more than ${limits.maxZipEntries} entries.`);
+  }
   let total = 0;
   for (const file of directory.files) {
     total += file.uncompressedSize;
@@ -28,69 +98,8 @@ export async function checkZipDirectory(path: string, limits: SheetLimits): Prom
   }
 }
 
-/**
- * Inflates every entry once, counting bytes and keeping none, and refuses the file as soon as the
- * counts pass the limits. The directory check trusts sizes the file declares, and the streaming
- * reader that follows walks the local headers instead of the directory; this pass uses that same
- * parser, so it sees exactly the entries and bytes the reader will. Inflating is native and cheap
- * next to parsing the XML.
- */
-export async function checkZipInflation(path: string, limits: SheetLimits): Promise<void> {
-  const input = createReadStream(path);
-  const parser = unzipper.Parse();
-  await new Promise<void>((resolve, reject) => {
-    let settled = false;
-    const fail = (error: unknown) => {
-      if (settled) return;
-      settled = true;
-      input.destroy();
-      parser.destroy();
-      reject(isSystemError(error) || error instanceof SheetError ? error : new SheetError('invalid_spreadsheet', 'The .xlsx file is damaged: its zip archive cannot be read.'));
-    };
-    let entries = 0;
-    let total = 0;
-    // Done once the parser has read the whole file and every entry has been counted to its end.
-    let open = 0;
-    let parsed = false;
-    const settleIfDone = () => {
-      if (settled || !parsed || open > 0) return;
-      settled = true;
-      resolve();
-    };
-    parser.on('entry', (entry) => {
-      if (++entries > limits.maxZipEntries) return fail(tooManyEntries(limits));
-      open++;
-      // Zero when the size only follows the data; the total still bounds such an entry.
-      const compressed = entry.vars.compressedSize;
-      let size = 0;
-      entry.on('data', (chunk: Buffer) => {
-        size += chunk.length;
-        total += chunk.length;
-        if (total > limits.maxUncompressedBytes) fail(tooManyBytes(limits));
-        else if (compressed > 0 && outOfRatio(size, compressed)) fail(bomb());
-      });
-      entry.on('end', () => {
-        open--;
-        settleIfDone();
-      });
-      entry.on('error', fail);
-    });
-    parser.on('error', fail);
-    parser.on('finish', () => {
-      parsed = true;
-      settleIfDone();
-    });
-    input.on('error', fail);
-    input.pipe(parser);
-  });
-}
-
 function outOfRatio(uncompressed: number, compressed: number): boolean {
   return uncompressed > RATIO_CHECKED_FROM && uncompressed > MAX_RATIO * compressed;
-}
-
-function tooManyEntries(limits: SheetLimits): SheetError {
-  return new SheetError('spreadsheet_too_large', `The .xlsx archive has more than ${limits.maxZipEntries} entries.`);
 }
 
 function tooManyBytes(limits: SheetLimits): SheetError {
