@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import * as XLSX from '@e965/xlsx';
+import ExcelJS from 'exceljs';
 import { sql } from 'kysely';
 import * as batchesRepo from '../../src/storage/repositories/batches-repository.js';
 import { backends } from '../helpers/backends.js';
@@ -57,6 +59,38 @@ for (const backend of await backends()) {
       assert.equal(search.data.total, 1);
       const filtered = (await t.call('GET', `/api/call/batch-details/${batch._id}?filter=${encodeURIComponent('{"callStatus":"failed"}')}`, { key: acme.apiKey })).json() as { data: { total: number } };
       assert.equal(filtered.data.total, 0);
+    });
+
+    it("accepts the vendor's example request with an .xlsx and an .xls file, reading numbers as people see them", async () => {
+      const rows: Array<[number | string, string, number, Date]> = [
+        [9811600001, 'Asha', 1500.5, new Date(Date.UTC(2024, 6, 31))],
+        [919811600002, 'Ben', 200, new Date(Date.UTC(2024, 7, 15))],
+        ['09811600001', 'Asha again', 1, new Date(Date.UTC(2024, 7, 15))],
+      ];
+      const workbook = new ExcelJS.Workbook();
+      const sheet = workbook.addWorksheet('Contacts');
+      sheet.addRow(['phoneNumber', 'customer_name', 'outstanding_amount', 'due_date']);
+      for (const row of rows) sheet.addRow(row);
+      sheet.getCell('C4').value = { formula: 'C2*2', result: 3001 };
+      workbook.addWorksheet('Ignored').addRow(['nothing', 'here']);
+      const xlsx = Buffer.from(await workbook.xlsx.writeBuffer());
+      const book = XLSX.utils.book_new();
+      XLSX.utils.book_append_sheet(book, XLSX.utils.aoa_to_sheet([['phoneNumber', 'customer_name', 'outstanding_amount', 'due_date'], ...rows], { cellDates: true }), 'Contacts');
+      const xls = Buffer.from(XLSX.write(book, { bookType: 'biff8', type: 'buffer' }) as Buffer);
+      for (const [name, content] of [['contacts.xlsx', xlsx], ['contacts.xls', xls]] as const) {
+        const { status, body } = await uploadBatch(base, acme.apiKey, { name, content }, vendorFields(acme.userId, numberId));
+        assert.equal(status, 200, `${name}: ${JSON.stringify(body)}`);
+        assert.equal((body.batch as { totalCalls: number }).totalCalls, 2, name);
+        assert.deepEqual(body.skipped, { invalid: 0, duplicate: 1, dnc: 0 }, name);
+        const details = (await t.call('GET', `/api/call/batch-details/${(body.batch as { _id: string })._id}?sortBy=phoneNumber&sortOrder=asc`, { key: acme.apiKey })).json() as {
+          data: { data: Array<Record<string, string>> };
+        };
+        const [asha, ben] = details.data.data;
+        assert.equal(asha!.phoneNumber, '919811600001', name);
+        assert.equal(asha!.outstanding_amount, '1500.5', name);
+        assert.equal(asha!.due_date, '2024-07-31', name);
+        assert.equal(ben!.phoneNumber, '919811600002', `${name}: a 12-digit number stored as a number keeps every digit`);
+      }
     });
 
     it('answers each malformed request with 400 and a precise message', async () => {
