@@ -27,7 +27,7 @@ export interface StartOptions {
 export async function startServer(config: Config, options: StartOptions = {}): Promise<RunningServer> {
   const storage = openStorage({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
   try {
-    await migrateToLatest(storage.db, storage.capabilities.dialect);
+    await migrateToLatest(storage);
     const demo = config.masterKey === undefined && !config.production ? await bootstrapDemoTenant(storage.db) : undefined;
     const blobs = new LocalBlobStore(config.dataDir);
     let runner: JobRunner | undefined;

@@ -26,6 +26,8 @@ export interface Storage {
   readonly contacts: ContactWriter;
   /** A short description safe to log (no password). */
   readonly description: string;
+  /** The PostgreSQL schema Roster's tables live in, when not the default. */
+  readonly schema: string | undefined;
   close(): Promise<void>;
 }
 
@@ -57,6 +59,7 @@ function openSqlite(dataDir: string): Storage {
     capabilities: { dialect: 'sqlite', rowLocking: false, multiProcess: false },
     contacts: sqliteContactWriter(db, handle),
     description: `sqlite:${file}`,
+    schema: undefined,
     close: () => db.destroy(),
   };
 }
@@ -77,6 +80,7 @@ function openPostgres(url: string, options: StorageOptions): Storage {
     capabilities: { dialect: 'postgres', rowLocking: true, multiProcess: true },
     contacts: postgresContactWriter(db),
     description: `postgres://${parsed.host}${parsed.pathname}${schema ? `?schema=${schema}` : ''}`,
+    schema,
     close: () => db.destroy(),
   };
 }

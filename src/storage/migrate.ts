@@ -1,9 +1,8 @@
 import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { Migrator, sql, type Kysely, type Migration, type MigrationProvider } from 'kysely';
-import type { DialectName } from './db.js';
+import type { DialectName, Storage } from './db.js';
 import { projectRoot } from './project-root.js';
-import type { Database } from './schema.js';
 
 /** Reads `migrations/<dialect>/NNNN-name.sql`; each file is one migration, statements split on `;` at line end. */
 class SqlFileMigrationProvider implements MigrationProvider {
@@ -36,6 +35,18 @@ export function migrationsFolder(dialect: DialectName): string {
   return path.join(projectRoot(), 'migrations', dialect);
 }
 
+/**
+ * Kysely looks for its bookkeeping tables by name across schemas; naming the schema keeps two
+ * Roster databases in one PostgreSQL database (or parallel test schemas) from seeing each other's.
+ */
+function migratorFor(storage: Storage): Migrator {
+  return new Migrator({
+    db: storage.db,
+    provider: new SqlFileMigrationProvider(migrationsFolder(storage.capabilities.dialect)),
+    ...(storage.schema ? { migrationTableSchema: storage.schema } : {}),
+  });
+}
+
 export interface MigrationReport {
   applied: string[];
 }
@@ -45,8 +56,8 @@ export interface MigrationReport {
  * PostgreSQL, the write lock on SQLite), so instances starting together apply each file once.
  * A SQLite writer that loses the race sees SQLITE_BUSY and simply tries again.
  */
-export async function migrateToLatest(db: Kysely<Database>, dialect: DialectName): Promise<MigrationReport> {
-  const migrator = new Migrator({ db, provider: new SqlFileMigrationProvider(migrationsFolder(dialect)) });
+export async function migrateToLatest(storage: Storage): Promise<MigrationReport> {
+  const migrator = migratorFor(storage);
   for (let attempt = 1; ; attempt++) {
     const { error, results } = await migrator.migrateToLatest();
     if (!error) return { applied: (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName) };
@@ -57,8 +68,8 @@ export async function migrateToLatest(db: Kysely<Database>, dialect: DialectName
 }
 
 /** Names of migrations not yet applied (empty when the schema is current). */
-export async function pendingMigrations(db: Kysely<Database>, dialect: DialectName): Promise<string[]> {
-  const migrator = new Migrator({ db, provider: new SqlFileMigrationProvider(migrationsFolder(dialect)) });
+export async function pendingMigrations(storage: Storage): Promise<string[]> {
+  const migrator = migratorFor(storage);
   const all = await migrator.getMigrations();
   return all.filter((m) => m.executedAt === undefined).map((m) => m.name);
 }

@@ -41,7 +41,7 @@ async function postgresReachable(): Promise<string | undefined> {
 async function openSqliteBackend(): Promise<TestStorage> {
   const dataDir = await mkdtemp(path.join(os.tmpdir(), 'roster-test-'));
   const storage = openStorage({ databaseUrl: undefined, dataDir });
-  await migrateToLatest(storage.db, 'sqlite');
+  await migrateToLatest(storage);
   return {
     storage,
     dataDir,
@@ -62,7 +62,7 @@ async function openPostgresBackend(): Promise<TestStorage> {
   await admin.end();
   const dataDir = await mkdtemp(path.join(os.tmpdir(), 'roster-test-pg-'));
   const storage = openStorage({ databaseUrl: TEST_PG_URL, dataDir, pgSchema: schema, poolSize: 5 });
-  await migrateToLatest(storage.db, 'postgres');
+  await migrateToLatest(storage);
   return {
     storage,
     dataDir,

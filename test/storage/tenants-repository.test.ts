@@ -19,8 +19,8 @@ for (const backend of await backends()) {
     });
 
     it('applies every migration once and reports none pending', async () => {
-      assert.deepEqual(await pendingMigrations(t.storage.db, backend.name), []);
-      assert.deepEqual((await migrateToLatest(t.storage.db, backend.name)).applied, []);
+      assert.deepEqual(await pendingMigrations(t.storage), []);
+      assert.deepEqual((await migrateToLatest(t.storage)).applied, []);
     });
 
     it('inserts, finds and pages orgs in creation order with an exact total', async () => {

@@ -46,7 +46,7 @@ export function registerServerCommands(program: Command): void {
       const config = configOrExit();
       const storage = openStorage({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
       try {
-        const report = await migrateToLatest(storage.db, storage.capabilities.dialect);
+        const report = await migrateToLatest(storage);
         if (options.json) process.stdout.write(`${JSON.stringify({ storage: storage.description, applied: report.applied })}\n`);
         else if (report.applied.length === 0) process.stdout.write(`${storage.description}: up to date\n`);
         else process.stdout.write(`${storage.description}: applied ${report.applied.join(', ')}\n`);

@@ -45,7 +45,7 @@ export async function healthRoutes(app: FastifyInstance, options: { storage: Sto
       const database = (await pingDatabase(storage.db)) ? 'ok' : 'unreachable';
       let migrations: 'ok' | 'pending' | 'unknown' = 'unknown';
       if (database === 'ok') {
-        migrations = (await pendingMigrations(storage.db, storage.capabilities.dialect).catch(() => ['?'])).length === 0 ? 'ok' : 'pending';
+        migrations = (await pendingMigrations(storage).catch(() => ['?'])).length === 0 ? 'ok' : 'pending';
       }
       const ready = database === 'ok' && migrations === 'ok';
       return reply.code(ready ? 200 : 503).send({ status: ready ? 'ready' : 'not_ready', checks: { database, migrations } });
