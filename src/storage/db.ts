@@ -7,6 +7,7 @@ import type { ContactWriter } from './contact-writer.js';
 import { postgresContactWriter } from './postgres/postgres-contact-writer.js';
 import type { Database } from './schema.js';
 import { sqliteContactWriter } from './sqlite/sqlite-contact-writer.js';
+import { withStatementCache } from './sqlite/statement-cache.js';
 
 export type DialectName = 'sqlite' | 'postgres';
 
@@ -53,7 +54,7 @@ function openSqlite(dataDir: string): Storage {
   handle.pragma('synchronous = NORMAL');
   handle.pragma('foreign_keys = ON');
   handle.pragma('busy_timeout = 5000');
-  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: handle }) });
+  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(handle) }) });
   return {
     db,
     capabilities: { dialect: 'sqlite', rowLocking: false, multiProcess: false },

@@ -179,6 +179,10 @@ for (const backend of await backends()) {
       const response = await lookup('098 7777 7777');
       assert.equal(response.statusCode, 200);
       assert.deepEqual(response.json(), { found: false, phone_number: '+919877777777' });
+      for (const phone of ['%2B919876543210', '9876543210']) {
+        const unknownDeployment = await t.call('GET', `/v1/orgs/acme/workspaces/main/deployments/nope/callers/${phone}`, { key: acme.apiKey });
+        assert.equal(unknownDeployment.statusCode, 404, phone);
+      }
       const invalid = await lookup('not-a-phone');
       assert.equal(invalid.statusCode, 422);
       assert.equal(errorOf(invalid.json()).code, 'invalid_phone_number');

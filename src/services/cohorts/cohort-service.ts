@@ -291,14 +291,25 @@ export interface CallerView {
 
 /** The call-time lookup: the newest completed cohort of the deployment that holds the number. */
 export async function lookupCaller(deps: CohortDeps, scope: DeploymentScope, rawPhone: string, country: string | undefined): Promise<CallerView> {
-  const deployment = await getDeployment(deps.db, scope.orgId, scope.workspaceId, scope.deploymentId);
-  const normalised = normalisePhone(rawPhone, country?.toUpperCase() ?? deployment.default_country ?? undefined);
-  if (!normalised.ok) throw new AppError('invalid_phone_number', normalised.reason, { phone: rawPhone });
-  const match = await cohorts.findLatestContact(deps.db, scope, normalised.e164);
-  if (!match) return { found: false, phone_number: normalised.e164 };
+  let phone: string;
+  let match: cohorts.CallerMatch | undefined;
+  const requested = country?.toUpperCase();
+  if (requested !== undefined || rawPhone.trimStart().startsWith('+')) {
+    // The number can be read without the deployment: one statement answers both.
+    phone = normaliseOrRefuse(rawPhone, requested);
+    const found = await cohorts.findDeploymentWithContact(deps.db, scope, phone);
+    if (!found) throw new AppError('not_found', `Deployment '${scope.deploymentId}' not found.`);
+    match = found.match;
+  } else {
+    const deployment = await cohorts.findDeploymentCountry(deps.db, scope);
+    if (!deployment) throw new AppError('not_found', `Deployment '${scope.deploymentId}' not found.`);
+    phone = normaliseOrRefuse(rawPhone, deployment.defaultCountry ?? undefined);
+    match = await cohorts.findLatestContact(deps.db, scope, phone);
+  }
+  if (!match) return { found: false, phone_number: phone };
   return {
     found: true,
-    phone_number: normalised.e164,
+    phone_number: phone,
     cohort_id: match.cohort_id,
     cohort_name: match.cohort_name,
     user_identifier: match.user_identifier,
@@ -306,4 +317,10 @@ export async function lookupCaller(deps: CohortDeps, scope: DeploymentScope, raw
     app_overrides: JSON.parse(match.app_overrides) as Record<string, string>,
     uploaded_at: match.uploaded_at,
   };
+}
+
+function normaliseOrRefuse(rawPhone: string, country: string | undefined): string {
+  const normalised = normalisePhone(rawPhone, country);
+  if (!normalised.ok) throw new AppError('invalid_phone_number', normalised.reason, { phone: rawPhone });
+  return normalised.e164;
 }

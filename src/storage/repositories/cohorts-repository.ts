@@ -122,18 +122,63 @@ export interface CallerMatch {
   app_overrides: string;
 }
 
-/** The call-time read: the newest completed cohort of the deployment holding the phone; one index walk. */
-export function findLatestContact(db: Db, scope: DeploymentScope, phone: string): Promise<CallerMatch | undefined> {
-  return db
-    .selectFrom('contacts as ct')
-    .innerJoin('cohorts as ch', 'ch.seq', 'ct.cohort_seq')
-    .select(['ch.cohort_id', 'ch.name as cohort_name', 'ch.created_at as uploaded_at', 'ct.user_identifier', 'ct.app_variables', 'ct.app_overrides'])
-    .where('ct.phone', '=', phone)
-    .where('ch.org_id', '=', scope.orgId)
-    .where('ch.workspace_id', '=', scope.workspaceId)
-    .where('ch.deployment_id', '=', scope.deploymentId)
-    .where('ch.status', '=', 'completed')
-    .orderBy('ct.cohort_seq', 'desc')
-    .limit(1)
-    .executeTakeFirst();
+/**
+ * The call-time read: the newest completed cohort of the deployment holding the phone; one index
+ * walk. Written as SQL text because building it with the query builder on every call costs more
+ * than running it (the hot-path reads here share that reason).
+ */
+export async function findLatestContact(db: Db, scope: DeploymentScope, phone: string): Promise<CallerMatch | undefined> {
+  const { rows } = await sql<CallerMatch>`
+    select ch.cohort_id, ch.name as cohort_name, ch.created_at as uploaded_at, ct.user_identifier, ct.app_variables, ct.app_overrides
+    from contacts ct join cohorts ch on ch.seq = ct.cohort_seq
+    where ct.phone = ${phone} and ch.org_id = ${scope.orgId} and ch.workspace_id = ${scope.workspaceId}
+      and ch.deployment_id = ${scope.deploymentId} and ch.status = 'completed'
+    order by ct.cohort_seq desc
+    limit 1`.execute(db);
+  return rows[0];
+}
+
+/** Whether the deployment exists, and its default country (hot path: SQL text, see above). */
+export async function findDeploymentCountry(db: Db, scope: DeploymentScope): Promise<{ defaultCountry: string | null } | undefined> {
+  const { rows } = await sql<{ default_country: string | null }>`
+    select default_country from deployments
+    where org_id = ${scope.orgId} and workspace_id = ${scope.workspaceId} and deployment_id = ${scope.deploymentId}`.execute(db);
+  return rows[0] ? { defaultCountry: rows[0].default_country } : undefined;
+}
+
+/**
+ * The deployment's default country and, in the same round trip, the caller's match: the hot path
+ * when the number arrives in international form (as caller IDs do) needs one statement.
+ */
+export async function findDeploymentWithContact(
+  db: Db,
+  scope: DeploymentScope,
+  phone: string,
+): Promise<{ defaultCountry: string | null; match: CallerMatch | undefined } | undefined> {
+  const { rows } = await sql<{ default_country: string | null } & { [K in keyof CallerMatch]: CallerMatch[K] | null }>`
+    select d.default_country, m.cohort_id, m.cohort_name, m.uploaded_at, m.user_identifier, m.app_variables, m.app_overrides
+    from deployments d
+    left join (
+      select ch.cohort_id, ch.name as cohort_name, ch.created_at as uploaded_at, ct.user_identifier, ct.app_variables, ct.app_overrides
+      from contacts ct join cohorts ch on ch.seq = ct.cohort_seq
+      where ct.phone = ${phone} and ch.org_id = ${scope.orgId} and ch.workspace_id = ${scope.workspaceId}
+        and ch.deployment_id = ${scope.deploymentId} and ch.status = 'completed'
+      order by ct.cohort_seq desc
+      limit 1
+    ) m on true
+    where d.org_id = ${scope.orgId} and d.workspace_id = ${scope.workspaceId} and d.deployment_id = ${scope.deploymentId}`.execute(db);
+  const row = rows[0];
+  if (!row) return undefined;
+  const match =
+    row.cohort_id === null
+      ? undefined
+      : {
+          cohort_id: row.cohort_id,
+          cohort_name: row.cohort_name!,
+          uploaded_at: row.uploaded_at!,
+          user_identifier: row.user_identifier,
+          app_variables: row.app_variables!,
+          app_overrides: row.app_overrides!,
+        };
+  return { defaultCountry: row.default_country, match };
 }

@@ -1,4 +1,4 @@
-import type { Kysely, Selectable } from 'kysely';
+import { sql, type Kysely, type Selectable } from 'kysely';
 import type { ApiKeysTable, Database } from '../schema.js';
 import { fetchPage, type Page, type PageRequest } from './paging.js';
 
@@ -11,15 +11,16 @@ export async function insertApiKey(db: Db, row: ApiKeyRow): Promise<void> {
   await db.insertInto('api_keys').values(row).execute();
 }
 
-/** The key whose stored prefix matches; the caller still compares the hash in constant time. */
-export function findApiKeyByPrefix(db: Db, prefix: string): Promise<(ApiKeyRow & { user_email: string }) | undefined> {
-  return db
-    .selectFrom('api_keys')
-    .innerJoin('users', 'users.user_id', 'api_keys.user_id')
-    .selectAll('api_keys')
-    .select('users.email as user_email')
-    .where('api_keys.prefix', '=', prefix)
-    .executeTakeFirst();
+/**
+ * The key whose stored prefix matches; the caller still compares the hash in constant time. Runs
+ * on every request, so it is SQL text rather than built with the query builder each time.
+ */
+export async function findApiKeyByPrefix(db: Db, prefix: string): Promise<(ApiKeyRow & { user_email: string }) | undefined> {
+  const { rows } = await sql<ApiKeyRow & { user_email: string }>`
+    select k.key_id, k.org_id, k.user_id, k.name, k.prefix, k.key_hash, k.workspaces, k.created_at, u.email as user_email
+    from api_keys k join users u on u.user_id = k.user_id
+    where k.prefix = ${prefix}`.execute(db);
+  return rows[0];
 }
 
 export function findApiKey(db: Db, orgId: string, keyId: string): Promise<ApiKeyRow | undefined> {
