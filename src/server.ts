@@ -21,6 +21,8 @@ export interface StartOptions {
   logger?: LoggerSetting;
   /** Where the one-time first-start banner goes; stdout by default. */
   print?: (text: string) => void;
+  /** false: API only (`roster serve --no-worker`); jobs are left to `roster worker` processes. */
+  worker?: boolean;
 }
 
 /** Opens storage, applies migrations, creates the demo tenant on a first start, and listens. */
@@ -33,7 +35,7 @@ export async function startServer(config: Config, options: StartOptions = {}): P
     let runner: JobRunner | undefined;
     const app = await buildApp(config, { storage, blobs, notifyWorkers: () => runner?.notify() }, options.logger ?? loggerOptions(config));
     runner = createJobRunner(config, storage, blobs, app.log);
-    await runner.start();
+    if (options.worker !== false) await runner.start();
     await app.listen({ host: config.host, port: config.port });
     const address = app.server.address();
     const port = typeof address === 'object' && address ? address.port : config.port;

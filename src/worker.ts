@@ -4,7 +4,8 @@ import { JobRunner } from './queue/runner.js';
 import type { CohortDeps } from './services/cohorts/cohort-deps.js';
 import { ingestCohortTask } from './services/cohorts/cohort-tasks.js';
 import type { BlobStore } from './storage/blobs/blob-store.js';
-import type { Storage } from './storage/db.js';
+import { openStorage, type Storage } from './storage/db.js';
+import { migrateToLatest } from './storage/migrate.js';
 
 /** A job runner with every task registered; `roster serve` runs one in-process in embedded mode. */
 export function createJobRunner(config: Config, storage: Storage, blobs: BlobStore, log: Pick<FastifyBaseLogger, 'info' | 'warn' | 'error'>): JobRunner {
@@ -18,4 +19,35 @@ export function createJobRunner(config: Config, storage: Storage, blobs: BlobSto
     log,
   });
   return runner;
+}
+
+export interface RunningWorker {
+  runner: JobRunner;
+  storage: Storage;
+  /** Stops claiming; the job in hand stops at its next batch and is handed back for a retry. */
+  close(): Promise<void>;
+}
+
+/**
+ * `roster worker`: job processing only, beside API processes started with `serve --no-worker`.
+ * Several workers share one PostgreSQL database: they claim jobs with FOR UPDATE SKIP LOCKED and
+ * keep them with heartbeats. SQLite allows one process, so it is refused here.
+ */
+export async function startWorker(config: Config, blobs: BlobStore, log: Pick<FastifyBaseLogger, 'info' | 'warn' | 'error'>): Promise<RunningWorker> {
+  const storage = openStorage({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
+  if (!storage.capabilities.multiProcess) {
+    await storage.close();
+    throw new Error('roster worker needs PostgreSQL (set ROSTER_DATABASE_URL): with embedded SQLite, `roster serve` processes jobs itself.');
+  }
+  try {
+    await migrateToLatest(storage);
+    const runner = createJobRunner(config, storage, blobs, log);
+    await runner.start();
+    log.info({ storage: storage.description, workerId: runner.workerId, concurrency: config.jobs.concurrency }, 'roster worker is processing jobs');
+    let closing: Promise<void> | undefined;
+    return { runner, storage, close: () => (closing ??= runner.stop().then(() => storage.close())) };
+  } catch (error) {
+    await storage.close();
+    throw error;
+  }
 }

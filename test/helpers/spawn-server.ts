@@ -32,12 +32,12 @@ export interface SpawnedServer {
 }
 
 /** Starts `roster serve` as a real process on a free port and waits until /healthz answers. */
-export async function spawnServer(env: Record<string, string> = {}, dataDir?: string): Promise<SpawnedServer> {
+export async function spawnServer(env: Record<string, string> = {}, dataDir?: string, args: string[] = ['serve']): Promise<SpawnedServer> {
   const dir = dataDir ?? (await mkdtemp(path.join(os.tmpdir(), 'roster-e2e-')));
   const port = await freePort();
   const childEnv: Record<string, string> = { ...(process.env as Record<string, string>), ROSTER_DATA_DIR: dir, ROSTER_PORT: String(port), ROSTER_LOG_LEVEL: 'warn', ...env };
   for (const name of ['ROSTER_MASTER_KEY', 'NODE_ENV']) if (!(name in env)) delete childEnv[name];
-  const child = spawn(process.execPath, [...CLI, 'serve'], { cwd: ROOT, env: childEnv, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [...CLI, ...args], { cwd: ROOT, env: childEnv, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   let err = '';
   child.stdout!.on('data', (chunk: Buffer) => (out += chunk.toString('utf8')));
@@ -69,4 +69,21 @@ export async function spawnServer(env: Record<string, string> = {}, dataDir?: st
       return exited;
     },
   };
+}
+
+/** Starts `roster worker` (or another command) and waits until its output matches `ready`. */
+export async function spawnCommand(args: string[], env: Record<string, string>, ready: RegExp, timeoutMs = 30_000): Promise<{ child: ChildProcess; output(): string; exited: Promise<number | null> }> {
+  const childEnv: Record<string, string> = { ...(process.env as Record<string, string>), ROSTER_LOG_LEVEL: 'info', ...env };
+  const child = spawn(process.execPath, [...CLI, ...args], { cwd: ROOT, env: childEnv, stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  child.stdout!.on('data', (chunk: Buffer) => (out += chunk.toString('utf8')));
+  child.stderr!.on('data', (chunk: Buffer) => (out += chunk.toString('utf8')));
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  const deadline = Date.now() + timeoutMs;
+  while (!ready.test(out)) {
+    if (child.exitCode !== null) break;
+    if (Date.now() > deadline) throw new Error(`not ready in time: ${out}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  return { child, output: () => out, exited };
 }

@@ -1,6 +1,9 @@
 import type { Command } from 'commander';
 import { ConfigError, loadConfig } from '../../config.js';
+import pino from 'pino';
 import { closeOnSignals, startServer } from '../../server.js';
+import { LocalBlobStore } from '../../storage/blobs/local-blob-store.js';
+import { startWorker } from '../../worker.js';
 import { openStorage } from '../../storage/db.js';
 import { migrateToLatest } from '../../storage/migrate.js';
 
@@ -28,13 +31,44 @@ export function registerServerCommands(program: Command): void {
     )
     .option('--port <port>', 'port to listen on (overrides ROSTER_PORT)')
     .option('--host <host>', 'address to listen on (overrides ROSTER_HOST)')
-    .addHelpText('after', '\nExample:\n  ROSTER_PORT=9090 roster serve\n  roster serve --host 0.0.0.0 --port 8080')
-    .action(async (options: { port?: string; host?: string }) => {
+    .option('--no-worker', 'serve the API only; jobs are processed by `roster worker` processes (PostgreSQL only)')
+    .addHelpText('after', '\nExample:\n  ROSTER_PORT=9090 roster serve\n  roster serve --host 0.0.0.0 --port 8080\n  ROSTER_DATABASE_URL=postgres://… roster serve --no-worker')
+    .action(async (options: { port?: string; host?: string; worker: boolean }) => {
       if (options.port !== undefined) process.env.ROSTER_PORT = options.port;
       if (options.host !== undefined) process.env.ROSTER_HOST = options.host;
       const config = configOrExit();
-      const server = await startServer(config);
+      if (!options.worker && config.databaseUrl === undefined) {
+        process.stderr.write('--no-worker needs PostgreSQL (ROSTER_DATABASE_URL): with embedded SQLite nothing else could process the jobs.\n');
+        process.exit(2);
+      }
+      const server = await startServer(config, { worker: options.worker });
       closeOnSignals(server, config.shutdownTimeoutMs);
+    });
+
+  program
+    .command('worker')
+    .description(
+      'Process background jobs (cohort ingest) without serving HTTP, beside API processes started\n' +
+        'with `roster serve --no-worker`. Needs PostgreSQL; run as many as you like: each claims jobs\n' +
+        'with FOR UPDATE SKIP LOCKED, and a job whose worker died is taken over after ROSTER_JOB_LEASE_MS.\n' +
+        'SIGTERM stops claiming and hands the job in progress back at its next batch.',
+    )
+    .addHelpText('after', '\nExample:\n  ROSTER_DATABASE_URL=postgres://postgres@127.0.0.1:5432/roster ROSTER_JOB_CONCURRENCY=2 roster worker')
+    .action(async () => {
+      const config = configOrExit();
+      const log = pino({ level: config.logLevel, base: { role: 'worker' } });
+      const worker = await startWorker(config, new LocalBlobStore(config.dataDir), log).catch((error: unknown) => {
+        process.stderr.write(`${(error as Error).message}\n`);
+        process.exit(2);
+      });
+      const stop = (signal: NodeJS.Signals) => {
+        log.info({ signal }, 'worker stopping: handing back the job in progress');
+        const timer = setTimeout(() => process.exit(1), config.shutdownTimeoutMs);
+        timer.unref();
+        worker.close().then(() => process.exit(0), () => process.exit(1));
+      };
+      process.once('SIGTERM', stop);
+      process.once('SIGINT', stop);
     });
 
   program
