@@ -4,7 +4,7 @@
 import { loadConfig } from '../src/config.js';
 import { buildApp, loggerOptions } from '../src/http/app.js';
 import type { JobRunner } from '../src/queue/runner.js';
-import { LocalBlobStore } from '../src/storage/blobs/local-blob-store.js';
+import { openBlobStore } from '../src/storage/blobs/open-blob-store.js';
 import { openStorage } from '../src/storage/db.js';
 import { migrateToLatest } from '../src/storage/migrate.js';
 import { createJobRunner } from '../src/worker.js';
@@ -12,7 +12,7 @@ import { createJobRunner } from '../src/worker.js';
 const config = loadConfig();
 const storage = openStorage({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
 await migrateToLatest(storage);
-const blobs = new LocalBlobStore(config.dataDir);
+const blobs = openBlobStore(config);
 let runner: JobRunner | undefined;
 const app = await buildApp(config, { storage, blobs, notifyWorkers: () => runner?.notify() }, loggerOptions(config));
 runner = createJobRunner(config, storage, blobs, app.log);

@@ -39,6 +39,8 @@ export interface Config {
     readonly maxZipEntries: number;
     readonly maxUncompressedBytes: number;
   };
+  /** S3-compatible object storage for files; undefined keeps them on local disk under dataDir. */
+  readonly s3: S3Config | undefined;
   readonly jobs: {
     readonly concurrency: number;
     readonly maxAttempts: number;
@@ -46,6 +48,16 @@ export interface Config {
     readonly pollMs: number;
     readonly backoffMs: number;
   };
+}
+
+export interface S3Config {
+  /** e.g. https://s3.eu-west-1.amazonaws.com or http://minio:9000; requests are path-style. */
+  readonly endpoint: string;
+  readonly bucket: string;
+  readonly region: string;
+  readonly accessKeyId: string;
+  /** Never logged or printed. */
+  readonly secretAccessKey: string;
 }
 
 export class ConfigError extends Error {
@@ -94,6 +106,7 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
   for (const host of allowHosts) {
     if (!/^[a-z0-9._:-]+$/.test(host)) problems.push(`ROSTER_URL_SOURCE_ALLOW_HOSTS must list hostnames or IP addresses separated by commas, got "${host}"`);
   }
+  const s3 = s3Settings(str, problems);
   const logLevel = str('ROSTER_LOG_LEVEL') ?? 'info';
   if (!LOG_LEVELS.includes(logLevel)) problems.push(`ROSTER_LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}`);
 
@@ -137,6 +150,7 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
       pollMs: int('ROSTER_JOB_POLL_MS', 500, 10, 60_000),
       backoffMs: int('ROSTER_JOB_BACKOFF_MS', 1000, 0, 3_600_000),
     },
+    s3,
   };
   if (problems.length > 0) throw new ConfigError(problems);
   return Object.freeze({
@@ -146,5 +160,28 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
     batches: Object.freeze(config.batches),
     urlSource: Object.freeze(config.urlSource),
     jobs: Object.freeze(config.jobs),
+    s3: s3 && Object.freeze(s3),
   });
+}
+
+/** The S3 group: all of it when ROSTER_S3_ENDPOINT is set (bucket and credentials then required), else undefined. */
+function s3Settings(str: (name: string) => string | undefined, problems: string[]): S3Config | undefined {
+  const endpoint = str('ROSTER_S3_ENDPOINT');
+  const bucket = str('ROSTER_S3_BUCKET');
+  const region = str('ROSTER_S3_REGION') ?? 'us-east-1';
+  const accessKeyId = str('ROSTER_S3_ACCESS_KEY_ID');
+  const secretAccessKey = str('ROSTER_S3_SECRET_ACCESS_KEY');
+  if (endpoint === undefined) {
+    if (bucket !== undefined || accessKeyId !== undefined || secretAccessKey !== undefined) {
+      problems.push('ROSTER_S3_BUCKET and the ROSTER_S3_ credentials take effect only with ROSTER_S3_ENDPOINT; set it or unset them');
+    }
+    return undefined;
+  }
+  if (!/^https?:\/\/[^\s/]+/.test(endpoint)) problems.push(`ROSTER_S3_ENDPOINT must be an http:// or https:// URL, got "${endpoint}"`);
+  if (bucket === undefined) problems.push('ROSTER_S3_BUCKET is required with ROSTER_S3_ENDPOINT');
+  else if (!/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(bucket)) problems.push(`ROSTER_S3_BUCKET must be a bucket name (3-63 of a-z, 0-9, '.', '-'), got "${bucket}"`);
+  if (!/^[a-z0-9-]+$/.test(region)) problems.push(`ROSTER_S3_REGION must be a region name like us-east-1, got "${region}"`);
+  if (accessKeyId === undefined) problems.push('ROSTER_S3_ACCESS_KEY_ID is required with ROSTER_S3_ENDPOINT');
+  if (secretAccessKey === undefined) problems.push('ROSTER_S3_SECRET_ACCESS_KEY is required with ROSTER_S3_ENDPOINT');
+  return { endpoint, bucket: bucket ?? '', region, accessKeyId: accessKeyId ?? '', secretAccessKey: secretAccessKey ?? '' };
 }

@@ -51,6 +51,7 @@ export const ERROR_CATALOGUE = {
   rate_limited: { status: 429, type: 'rate_limit_error', message: 'Too many requests.' },
   internal_error: { status: 500, type: 'server_error', message: 'Internal server error.' },
   service_unavailable: { status: 503, type: 'server_error', message: 'The service is temporarily unavailable.' },
+  storage_unavailable: { status: 503, type: 'server_error', message: 'Object storage is unavailable; retry later.' },
 } as const satisfies Record<string, { status: number; type: string; message: string }>;
 
 export type ErrorCode = keyof typeof ERROR_CATALOGUE;

@@ -4,7 +4,7 @@ import { buildApp, type LoggerSetting, loggerOptions } from './http/app.js';
 import { bootstrapDemoTenant, demoBanner } from './services/bootstrap-service.js';
 import { openStorage, type Storage } from './storage/db.js';
 import { migrateToLatest } from './storage/migrate.js';
-import { LocalBlobStore } from './storage/blobs/local-blob-store.js';
+import { openBlobStore } from './storage/blobs/open-blob-store.js';
 import type { JobRunner } from './queue/runner.js';
 import { createJobRunner } from './worker.js';
 
@@ -31,10 +31,10 @@ export async function startServer(config: Config, options: StartOptions = {}): P
   try {
     await migrateToLatest(storage);
     const demo = config.masterKey === undefined && !config.production ? await bootstrapDemoTenant(storage.db) : undefined;
-    const blobs = new LocalBlobStore(config.dataDir);
+    const blobs = openBlobStore(config);
     let runner: JobRunner | undefined;
     const app = await buildApp(config, { storage, blobs, notifyWorkers: () => runner?.notify() }, options.logger ?? loggerOptions(config));
-    runner = createJobRunner(config, storage, blobs, app.log);
+    runner = createJobRunner(config, storage, blobs, app.log, app.cohortMetrics);
     if (options.worker !== false) await runner.start();
     await app.listen({ host: config.host, port: config.port });
     const address = app.server.address();

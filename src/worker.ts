@@ -1,16 +1,25 @@
 import type { FastifyBaseLogger } from 'fastify';
 import type { Config } from './config.js';
 import { JobRunner } from './queue/runner.js';
-import type { CohortDeps } from './services/cohorts/cohort-deps.js';
+import type { CohortDeps, CohortMetrics } from './services/cohorts/cohort-deps.js';
 import { ingestCohortTask } from './services/cohorts/cohort-tasks.js';
 import type { BlobStore } from './storage/blobs/blob-store.js';
 import { openStorage, type Storage } from './storage/db.js';
 import { migrateToLatest } from './storage/migrate.js';
 
-/** A job runner with every task registered; `roster serve` runs one in-process in embedded mode. */
-export function createJobRunner(config: Config, storage: Storage, blobs: BlobStore, log: Pick<FastifyBaseLogger, 'info' | 'warn' | 'error'>): JobRunner {
+/**
+ * A job runner with every task registered; `roster serve` runs one in-process in embedded mode.
+ * `metrics` is the server's sink (its /metrics counts what its runner ingests); a worker process has none.
+ */
+export function createJobRunner(
+  config: Config,
+  storage: Storage,
+  blobs: BlobStore,
+  log: Pick<FastifyBaseLogger, 'info' | 'warn' | 'error'>,
+  metrics?: CohortMetrics,
+): JobRunner {
   let runner: JobRunner | undefined;
-  const deps: CohortDeps = { db: storage.db, capabilities: storage.capabilities, blobs, config, contacts: storage.contacts, notifyWorkers: () => runner?.notify() };
+  const deps: CohortDeps = { db: storage.db, capabilities: storage.capabilities, blobs, config, contacts: storage.contacts, notifyWorkers: () => runner?.notify(), metrics };
   runner = new JobRunner(storage.db, storage.capabilities, { ingest_cohort: ingestCohortTask(deps) }, {
     concurrency: config.jobs.concurrency,
     pollMs: config.jobs.pollMs,

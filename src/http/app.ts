@@ -9,6 +9,7 @@ import { installBodyParsers } from './body-parsers.js';
 import { registerErrorHandling } from './error-handler.js';
 import { serializeRequest } from './log-redaction.js';
 import { authPlugin } from './plugins/auth.js';
+import { metricsPlugin } from './plugins/metrics.js';
 import { openapiPlugin } from './plugins/openapi.js';
 import { rateLimitPlugin } from './plugins/rate-limit.js';
 import { orgRoutes } from './routes/admin/org-routes.js';
@@ -65,8 +66,9 @@ export async function buildApp(config: Config, deps: AppDeps, logger: LoggerSett
   await app.register(openapiPlugin);
   await app.register(rateLimitPlugin, config.rateLimit);
   await app.register(authPlugin, { db: deps.storage.db, masterKey: config.masterKey });
+  await app.register(metricsPlugin, { db: deps.storage.db });
 
-  await app.register(healthRoutes, { storage: deps.storage });
+  await app.register(healthRoutes, { storage: deps.storage, blobs: deps.blobs });
   await app.register(orgRoutes, { db: deps.storage.db });
   await app.register(workspaceRoutes, { db: deps.storage.db });
   const cohortDeps: CohortDeps = {
@@ -76,6 +78,7 @@ export async function buildApp(config: Config, deps: AppDeps, logger: LoggerSett
     config,
     contacts: deps.storage.contacts,
     notifyWorkers: deps.notifyWorkers ?? (() => undefined),
+    metrics: app.cohortMetrics,
   };
   // The vendor serves cohorts under /api/scheduling; both prefixes answer, so only a base URL changes.
   for (const prefix of ['/v1', '/api/scheduling/v1']) {

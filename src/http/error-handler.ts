@@ -1,5 +1,6 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { AppError, toEnvelope } from '../errors.js';
+import { BlobStorageUnavailableError } from '../storage/blobs/blob-store.js';
 
 interface ValidationIssue {
   instancePath: string;
@@ -27,6 +28,7 @@ function validationDetails(context: string | undefined, issues: ValidationIssue[
 /** Turns anything thrown in a request into the vendor's error envelope; the only place that does. */
 export function toAppError(error: FastifyError | AppError | Error): AppError {
   if (error instanceof AppError) return error;
+  if (error instanceof BlobStorageUnavailableError) return new AppError('storage_unavailable');
   const fastifyError = error as FastifyError & { validationContext?: string };
   if (fastifyError.validation) {
     const details = validationDetails(fastifyError.validationContext, fastifyError.validation as ValidationIssue[]);

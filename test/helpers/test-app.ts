@@ -2,6 +2,7 @@ import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
 import { loadConfig, type Config } from '../../src/config.js';
 import { buildApp } from '../../src/http/app.js';
 import type { JobRunner } from '../../src/queue/runner.js';
+import type { BlobStore } from '../../src/storage/blobs/blob-store.js';
 import { LocalBlobStore } from '../../src/storage/blobs/local-blob-store.js';
 import { createJobRunner } from '../../src/worker.js';
 import type { Backend, TestStorage } from './backends.js';
@@ -18,7 +19,7 @@ export interface TestApp {
   close(): Promise<void>;
 }
 
-export async function createTestApp(backend: Backend, env: Record<string, string> = {}, options: { now?: () => Date } = {}): Promise<TestApp> {
+export async function createTestApp(backend: Backend, env: Record<string, string> = {}, options: { now?: () => Date; blobs?: BlobStore } = {}): Promise<TestApp> {
   const backing = await backend.open();
   const config = loadConfig({
     ROSTER_DATA_DIR: backing.dataDir,
@@ -27,7 +28,7 @@ export async function createTestApp(backend: Backend, env: Record<string, string
     ...(backing.databaseUrl ? { ROSTER_DATABASE_URL: backing.databaseUrl } : {}),
     ...env,
   });
-  const blobs = new LocalBlobStore(backing.dataDir);
+  const blobs = options.blobs ?? new LocalBlobStore(backing.dataDir);
   let runner: JobRunner | undefined;
   const app = await buildApp(config, { storage: backing.storage, blobs, notifyWorkers: () => runner?.notify(), ...(options.now ? { now: options.now } : {}) }, false);
   await app.ready();

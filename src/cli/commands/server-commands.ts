@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { ConfigError, loadConfig } from '../../config.js';
 import pino from 'pino';
 import { closeOnSignals, startServer } from '../../server.js';
-import { LocalBlobStore } from '../../storage/blobs/local-blob-store.js';
+import { openBlobStore } from '../../storage/blobs/open-blob-store.js';
 import { startWorker } from '../../worker.js';
 import { openStorage } from '../../storage/db.js';
 import { migrateToLatest } from '../../storage/migrate.js';
@@ -57,7 +57,7 @@ export function registerServerCommands(program: Command): void {
     .action(async () => {
       const config = configOrExit();
       const log = pino({ level: config.logLevel, base: { role: 'worker' } });
-      const worker = await startWorker(config, new LocalBlobStore(config.dataDir), log).catch((error: unknown) => {
+      const worker = await startWorker(config, openBlobStore(config), log).catch((error: unknown) => {
         process.stderr.write(`${(error as Error).message}\n`);
         process.exit(2);
       });

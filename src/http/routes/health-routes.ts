@@ -1,5 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import { Type } from '@sinclair/typebox';
+import type { BlobStore } from '../../storage/blobs/blob-store.js';
 import type { Storage } from '../../storage/db.js';
 import { pingDatabase } from '../../storage/db.js';
 import { pendingMigrations } from '../../storage/migrate.js';
@@ -10,12 +11,13 @@ const ReadySchema = Type.Object({
   checks: Type.Object({
     database: Type.Union([Type.Literal('ok'), Type.Literal('unreachable')]),
     migrations: Type.Union([Type.Literal('ok'), Type.Literal('pending'), Type.Literal('unknown')]),
+    object_storage: Type.Union([Type.Literal('ok'), Type.Literal('unreachable')]),
   }),
 });
 
 /** Liveness, readiness and the API description: the routes that need no key. */
-export async function healthRoutes(app: FastifyInstance, options: { storage: Storage }): Promise<void> {
-  const { storage } = options;
+export async function healthRoutes(app: FastifyInstance, options: { storage: Storage; blobs: BlobStore }): Promise<void> {
+  const { storage, blobs } = options;
   app.get(
     '/healthz',
     {
@@ -36,19 +38,21 @@ export async function healthRoutes(app: FastifyInstance, options: { storage: Sto
       config: { public: true },
       schema: {
         tags: ['operations'],
-        summary: 'Readiness: database reachable and migrations applied',
+        summary: 'Readiness: database reachable, migrations applied, object storage reachable',
         security: [],
         response: { 200: ReadySchema, 503: ReadySchema },
       },
     },
     async (_request, reply) => {
-      const database = (await pingDatabase(storage.db)) ? 'ok' : 'unreachable';
+      const [databaseUp, storageUp] = await Promise.all([pingDatabase(storage.db), blobs.ping().catch(() => false)]);
+      const database = databaseUp ? 'ok' : 'unreachable';
+      const objectStorage = storageUp ? 'ok' : 'unreachable';
       let migrations: 'ok' | 'pending' | 'unknown' = 'unknown';
       if (database === 'ok') {
         migrations = (await pendingMigrations(storage).catch(() => ['?'])).length === 0 ? 'ok' : 'pending';
       }
-      const ready = database === 'ok' && migrations === 'ok';
-      return reply.code(ready ? 200 : 503).send({ status: ready ? 'ready' : 'not_ready', checks: { database, migrations } });
+      const ready = database === 'ok' && migrations === 'ok' && objectStorage === 'ok';
+      return reply.code(ready ? 200 : 503).send({ status: ready ? 'ready' : 'not_ready', checks: { database, migrations, object_storage: objectStorage } });
     },
   );
 

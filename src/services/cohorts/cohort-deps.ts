@@ -15,6 +15,14 @@ export interface CohortDeps {
   contacts: ContactWriter;
   /** Tells the in-process job runner that work is waiting (no-op with separate workers). */
   notifyWorkers: () => void;
+  /** Where ingest and lookups report for /metrics; absent, nothing is measured. */
+  metrics?: CohortMetrics;
+}
+
+/** What cohort use cases report: rows of each completed cohort, and each caller lookup's time. */
+export interface CohortMetrics {
+  rowsIngested(valid: number, rejected: number): void;
+  lookupSeconds(seconds: number, found: boolean): void;
 }
 
 /** A problem with the upload itself: the cohort fails as a whole with this code, and is not retried. */

@@ -291,6 +291,8 @@ export interface CallerView {
 
 /** The call-time lookup: the newest completed cohort of the deployment that holds the number. */
 export async function lookupCaller(deps: CohortDeps, scope: DeploymentScope, rawPhone: string, country: string | undefined): Promise<CallerView> {
+  const metrics = deps.metrics;
+  const started = metrics ? performance.now() : 0;
   let phone: string;
   let match: cohorts.CallerMatch | undefined;
   const requested = country?.toUpperCase();
@@ -306,6 +308,8 @@ export async function lookupCaller(deps: CohortDeps, scope: DeploymentScope, raw
     phone = normaliseOrRefuse(rawPhone, deployment.defaultCountry ?? undefined);
     match = await cohorts.findLatestContact(deps.db, scope, phone);
   }
+  // Answers only: a refused number or a missing deployment is an error, not a lookup.
+  metrics?.lookupSeconds((performance.now() - started) / 1000, match !== undefined);
   if (!match) return { found: false, phone_number: phone };
   return {
     found: true,

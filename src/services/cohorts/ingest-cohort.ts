@@ -99,6 +99,7 @@ export async function ingestCohort(deps: CohortDeps, cohortId: string, signal: A
         now: nowIso(),
       });
       if (!published) await cohorts.deleteContactsOfCohort(deps.db, cohort.seq);
+      else deps.metrics?.rowsIngested(valid, total - valid);
     } catch (error) {
       rejections?.abort();
       throw error;

@@ -1,6 +1,6 @@
 import type { Readable } from 'node:stream';
 
-/** Object storage for uploaded and generated files; local disk now, S3-compatible later. */
+/** Object storage for uploaded and generated files: local disk (embedded) or S3-compatible. */
 export interface BlobStore {
   /** Streams `source` into `key`; the object appears only once it is complete and durable. */
   put(key: string, source: Readable): Promise<{ bytes: number }>;
@@ -18,4 +18,20 @@ export class BlobNotFoundError extends Error {
     super(`blob not found: ${key}`);
     this.name = 'BlobNotFoundError';
   }
+}
+
+/** The store could not be reached or refused the request; the HTTP layer answers 503 storage_unavailable. */
+export class BlobStorageUnavailableError extends Error {
+  constructor(operation: string, key: string, cause: unknown) {
+    super(`object storage unavailable during ${operation} of ${key}: ${cause instanceof Error ? cause.message : String(cause)}`, { cause });
+    this.name = 'BlobStorageUnavailableError';
+  }
+}
+
+const SAFE_KEY = /^[A-Za-z0-9][A-Za-z0-9._-]*(\/[A-Za-z0-9][A-Za-z0-9._-]*)*$/;
+
+/** Keys come from our own code, but a bad one must never escape its folder (or bucket prefix). */
+export function assertSafeKey(key: string): string {
+  if (!SAFE_KEY.test(key) || key.includes('..')) throw new Error(`unsafe blob key: ${key}`);
+  return key;
 }

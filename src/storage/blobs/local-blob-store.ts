@@ -4,9 +4,7 @@ import { access, mkdir, open, rename, rm, unlink } from 'node:fs/promises';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { BlobNotFoundError, type BlobStore } from './blob-store.js';
-
-const SAFE_KEY = /^[A-Za-z0-9][A-Za-z0-9._-]*(\/[A-Za-z0-9][A-Za-z0-9._-]*)*$/;
+import { assertSafeKey, BlobNotFoundError, type BlobStore } from './blob-store.js';
 
 /** Files under `<dataDir>/blobs`; writes go to a temporary file, are fsynced, then renamed in place. */
 export class LocalBlobStore implements BlobStore {
@@ -19,9 +17,7 @@ export class LocalBlobStore implements BlobStore {
   }
 
   private file(key: string): string {
-    // Keys come from our own code, but a bad one must never escape the folder.
-    if (!SAFE_KEY.test(key) || key.includes('..')) throw new Error(`unsafe blob key: ${key}`);
-    return path.join(this.root, key);
+    return path.join(this.root, assertSafeKey(key));
   }
 
   async put(key: string, source: Readable): Promise<{ bytes: number }> {
