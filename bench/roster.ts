@@ -2,10 +2,10 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { openAsBlob, readFileSync } from 'node:fs';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { BENCH_DIR, type CsvFile } from './data.js';
+import { freePort } from '../test/helpers/spawn-server.js';
 
 export const ROOT = path.dirname(BENCH_DIR);
 export const MASTER_KEY = 'bench-master-key-0123456789abcdef';
@@ -57,17 +57,6 @@ export function startNodeFlags(): string[] {
     flags.push(word);
   }
   return flags;
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.listen(0, '127.0.0.1', () => {
-      const port = (server.address() as net.AddressInfo).port;
-      server.close(() => resolve(port));
-    });
-    server.on('error', reject);
-  });
 }
 
 /** Starts bench/server.ts as its own process (Node flags as `npm start`) on a fresh data folder, and sets the bench tenant up. */
