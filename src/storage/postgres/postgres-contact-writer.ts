@@ -1,24 +1,26 @@
-import type { Kysely } from 'kysely';
+import { sql, type Kysely } from 'kysely';
 import type { ContactWriter } from '../contact-writer.js';
 import type { Database } from '../schema.js';
 
-/** Multi-row INSERT … ON CONFLICT DO NOTHING RETURNING, in slices under PostgreSQL's parameter limit. */
+/**
+ * One statement per batch with six array parameters, unnested server-side: the statement text and
+ * its parameter count stay the same whatever the batch size, instead of six parameters per row.
+ * Rows go in file order, so of two rows with one phone the first is kept.
+ */
 export function postgresContactWriter(db: Kysely<Database>): ContactWriter {
-  const SLICE = 5000; // 6 parameters a row; PostgreSQL allows 65535 per statement
   return {
     async insert(rows) {
-      const inserted = new Set<number>();
-      for (let i = 0; i < rows.length; i += SLICE) {
-        const slice = rows.slice(i, i + SLICE);
-        const result = await db
-          .insertInto('contacts')
-          .values(slice)
-          .onConflict((oc) => oc.columns(['phone', 'cohort_seq']).doNothing())
-          .returning('row_number')
-          .execute();
-        for (const r of result) inserted.add(Number(r.row_number));
-      }
-      return inserted;
+      if (rows.length === 0) return new Set();
+      const { rows: inserted } = await sql<{ row_number: string | number }>`
+        insert into contacts (cohort_seq, row_number, phone, user_identifier, app_variables, app_overrides)
+        select cohort_seq, row_number, phone, user_identifier, app_variables, app_overrides from unnest(
+          ${rows.map((r) => r.cohort_seq)}::bigint[], ${rows.map((r) => r.row_number)}::bigint[], ${rows.map((r) => r.phone)}::text[],
+          ${rows.map((r) => r.user_identifier)}::text[], ${rows.map((r) => r.app_variables)}::text[], ${rows.map((r) => r.app_overrides)}::text[]
+        ) with ordinality as t(cohort_seq, row_number, phone, user_identifier, app_variables, app_overrides, position)
+        order by position
+        on conflict (phone, cohort_seq) do nothing
+        returning row_number`.execute(db);
+      return new Set(inserted.map((r) => Number(r.row_number)));
     },
   };
 }
