@@ -21,13 +21,13 @@ describe('separate API and worker processes', () => {
     assert.equal(await api.exited, 2);
   });
 
-  it('two API processes without workers and one worker process ingest concurrent uploads; the later-accepted wins', { skip: postgres.skip }, async () => {
+  it('two API processes without workers and two worker processes ingest concurrent uploads; the later-accepted wins', { skip: postgres.skip }, async () => {
     const database = await createScratchDatabase();
     const dataDir = await mkdtemp(path.join(os.tmpdir(), 'roster-split-'));
     const env = { ROSTER_MASTER_KEY: MASTER, ROSTER_DATABASE_URL: database.url, ROSTER_JOB_POLL_MS: '100' };
     const first = await spawnServer(env, dataDir, ['serve', '--no-worker']);
     const second = await spawnServer(env, dataDir, ['serve', '--no-worker']);
-    let worker: Awaited<ReturnType<typeof spawnCommand>> | undefined;
+    const workers: Array<Awaited<ReturnType<typeof spawnCommand>>> = [];
     try {
       const admin = async (url: string, body: unknown) => {
         const response = await fetch(`${first.url}${url}`, { method: 'POST', headers: { 'x-api-key': MASTER, 'content-type': 'application/json' }, body: JSON.stringify(body) });
@@ -52,7 +52,7 @@ describe('separate API and worker processes', () => {
         const state = (await (await fetch(`${second.url}${cohorts}/${cohort.cohort_id}`, { headers: { 'x-api-key': MASTER } })).json()) as CohortBody;
         assert.equal(state.status, 'processing');
       }
-      worker = await spawnCommand(['worker'], { ...env, ROSTER_DATA_DIR: dataDir }, /processing jobs/);
+      for (let i = 0; i < 2; i++) workers.push(await spawnCommand(['worker'], { ...env, ROSTER_DATA_DIR: dataDir }, /processing jobs/));
       for (const cohort of accepted) {
         for (;;) {
           const state = (await (await fetch(`${first.url}${cohorts}/${cohort.cohort_id}`, { headers: { 'x-api-key': MASTER } })).json()) as CohortBody;
@@ -68,10 +68,12 @@ describe('separate API and worker processes', () => {
         const caller = (await (await fetch(`${base}/v1/orgs/acme/workspaces/main/deployments/d/callers/9833300001`, { headers: { 'x-api-key': MASTER } })).json()) as { cohort_id: string };
         assert.equal(caller.cohort_id, newest.cohort_id);
       }
-      worker.child.kill('SIGTERM');
-      assert.equal(await worker.exited, 0);
+      for (const worker of workers) {
+        worker.child.kill('SIGTERM');
+        assert.equal(await worker.exited, 0);
+      }
     } finally {
-      if (worker && worker.child.exitCode === null) worker.child.kill('SIGKILL');
+      for (const worker of workers) if (worker.child.exitCode === null) worker.child.kill('SIGKILL');
       await first.stop();
       await second.stop();
       await database.drop();

@@ -1,0 +1,115 @@
+import assert from 'node:assert/strict';
+import { mkdtemp } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { describe, it } from 'node:test';
+import pg from 'pg';
+import { backends } from '../helpers/backends.js';
+import { SEED_CONFIG, type CohortBody } from '../helpers/cohorts.js';
+import { createScratchDatabase } from '../helpers/e2e-databases.js';
+import { spawnCommand, spawnServer } from '../helpers/spawn-server.js';
+
+const MASTER = 'e2e-master-key-0123456789abcdef';
+const HEADER = 'mobile,name,balance,payment_due,preferred_language';
+const ROWS = 200_000;
+const FIRST = 9700000000;
+const postgres = (await backends()).find((b) => b.name === 'postgres')!;
+
+describe('worker crashes during a large ingest', () => {
+  it('a 200k-row cohort survives repeated SIGKILLs of its worker, and lookups never see it half-published', { skip: postgres.skip }, async () => {
+    const database = await createScratchDatabase();
+    const dataDir = await mkdtemp(path.join(os.tmpdir(), 'roster-crash-'));
+    const env = { ROSTER_MASTER_KEY: MASTER, ROSTER_DATABASE_URL: database.url, ROSTER_DATA_DIR: dataDir, ROSTER_JOB_POLL_MS: '100', ROSTER_JOB_LEASE_MS: '1500' };
+    const api = await spawnServer(env, dataDir, ['serve', '--no-worker']);
+    const workers: Array<Awaited<ReturnType<typeof spawnCommand>>> = [];
+    const headers = { 'x-api-key': MASTER };
+    try {
+      const admin = async (url: string, body: unknown) => {
+        const response = await fetch(`${api.url}${url}`, { method: 'POST', headers: { ...headers, 'content-type': 'application/json' }, body: JSON.stringify(body) });
+        assert.equal(response.status, 201, await response.text());
+      };
+      await admin('/v1/orgs', { org_id: 'acme', name: 'Acme' });
+      await admin('/v1/orgs/acme/workspaces', { workspace_id: 'main', name: 'Main' });
+      await admin('/v1/orgs/acme/workspaces/main/agents', { agent_id: 'a', name: 'A', variables: [{ name: 'customer_name', required: true }, { name: 'outstanding_amount' }, { name: 'due_date' }] });
+      await admin('/v1/orgs/acme/workspaces/main/deployments', { deployment_id: 'd', name: 'D', agent_id: 'a', default_country: 'IN' });
+      const cohorts = '/v1/orgs/acme/workspaces/main/deployments/d/cohorts';
+      const upload = async (name: string, csv: Blob) => {
+        const form = new FormData();
+        form.append('name', name);
+        form.append('cohort_file', csv, 'c.csv');
+        form.append('cohort_transformation_file', new Blob([JSON.stringify(SEED_CONFIG)]), 'c.json');
+        return (await (await fetch(`${api.url}${cohorts}/upload`, { method: 'POST', headers, body: form })).json()) as CohortBody;
+      };
+      const waitFor = async (id: string) => {
+        for (;;) {
+          const state = (await (await fetch(`${api.url}${cohorts}/${id}`, { headers })).json()) as CohortBody;
+          if (state.status !== 'processing') return state;
+          await new Promise((resolve) => setTimeout(resolve, 100));
+        }
+      };
+      const firstPhone = FIRST;
+      const lastPhone = FIRST + ROWS - 1;
+      workers.push(await spawnCommand(['worker'], env, /processing jobs/));
+      // An older cohort holds the big file's first and last phones.
+      const old = await upload('Old', new Blob([`${HEADER}\n${firstPhone},Old,1,2,Hindi\n${lastPhone},Old,1,2,Hindi\n`]));
+      assert.equal((await waitFor(old.cohort_id)).status, 'completed');
+
+      const parts = [`${HEADER}\n`];
+      for (let i = 0; i < ROWS; i++) parts.push(`${FIRST + i},New ${i},${i},2024-07-31,Hindi\n`);
+      const big = await upload('New', new Blob(parts));
+
+      // Lookups run all along: the first phone is asked before the last, so seeing the new cohort
+      // for the first and the old one for the last would mean a partly visible cohort.
+      let looking = true;
+      let checks = 0;
+      const lookup = async (phone: number) => ((await (await fetch(`${api.url}/v1/orgs/acme/workspaces/main/deployments/d/callers/${phone}`, { headers })).json()) as { cohort_id: string }).cohort_id;
+      const watcher = (async () => {
+        while (looking) {
+          const first = await lookup(firstPhone);
+          const last = await lookup(lastPhone);
+          assert.ok(!(first === big.cohort_id && last === old.cohort_id), 'a lookup saw the new cohort partly published');
+          checks++;
+        }
+      })();
+
+      // Kill the worker three times at random moments while it ingests, then let a fresh one finish.
+      const db = new pg.Client({ connectionString: database.url });
+      await db.connect();
+      try {
+        for (let kill = 0; kill < 3; kill++) {
+          const deadline = Date.now() + 60_000;
+          const target = 5_000 + Math.floor(Math.random() * 40_000);
+          for (;;) {
+            const { rows } = await db.query<{ n: string }>('select count(*) as n from contacts c join cohorts h on h.seq = c.cohort_seq where h.cohort_id = $1', [big.cohort_id]);
+            if (Number(rows[0]!.n) >= target) break;
+            assert.ok(Date.now() < deadline, 'the worker made no progress');
+            await new Promise((resolve) => setTimeout(resolve, 25));
+          }
+          const worker = workers.at(-1)!;
+          worker.child.kill('SIGKILL');
+          await worker.exited;
+          workers.push(await spawnCommand(['worker'], env, /processing jobs/));
+        }
+        const done = await waitFor(big.cohort_id);
+        assert.equal(done.status, 'completed', JSON.stringify(done));
+        assert.deepEqual(done.result, { total_records: ROWS, valid_records: ROWS, rejected_records: 0 });
+        const { rows } = await db.query<{ n: string; phones: string }>(
+          'select count(*) as n, count(distinct phone) as phones from contacts c join cohorts h on h.seq = c.cohort_seq where h.cohort_id = $1',
+          [big.cohort_id],
+        );
+        assert.equal(Number(rows[0]!.n), ROWS, 'contacts lost or duplicated');
+        assert.equal(Number(rows[0]!.phones), ROWS);
+      } finally {
+        await db.end();
+      }
+      looking = false;
+      await watcher;
+      assert.ok(checks > 10, `only ${checks} lookup pairs ran`);
+      assert.equal(await lookup(lastPhone), big.cohort_id);
+    } finally {
+      for (const worker of workers) if (worker.child.exitCode === null) worker.child.kill('SIGKILL');
+      await api.stop();
+      await database.drop();
+    }
+  });
+});
