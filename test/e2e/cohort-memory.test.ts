@@ -2,11 +2,11 @@ import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import { describe, it } from 'node:test';
 import { backends } from '../helpers/backends.js';
-import { SEED_CONFIG, type CohortBody } from '../helpers/cohorts.js';
+import type { CohortBody } from '../helpers/cohorts.js';
 import { createScratchDatabase } from '../helpers/e2e-databases.js';
+import { E2E_MASTER_KEY, setUpTenant, uploadSeedCohort, waitForCohortOverHttp } from '../helpers/e2e-tenant.js';
 import { spawnServer, type SpawnedServer } from '../helpers/spawn-server.js';
 
-const MASTER = 'e2e-master-key-0123456789abcdef';
 const HEADER = 'mobile,name,balance,payment_due,preferred_language';
 const HEAP_MB = Number(process.env.ROSTER_TEST_HEAP_MB ?? 64);
 
@@ -23,11 +23,6 @@ async function rssMb(pid: number): Promise<number> {
 
 /** Uploads `rows` rows and samples the server's resident memory until the cohort completes. */
 async function ingestPeak(server: SpawnedServer, rows: number, offset: number): Promise<{ peak: number; cohort: CohortBody }> {
-  const cohorts = '/v1/orgs/acme/workspaces/main/deployments/d/cohorts';
-  const form = new FormData();
-  form.append('name', `Rows ${rows}`);
-  form.append('cohort_file', csvOf(rows, offset), 'users.csv');
-  form.append('cohort_transformation_file', new Blob([JSON.stringify(SEED_CONFIG)]), 'config.json');
   let peak = 0;
   let sampling = true;
   const sampler = (async () => {
@@ -36,13 +31,8 @@ async function ingestPeak(server: SpawnedServer, rows: number, offset: number): 
       await new Promise((resolve) => setTimeout(resolve, 25));
     }
   })();
-  const accepted = (await (await fetch(`${server.url}${cohorts}/upload`, { method: 'POST', headers: { 'x-api-key': MASTER }, body: form })).json()) as CohortBody;
-  let cohort: CohortBody;
-  for (;;) {
-    cohort = (await (await fetch(`${server.url}${cohorts}/${accepted.cohort_id}`, { headers: { 'x-api-key': MASTER } })).json()) as CohortBody;
-    if (cohort.status !== 'processing') break;
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
+  const accepted = await uploadSeedCohort(server.url, `Rows ${rows}`, csvOf(rows, offset));
+  const cohort = await waitForCohortOverHttp(server.url, accepted.cohort_id);
   sampling = false;
   await sampler;
   return { peak, cohort };
@@ -54,17 +44,12 @@ for (const backend of await backends()) {
       const database = backend.name === 'postgres' ? await createScratchDatabase() : undefined;
       // Holding the file or its rows would need several times this heap; V8 would abort the process.
       const server = await spawnServer({
-        ROSTER_MASTER_KEY: MASTER,
+        ROSTER_MASTER_KEY: E2E_MASTER_KEY,
         NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ''} --max-old-space-size=${HEAP_MB}`.trim(),
         ...(database ? { ROSTER_DATABASE_URL: database.url } : {}),
       });
       try {
-        const setup = async (url: string, body: unknown) =>
-          assert.equal((await fetch(`${server.url}${url}`, { method: 'POST', headers: { 'x-api-key': MASTER, 'content-type': 'application/json' }, body: JSON.stringify(body) })).status, 201);
-        await setup('/v1/orgs', { org_id: 'acme', name: 'Acme' });
-        await setup('/v1/orgs/acme/workspaces', { workspace_id: 'main', name: 'Main' });
-        await setup('/v1/orgs/acme/workspaces/main/agents', { agent_id: 'a', name: 'A', variables: [{ name: 'customer_name', required: true }, { name: 'outstanding_amount' }, { name: 'due_date' }] });
-        await setup('/v1/orgs/acme/workspaces/main/deployments', { deployment_id: 'd', name: 'D', agent_id: 'a' });
+        await setUpTenant(server.url);
         const small = await ingestPeak(server, 10_000, 0);
         const large = await ingestPeak(server, 100_000, 10_000);
         process.stdout.write(`# ${backend.name}: peak RSS ${small.peak.toFixed(0)} MB at 10k rows, ${large.peak.toFixed(0)} MB at 100k rows\n`);

@@ -4,11 +4,10 @@ import os from 'node:os';
 import path from 'node:path';
 import { describe, it } from 'node:test';
 import { backends } from '../helpers/backends.js';
-import { SEED_CONFIG, type CohortBody } from '../helpers/cohorts.js';
 import { createScratchDatabase } from '../helpers/e2e-databases.js';
+import { E2E_COHORTS, E2E_DEPLOYMENT, E2E_MASTER_KEY as MASTER, fetchCohort, setUpTenant, uploadSeedCohort, waitForCohortOverHttp } from '../helpers/e2e-tenant.js';
 import { spawnCommand, spawnServer } from '../helpers/spawn-server.js';
 
-const MASTER = 'e2e-master-key-0123456789abcdef';
 const HEADER = 'mobile,name,balance,payment_due,preferred_language';
 const postgres = (await backends()).find((b) => b.name === 'postgres')!;
 
@@ -29,43 +28,22 @@ describe('separate API and worker processes', () => {
     const second = await spawnServer(env, dataDir, ['serve', '--no-worker']);
     const workers: Array<Awaited<ReturnType<typeof spawnCommand>>> = [];
     try {
-      const admin = async (url: string, body: unknown) => {
-        const response = await fetch(`${first.url}${url}`, { method: 'POST', headers: { 'x-api-key': MASTER, 'content-type': 'application/json' }, body: JSON.stringify(body) });
-        assert.equal(response.status, 201, await response.text());
-      };
-      await admin('/v1/orgs', { org_id: 'acme', name: 'Acme' });
-      await admin('/v1/orgs/acme/workspaces', { workspace_id: 'main', name: 'Main' });
-      await admin('/v1/orgs/acme/workspaces/main/agents', { agent_id: 'a', name: 'A', variables: [{ name: 'customer_name', required: true }, { name: 'outstanding_amount' }, { name: 'due_date' }] });
-      await admin('/v1/orgs/acme/workspaces/main/deployments', { deployment_id: 'd', name: 'D', agent_id: 'a', default_country: 'IN' });
-      const cohorts = '/v1/orgs/acme/workspaces/main/deployments/d/cohorts';
-      const upload = async (base: string, name: string) => {
-        const form = new FormData();
-        form.append('name', name);
-        form.append('cohort_file', new Blob([`${HEADER}\n9833300001,${name},1,2,Hindi\n9833300002,${name},1,2,Hindi\n`]), 'c.csv');
-        form.append('cohort_transformation_file', new Blob([JSON.stringify(SEED_CONFIG)]), 'c.json');
-        return (await (await fetch(`${base}${cohorts}/upload`, { method: 'POST', headers: { 'x-api-key': MASTER }, body: form })).json()) as CohortBody;
-      };
+      await setUpTenant(first.url, { default_country: 'IN' });
+      const upload = (base: string, name: string) => uploadSeedCohort(base, name, `${HEADER}\n9833300001,${name},1,2,Hindi\n9833300002,${name},1,2,Hindi\n`);
       const accepted = await Promise.all(['One', 'Two', 'Three', 'Four'].map((name, i) => upload(i % 2 === 0 ? first.url : second.url, name)));
       // Nothing processes them until a worker starts: the API processes run no jobs.
       await new Promise((resolve) => setTimeout(resolve, 500));
       for (const cohort of accepted) {
-        const state = (await (await fetch(`${second.url}${cohorts}/${cohort.cohort_id}`, { headers: { 'x-api-key': MASTER } })).json()) as CohortBody;
-        assert.equal(state.status, 'processing');
+        assert.equal((await fetchCohort(second.url, cohort.cohort_id)).status, 'processing');
       }
       for (let i = 0; i < 2; i++) workers.push(await spawnCommand(['worker'], { ...env, ROSTER_DATA_DIR: dataDir }, /processing jobs/));
       for (const cohort of accepted) {
-        for (;;) {
-          const state = (await (await fetch(`${first.url}${cohorts}/${cohort.cohort_id}`, { headers: { 'x-api-key': MASTER } })).json()) as CohortBody;
-          if (state.status !== 'processing') {
-            assert.equal(state.status, 'completed', JSON.stringify(state));
-            break;
-          }
-          await new Promise((resolve) => setTimeout(resolve, 100));
-        }
+        const state = await waitForCohortOverHttp(first.url, cohort.cohort_id);
+        assert.equal(state.status, 'completed', JSON.stringify(state));
       }
-      const newest = ((await (await fetch(`${second.url}${cohorts}?limit=1`, { headers: { 'x-api-key': MASTER } })).json()) as { items: Array<{ cohort_id: string; name: string }> }).items[0]!;
+      const newest = ((await (await fetch(`${second.url}${E2E_COHORTS}?limit=1`, { headers: { 'x-api-key': MASTER } })).json()) as { items: Array<{ cohort_id: string; name: string }> }).items[0]!;
       for (const base of [first.url, second.url]) {
-        const caller = (await (await fetch(`${base}/v1/orgs/acme/workspaces/main/deployments/d/callers/9833300001`, { headers: { 'x-api-key': MASTER } })).json()) as { cohort_id: string };
+        const caller = (await (await fetch(`${base}${E2E_DEPLOYMENT}/callers/9833300001`, { headers: { 'x-api-key': MASTER } })).json()) as { cohort_id: string };
         assert.equal(caller.cohort_id, newest.cohort_id);
       }
       for (const worker of workers) {

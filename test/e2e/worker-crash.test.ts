@@ -5,11 +5,10 @@ import path from 'node:path';
 import { describe, it } from 'node:test';
 import pg from 'pg';
 import { backends } from '../helpers/backends.js';
-import { SEED_CONFIG, type CohortBody } from '../helpers/cohorts.js';
 import { createScratchDatabase } from '../helpers/e2e-databases.js';
+import { E2E_DEPLOYMENT, E2E_MASTER_KEY as MASTER, setUpTenant, uploadSeedCohort, waitForCohortOverHttp } from '../helpers/e2e-tenant.js';
 import { spawnCommand, spawnServer } from '../helpers/spawn-server.js';
 
-const MASTER = 'e2e-master-key-0123456789abcdef';
 const HEADER = 'mobile,name,balance,payment_due,preferred_language';
 const ROWS = 200_000;
 const FIRST = 9700000000;
@@ -24,29 +23,9 @@ describe('worker crashes during a large ingest', () => {
     const workers: Array<Awaited<ReturnType<typeof spawnCommand>>> = [];
     const headers = { 'x-api-key': MASTER };
     try {
-      const admin = async (url: string, body: unknown) => {
-        const response = await fetch(`${api.url}${url}`, { method: 'POST', headers: { ...headers, 'content-type': 'application/json' }, body: JSON.stringify(body) });
-        assert.equal(response.status, 201, await response.text());
-      };
-      await admin('/v1/orgs', { org_id: 'acme', name: 'Acme' });
-      await admin('/v1/orgs/acme/workspaces', { workspace_id: 'main', name: 'Main' });
-      await admin('/v1/orgs/acme/workspaces/main/agents', { agent_id: 'a', name: 'A', variables: [{ name: 'customer_name', required: true }, { name: 'outstanding_amount' }, { name: 'due_date' }] });
-      await admin('/v1/orgs/acme/workspaces/main/deployments', { deployment_id: 'd', name: 'D', agent_id: 'a', default_country: 'IN' });
-      const cohorts = '/v1/orgs/acme/workspaces/main/deployments/d/cohorts';
-      const upload = async (name: string, csv: Blob) => {
-        const form = new FormData();
-        form.append('name', name);
-        form.append('cohort_file', csv, 'c.csv');
-        form.append('cohort_transformation_file', new Blob([JSON.stringify(SEED_CONFIG)]), 'c.json');
-        return (await (await fetch(`${api.url}${cohorts}/upload`, { method: 'POST', headers, body: form })).json()) as CohortBody;
-      };
-      const waitFor = async (id: string) => {
-        for (;;) {
-          const state = (await (await fetch(`${api.url}${cohorts}/${id}`, { headers })).json()) as CohortBody;
-          if (state.status !== 'processing') return state;
-          await new Promise((resolve) => setTimeout(resolve, 100));
-        }
-      };
+      await setUpTenant(api.url, { default_country: 'IN' });
+      const upload = (name: string, csv: Blob) => uploadSeedCohort(api.url, name, csv);
+      const waitFor = (id: string) => waitForCohortOverHttp(api.url, id);
       const firstPhone = FIRST;
       const lastPhone = FIRST + ROWS - 1;
       workers.push(await spawnCommand(['worker'], env, /processing jobs/));
@@ -62,7 +41,7 @@ describe('worker crashes during a large ingest', () => {
       // for the first and the old one for the last would mean a partly visible cohort.
       let looking = true;
       let checks = 0;
-      const lookup = async (phone: number) => ((await (await fetch(`${api.url}/v1/orgs/acme/workspaces/main/deployments/d/callers/${phone}`, { headers })).json()) as { cohort_id: string }).cohort_id;
+      const lookup = async (phone: number) => ((await (await fetch(`${api.url}${E2E_DEPLOYMENT}/callers/${phone}`, { headers })).json()) as { cohort_id: string }).cohort_id;
       const watcher = (async () => {
         while (looking) {
           const first = await lookup(firstPhone);

@@ -3,7 +3,7 @@ import type { TestApp } from './test-app.js';
 
 export interface UploadParts {
   name?: string;
-  csv?: string | Buffer;
+  csv?: string | Buffer | Blob;
   config?: unknown;
   extra?: Record<string, string>;
 }
