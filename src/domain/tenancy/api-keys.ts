@@ -46,8 +46,3 @@ export function keyMatchesHash(secret: string, storedHash: string): boolean {
   const stored = Buffer.from(storedHash, 'hex');
   return presented.length === stored.length && timingSafeEqual(presented, stored);
 }
-
-/** Masks a secret for logs: the marker and four characters, never more. */
-export function maskKey(secret: string): string {
-  return `${secret.slice(0, Math.min(secret.length, secret.indexOf('_') + 5))}…`;
-}

@@ -3,14 +3,13 @@ import type { Principal } from '../../domain/tenancy/principal.js';
 import { AppError } from '../../errors.js';
 import * as batches from '../../storage/repositories/batches-repository.js';
 import { findAgent, findPhoneNumberById } from '../../storage/repositories/tenants-repository.js';
-import { parsePhoneNumberFromString } from 'libphonenumber-js/max';
 import type { AgentVariable } from '../tenancy-service.js';
 import { reachableBatch } from './batch-access.js';
 import type { BatchDeps } from './batch-deps.js';
 import { parseBatchFields } from './batch-fields.js';
 import { batchSummary, type BatchSummary } from './batch-service.js';
 import { batchRow, callRows, resolveTarget } from './batch-upload-service.js';
-import { contactChecker } from './contact-rules.js';
+import { callingCountry, contactChecker } from './contact-rules.js';
 
 export interface CreateBatchInput {
   userId: string;
@@ -59,7 +58,7 @@ export async function addCalls(deps: BatchDeps, principal: Principal, batchId: s
   const agent = await findAgent(deps.db, batch.org_id, batch.workspace_id, batch.agent_id);
   const variables = agent ? (JSON.parse(agent.variables) as AgentVariable[]) : [];
   const firstNumber = await findPhoneNumberById(deps.db, (JSON.parse(batch.calling_numbers) as string[])[0] ?? '');
-  const country = firstNumber ? parsePhoneNumberFromString(firstNumber.phone_number)?.country : undefined;
+  const country = firstNumber ? callingCountry(firstNumber.phone_number) : undefined;
 
   const results: CallResult[] = [];
   const accepted = new Map<string, { index: number; variables: Record<string, string>; timezone: string | null }>();

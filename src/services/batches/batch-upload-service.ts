@@ -1,4 +1,3 @@
-import { parsePhoneNumberFromString } from 'libphonenumber-js/max';
 import { newHex24Id } from '../../domain/tenancy/ids.js';
 import { canReachWorkspace, type Principal } from '../../domain/tenancy/principal.js';
 import { AppError } from '../../errors.js';
@@ -7,8 +6,8 @@ import { findAgent, findPhoneNumberById, findUserById, type PhoneNumberRow } fro
 import type { AgentVariable } from '../tenancy-service.js';
 import type { BatchDeps } from './batch-deps.js';
 import type { BatchFields } from './batch-fields.js';
-import { contactChecker, missingColumns } from './contact-rules.js';
-import { readSheetRecords, SheetError, sheetKindOf } from './sheet-source.js';
+import { callingCountry, contactChecker, missingColumns } from './contact-rules.js';
+import { readSheetRecords, requireSheetKind } from './sheet-source.js';
 
 /** How many invalid rows a 422 lists; the count covers them all. */
 const LISTED_INVALID_ROWS = 1000;
@@ -58,8 +57,7 @@ export async function resolveTarget(deps: BatchDeps, principal: Principal, field
   if ((JSON.parse(agent.languages) as string[]).length === 0) {
     throw new AppError('agent_language_missing', `Agent '${agent.agent_id}' has no language configured; add one before creating a batch.`);
   }
-  // National numbers in the file are read in the calling number's country.
-  const country = parsePhoneNumberFromString(first.phone_number)?.country;
+  const country = callingCountry(first.phone_number);
   return { orgId: first.org_id, workspaceId: first.workspace_id, agentId: agent.agent_id, variables: JSON.parse(agent.variables) as AgentVariable[], country };
 }
 
@@ -125,17 +123,9 @@ export async function createBatchFromFile(
   fields: BatchFields,
   file: { path: string; filename: string },
 ): Promise<BatchUploadResult> {
-  const kind = sheetKindOf(file.filename);
-  if (!kind) throw new AppError('unsupported_file_type', `'${file.filename}' is not a .csv, .xlsx or .xls file.`);
+  const kind = requireSheetKind(file.filename);
   const target = await resolveTarget(deps, principal, fields);
-  const limits = deps.config.batches;
-  let sheet;
-  try {
-    sheet = await readSheetRecords(file.path, kind, limits);
-  } catch (error) {
-    if (error instanceof SheetError) throw new AppError(error.code, error.message);
-    throw error;
-  }
+  const sheet = await readSheetRecords(file.path, kind, deps.config.batches);
   const invalid: InvalidRow[] = [];
   const calls = new Map<string, { line: number; variables: Record<string, string>; timezone: string | null }>();
   let invalidCount = 0;

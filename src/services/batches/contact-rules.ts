@@ -1,3 +1,4 @@
+import { parsePhoneNumberFromString } from 'libphonenumber-js/max';
 import { isValidTimeZone } from '../../domain/scheduling/calling-window.js';
 import { normalisePhone } from '../../domain/ingest/phone.js';
 import { isBlank } from '../../domain/ingest/value-text.js';
@@ -9,6 +10,11 @@ export const TIMEZONE_COLUMN = 'timezone';
 export type ContactOutcome =
   | { ok: true; phone: string; variables: Record<string, string>; timezone: string | null }
   | { ok: false; column: string | null; reason: string };
+
+/** The country national numbers of a batch are read in: its first calling number's. */
+export function callingCountry(callingNumber: string): string | undefined {
+  return parsePhoneNumberFromString(callingNumber)?.country;
+}
 
 /** Required columns a header lacks: phoneNumber and the agent's required variables. */
 export function missingColumns(header: readonly string[], variables: readonly AgentVariable[]): string[] {

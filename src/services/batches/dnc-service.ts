@@ -4,7 +4,7 @@ import { AppError } from '../../errors.js';
 import * as batches from '../../storage/repositories/batches-repository.js';
 import { findWorkspace } from '../../storage/repositories/tenants-repository.js';
 import type { BatchDeps } from './batch-deps.js';
-import { readSheetRecords, SheetError, sheetKindOf } from './sheet-source.js';
+import { readSheetRecords, requireSheetKind } from './sheet-source.js';
 
 export interface DncScope {
   orgId: string;
@@ -54,15 +54,7 @@ export async function listDncNumbers(deps: BatchDeps, scope: DncScope, page: { o
 
 /** Adds every number of an uploaded list: the `phoneNumber` column, else the first column. */
 export async function importDncFile(deps: BatchDeps, scope: DncScope, file: { path: string; filename: string }, country: string | undefined, reason: string | null) {
-  const kind = sheetKindOf(file.filename);
-  if (!kind) throw new AppError('unsupported_file_type', `'${file.filename}' is not a .csv, .xlsx or .xls file.`);
-  let sheet;
-  try {
-    sheet = await readSheetRecords(file.path, kind, deps.config.batches);
-  } catch (error) {
-    if (error instanceof SheetError) throw new AppError(error.code, error.message);
-    throw error;
-  }
+  const sheet = await readSheetRecords(file.path, requireSheetKind(file.filename), deps.config.batches);
   const totals = { added: 0, alreadyListed: 0, invalid: [] as Array<{ value: string; reason: string }> };
   try {
     if (!sheet.header) throw new AppError('empty_file', `'${file.filename}' is empty.`);

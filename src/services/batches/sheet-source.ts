@@ -17,6 +17,13 @@ export function sheetKindOf(filename: string): SheetKind | undefined {
   return dot < 0 ? undefined : KINDS[filename.slice(dot).toLowerCase()];
 }
 
+/** The sheet kind of an uploaded file, or 400 unsupported_file_type naming it. */
+export function requireSheetKind(filename: string): SheetKind {
+  const kind = sheetKindOf(filename);
+  if (!kind) throw new SheetError('unsupported_file_type', `'${filename}' is not a .csv, .xlsx or .xls file.`);
+  return kind;
+}
+
 /**
  * Reads a stored file (a local path) of the given kind into records, the header first.
  * CSV, .xlsx (first sheet) and .xls (first sheet) come out alike: every cell as text, a data row as

@@ -1,6 +1,5 @@
 import multipart, { type MultipartFile } from '@fastify/multipart';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import { Type } from '@sinclair/typebox';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { AppError } from '../../../errors.js';
 import { blobKeys, type CohortDeps } from '../../../services/cohorts/cohort-deps.js';
@@ -198,5 +197,3 @@ export async function cohortRoutes(appBase: FastifyInstance, options: { deps: Co
     },
   );
 }
-
-export const CallerParams = Type.Object({ org_id: Type.String(), workspace_id: Type.String(), deployment_id: Type.String(), phone: Type.String() });
