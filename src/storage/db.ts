@@ -3,10 +3,10 @@ import path from 'node:path';
 import SqliteDatabase from 'better-sqlite3';
 import { Kysely, PostgresDialect, SqliteDialect, sql } from 'kysely';
 import pg from 'pg';
-import type { ContactWriter } from './contact-writer.js';
-import { postgresContactWriter } from './postgres/postgres-contact-writer.js';
+import type { ContactLoader } from './contact-loader.js';
+import { postgresContactLoader } from './postgres/postgres-contact-loader.js';
 import type { Database } from './schema.js';
-import { sqliteContactWriter } from './sqlite/sqlite-contact-writer.js';
+import { sqliteContactLoader } from './sqlite/sqlite-contact-loader.js';
 import { withStatementCache } from './sqlite/statement-cache.js';
 
 export type DialectName = 'sqlite' | 'postgres';
@@ -23,8 +23,8 @@ export interface Capabilities {
 export interface Storage {
   readonly db: Kysely<Database>;
   readonly capabilities: Capabilities;
-  /** The backend's fastest way to write many contacts. */
-  readonly contacts: ContactWriter;
+  /** The backend's fastest way to load a cohort's contacts. */
+  readonly contacts: ContactLoader;
   /** A short description safe to log (no password). */
   readonly description: string;
   /** The PostgreSQL schema Roster's tables live in, when not the default. */
@@ -58,7 +58,7 @@ function openSqlite(dataDir: string): Storage {
   return {
     db,
     capabilities: { dialect: 'sqlite', rowLocking: false, multiProcess: false },
-    contacts: sqliteContactWriter(db, handle),
+    contacts: sqliteContactLoader(db, handle),
     description: `sqlite:${file}`,
     schema: undefined,
     close: () => db.destroy(),
@@ -79,7 +79,7 @@ function openPostgres(url: string, options: StorageOptions): Storage {
   return {
     db,
     capabilities: { dialect: 'postgres', rowLocking: true, multiProcess: true },
-    contacts: postgresContactWriter(db),
+    contacts: postgresContactLoader(pool),
     description: `postgres://${parsed.host}${parsed.pathname}${schema ? `?schema=${schema}` : ''}`,
     schema,
     close: () => db.destroy(),

@@ -29,13 +29,13 @@ export function transformRow(plan: IngestPlan, fields: string[]): RowOutcome {
   if (fields.length !== expected) {
     return refuse(`row has ${fields.length} field${fields.length === 1 ? '' : 's'} but the header has ${expected}`);
   }
-  if (plan.maxFieldLength !== Number.POSITIVE_INFINITY) {
-    for (let i = 0; i < fields.length; i++) {
-      const length = fields[i]?.length ?? 0;
-      if (length > plan.maxFieldLength) {
-        return refuse(`column '${plan.header[i] ?? i + 1}' has ${length} characters; the limit is ${plan.maxFieldLength}`);
-      }
+  for (let i = 0; i < fields.length; i++) {
+    const field = fields[i] ?? '';
+    if (field.length > plan.maxFieldLength) {
+      return refuse(`column '${plan.header[i] ?? i + 1}' has ${field.length} characters; the limit is ${plan.maxFieldLength}`);
     }
+    // PostgreSQL text cannot hold U+0000; refusing the row on both backends keeps them alike.
+    if (field.includes('\u0000')) return refuse(`column '${plan.header[i] ?? i + 1}' contains a NUL character (U+0000), which cannot be stored`);
   }
 
   const phone = normalisePhone(fields[plan.phoneIndex] ?? '', plan.country);

@@ -1,7 +1,7 @@
 import type { Kysely } from 'kysely';
 import type { Config } from '../../config.js';
 import type { BlobStore } from '../../storage/blobs/blob-store.js';
-import type { ContactWriter } from '../../storage/contact-writer.js';
+import type { ContactLoader } from '../../storage/contact-loader.js';
 import type { Capabilities } from '../../storage/db.js';
 import type { Database } from '../../storage/schema.js';
 
@@ -11,8 +11,8 @@ export interface CohortDeps {
   capabilities: Capabilities;
   blobs: BlobStore;
   config: Config;
-  /** Bulk contact writes, the backend's fastest way. */
-  contacts: ContactWriter;
+  /** Bulk contact loads, the backend's fastest way. */
+  contacts: ContactLoader;
   /** Tells the in-process job runner that work is waiting (no-op with separate workers). */
   notifyWorkers: () => void;
   /** Where ingest and lookups report for /metrics; absent, nothing is measured. */

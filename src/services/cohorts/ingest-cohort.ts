@@ -7,7 +7,7 @@ import { blobKeys, BlockingCohortError, type CohortDeps } from './cohort-deps.js
 import { readCsvRecords, type FileEncoding } from './csv-source.js';
 import { ingestRows } from './ingest-rows.js';
 import { RejectionWriter } from './rejection-writer.js';
-import { inlineTransformer, workerTransformer } from './row-transformer.js';
+import { inlineTransformer, workerTransformer, type RowTransformer } from './row-transformer.js';
 import { downloadToBlob } from './url-source.js';
 
 /** Turns the first of a list of blocking issues into the cohort's error (all of them in details). */
@@ -54,7 +54,7 @@ export async function ingestCohort(deps: CohortDeps, cohortId: string, signal: A
   const scope = { orgId: cohort.org_id, workspaceId: cohort.workspace_id, deploymentId: cohort.deployment_id };
   const limits = deps.config.cohorts;
   try {
-    await cohorts.deleteContactsOfCohort(deps.db, cohort.seq);
+    await deps.contacts.clear(cohort.seq);
     const parsed = parseTransformationText(cohort.transformation);
     if (!parsed.ok) throw blockingError(parsed.issues);
     const agent = await agentVariablesOf(deps, scope);
@@ -70,26 +70,30 @@ export async function ingestCohort(deps: CohortDeps, cohortId: string, signal: A
       rejections = new RejectionWriter(deps.blobs, blobKeys.rejected(cohortId), header);
       const planInput = { config: parsed.config, header, agentVariables: agent.variables, options: planOptions };
       const workers = (file.bytes ?? 0) >= WORKER_THRESHOLD_BYTES ? limits.workers : 0;
-      const transformer = workers > 0 ? workerTransformer(planInput, workers) : inlineTransformer(planInput);
-      let counts: { total: number; valid: number };
+      const load = await deps.contacts.begin(cohort.seq, rejections);
+      let transformer: RowTransformer | undefined;
+      let total: number;
+      let valid: number;
       try {
-        counts = await ingestRows({
-          db: deps.db,
-          contacts: deps.contacts,
+        transformer = workers > 0 ? workerTransformer(planInput, workers) : inlineTransformer(planInput);
+        total = await ingestRows({
+          load,
           cohortSeq: cohort.seq,
           batches: source.batches,
           transformer,
-          rejections,
           unitSize: limits.batchSize,
           depth: Math.max(2, workers * 2),
           maxRows: limits.maxRows,
           signal,
         });
+        if (total === 0) throw new BlockingCohortError('no_data_rows', 'The file has a header but no data row.');
+        valid = await load.finish();
+      } catch (error) {
+        await load.abort();
+        throw error;
       } finally {
-        await transformer.close();
+        await transformer?.close();
       }
-      const { total, valid } = counts;
-      if (total === 0) throw new BlockingCohortError('no_data_rows', 'The file has a header but no data row.');
       await rejections.finish();
       const published = await cohorts.completeCohort(deps.db, cohort.seq, {
         total,
@@ -98,7 +102,7 @@ export async function ingestCohort(deps: CohortDeps, cohortId: string, signal: A
         rejectedFileKey: rejections.key,
         now: nowIso(),
       });
-      if (!published) await cohorts.deleteContactsOfCohort(deps.db, cohort.seq);
+      if (!published) await deps.contacts.clear(cohort.seq);
       else deps.metrics?.rowsIngested(valid, total - valid);
     } catch (error) {
       rejections?.abort();
@@ -108,7 +112,7 @@ export async function ingestCohort(deps: CohortDeps, cohortId: string, signal: A
     }
   } catch (error) {
     if (!(error instanceof BlockingCohortError)) throw error;
-    await cohorts.deleteContactsOfCohort(deps.db, cohort.seq);
+    await deps.contacts.clear(cohort.seq);
     await deps.blobs.delete(blobKeys.rejected(cohortId));
     await cohorts.failCohort(deps.db, cohort.seq, { code: error.code, message: error.message, details: error.details, now: nowIso() });
   }
@@ -118,7 +122,7 @@ export async function ingestCohort(deps: CohortDeps, cohortId: string, signal: A
 export async function failCohortAfterRetries(deps: CohortDeps, cohortId: string): Promise<void> {
   const cohort = await cohorts.findCohortById(deps.db, cohortId);
   if (!cohort) return;
-  await cohorts.deleteContactsOfCohort(deps.db, cohort.seq);
+  await deps.contacts.clear(cohort.seq);
   await cohorts.failCohort(deps.db, cohort.seq, {
     code: 'processing_failed',
     message: cohort.file_key

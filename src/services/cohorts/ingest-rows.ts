@@ -1,18 +1,13 @@
-import type { Kysely } from 'kysely';
-import type { ContactRow, ContactWriter } from '../../storage/contact-writer.js';
-import { findFirstRows } from '../../storage/repositories/cohorts-repository.js';
-import type { Database } from '../../storage/schema.js';
+import type { ContactLoad, ContactRow, RowRejection } from '../../storage/contact-loader.js';
 import { BlockingCohortError } from './cohort-deps.js';
-import type { RejectionWriter } from './rejection-writer.js';
 import type { RowTransformer, TransformedRow } from './row-transformer.js';
 
 export interface IngestRowsOptions {
-  db: Kysely<Database>;
-  contacts: ContactWriter;
+  /** Where the transformed units go, in file order; it also hands rejections on, in row order. */
+  load: ContactLoad;
   cohortSeq: number;
   batches: AsyncIterable<string[][]>;
   transformer: RowTransformer;
-  rejections: RejectionWriter;
   /** Rows transformed and written together. */
   unitSize: number;
   /** Units transformed ahead of the one being written: keeps every core busy, bounds memory. */
@@ -43,20 +38,19 @@ async function* regroup(batches: AsyncIterable<string[][]>, size: number): Async
 }
 
 /**
- * Streams a cohort's data rows through the transformer and into the database, in file order:
- * while one unit is written the next ones are transformed. Rejections (bad rows and phones that
- * repeat an earlier row) go to the rejection file in row order. Returns the exact counts.
+ * Streams a cohort's data rows through the transformer into the load, in file order: while one
+ * unit is written the next ones are transformed. Returns the number of data rows; the load knows
+ * how many became contacts (a phone that repeats an earlier row is rejected by the load).
  */
-export async function ingestRows(options: IngestRowsOptions): Promise<{ total: number; valid: number }> {
-  const { db, contacts, cohortSeq, rejections, signal } = options;
+export async function ingestRows(options: IngestRowsOptions): Promise<number> {
+  const { load, cohortSeq, signal } = options;
   let total = 0;
-  let valid = 0;
 
   const commit = async (unit: Unit) => {
     const results = await unit.result;
     if (signal.aborted) throw signal.reason instanceof Error ? signal.reason : new Error('aborted');
     const accepted: ContactRow[] = [];
-    const rejected: Array<{ row: number; fields: string[]; reason: string }> = [];
+    const rejected: RowRejection[] = [];
     results.forEach((result, i) => {
       const row = unit.firstRow + i;
       if (result.ok) {
@@ -65,21 +59,7 @@ export async function ingestRows(options: IngestRowsOptions): Promise<{ total: n
         rejected.push({ row, fields: unit.rows[i] ?? [], reason: result.reason });
       }
     });
-    const inserted = await contacts.insert(accepted);
-    valid += inserted.size;
-    const repeated = accepted.filter((c) => !inserted.has(c.row_number));
-    if (repeated.length > 0) {
-      const firstRows = await findFirstRows(db, cohortSeq, [...new Set(repeated.map((c) => c.phone))]);
-      for (const contact of repeated) {
-        rejected.push({
-          row: contact.row_number,
-          fields: unit.rows[contact.row_number - unit.firstRow] ?? [],
-          reason: `phone ${contact.phone} repeats row ${firstRows.get(contact.phone) ?? '?'}; the first row is kept`,
-        });
-      }
-    }
-    rejected.sort((a, b) => a.row - b.row);
-    for (const rejection of rejected) await rejections.add(rejection.fields, rejection.reason);
+    await load.add({ firstRow: unit.firstRow, rows: unit.rows, accepted, rejected });
   };
 
   const inflight: Unit[] = [];
@@ -96,5 +76,5 @@ export async function ingestRows(options: IngestRowsOptions): Promise<{ total: n
     if (inflight.length > options.depth) await commit(inflight.shift()!);
   }
   while (inflight.length > 0) await commit(inflight.shift()!);
-  return { total, valid };
+  return total;
 }

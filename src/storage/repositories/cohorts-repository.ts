@@ -5,7 +5,7 @@ import { fetchPage, type Page, type PageRequest } from './paging.js';
 type Db = Kysely<Database> | Transaction<Database>;
 export type CohortRow = Selectable<CohortsTable>;
 export type NewCohort = Insertable<CohortsTable>;
-export type { ContactRow } from '../contact-writer.js';
+export type { ContactRow } from '../contact-loader.js';
 
 export interface DeploymentScope {
   orgId: string;

@@ -68,6 +68,10 @@ describe('transformRow', () => {
     assert.equal(reason(transformRow(plan, row('Asha Rao Kumar'))), "column 'name' has 14 characters; the limit is 10");
   });
 
+  it('refuses a row with a NUL character in any field, naming the column (PostgreSQL text cannot hold it)', () => {
+    assert.equal(reason(transformRow(PLAN, row('As\u0000ha'))), "column 'name' contains a NUL character (U+0000), which cannot be stored");
+  });
+
   it('keeps a 100,000-character value exactly when it is under the limit', () => {
     const long = 'ä'.repeat(100_000);
     const out = accepted(transformRow(planFor({}, 100_000), row(long)));
