@@ -1,13 +1,9 @@
 import type { Command } from 'commander';
-import { ConfigError, loadConfig } from '../../config.js';
-import pino from 'pino';
-import { closeOnSignals, startServer } from '../../server.js';
-import { openBlobStore } from '../../storage/blobs/open-blob-store.js';
-import { startWorker } from '../../worker.js';
-import { openStorage } from '../../storage/db.js';
-import { migrateToLatest } from '../../storage/migrate.js';
 
-function configOrExit() {
+// The server's modules (Fastify, the storage drivers, the job runner) are imported only when a command
+// here runs: every other command talks HTTP, and loading them all would add about two seconds to each.
+async function configOrExit() {
+  const { ConfigError, loadConfig } = await import('../../config.js');
   try {
     return loadConfig();
   } catch (error) {
@@ -36,11 +32,12 @@ export function registerServerCommands(program: Command): void {
     .action(async (options: { port?: string; host?: string; worker: boolean }) => {
       if (options.port !== undefined) process.env.ROSTER_PORT = options.port;
       if (options.host !== undefined) process.env.ROSTER_HOST = options.host;
-      const config = configOrExit();
+      const config = await configOrExit();
       if (!options.worker && config.databaseUrl === undefined) {
         process.stderr.write('--no-worker needs PostgreSQL (ROSTER_DATABASE_URL): with embedded SQLite nothing else could process the jobs.\n');
         process.exit(2);
       }
+      const { closeOnSignals, startServer } = await import('../../server.js');
       const server = await startServer(config, { worker: options.worker });
       closeOnSignals(server, config.shutdownTimeoutMs);
     });
@@ -55,7 +52,12 @@ export function registerServerCommands(program: Command): void {
     )
     .addHelpText('after', '\nExample:\n  ROSTER_DATABASE_URL=postgres://postgres@127.0.0.1:5432/roster ROSTER_JOB_CONCURRENCY=2 roster worker')
     .action(async () => {
-      const config = configOrExit();
+      const config = await configOrExit();
+      const [{ default: pino }, { openBlobStore }, { startWorker }] = await Promise.all([
+        import('pino'),
+        import('../../storage/blobs/open-blob-store.js'),
+        import('../../worker.js'),
+      ]);
       const log = pino({ level: config.logLevel, base: { role: 'worker' } });
       const worker = await startWorker(config, openBlobStore(config), log).catch((error: unknown) => {
         process.stderr.write(`${(error as Error).message}\n`);
@@ -77,7 +79,8 @@ export function registerServerCommands(program: Command): void {
     .option('--json', 'print the result as JSON')
     .addHelpText('after', '\nExample:\n  ROSTER_DATABASE_URL=postgres://postgres@127.0.0.1:5432/roster roster migrate')
     .action(async (options: { json?: boolean }) => {
-      const config = configOrExit();
+      const config = await configOrExit();
+      const [{ openStorage }, { migrateToLatest }] = await Promise.all([import('../../storage/db.js'), import('../../storage/migrate.js')]);
       const storage = openStorage({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
       try {
         const report = await migrateToLatest(storage);
