@@ -11,6 +11,7 @@ export const ERROR_CATALOGUE = {
   bad_request: { status: 400, type: 'invalid_request_error', message: 'The request is malformed.' },
   unauthorized: { status: 401, type: 'authentication_error', message: 'Missing or invalid API key. Send it as X-API-Key: <key> or Authorization: Bearer <key>.' },
   admin_key_required: { status: 403, type: 'permission_error', message: 'This operation needs the master key.' },
+  csrf_rejected: { status: 403, type: 'permission_error', message: 'A web console form came without its security token or from another site.' },
   not_found: { status: 404, type: 'not_found_error', message: 'Not found.' },
   route_not_found: { status: 404, type: 'not_found_error', message: 'No such route.' },
   already_exists: { status: 409, type: 'conflict_error', message: 'A resource with this id already exists.' },

@@ -7,6 +7,7 @@ import type { BlobStore } from '../storage/blobs/blob-store.js';
 import type { Storage } from '../storage/db.js';
 import { installBodyParsers } from './body-parsers.js';
 import { registerErrorHandling } from './error-handler.js';
+import { consolePlugin } from './console/console-plugin.js';
 import { serializeRequest } from './log-redaction.js';
 import { authPlugin } from './plugins/auth.js';
 import { metricsPlugin } from './plugins/metrics.js';
@@ -90,5 +91,6 @@ export async function buildApp(config: Config, deps: AppDeps, logger: LoggerSett
   await app.register(batchRoutes, { deps: batchDeps, dataDir: config.dataDir });
   await app.register(dialerRoutes, { deps: batchDeps });
   await app.register(dncRoutes, { deps: batchDeps });
+  await app.register(consolePlugin, { prefix: '/console', deps: { cohorts: cohortDeps, batches: batchDeps, masterKey: config.masterKey, dataDir: config.dataDir } });
   return app;
 }

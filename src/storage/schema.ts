@@ -85,6 +85,7 @@ export interface Database {
   calls: CallsTable;
   call_logs: CallLogsTable;
   dnc_numbers: DncNumbersTable;
+  console_sessions: ConsoleSessionsTable;
 }
 
 export type CohortStatus = 'processing' | 'completed' | 'failed';
@@ -205,4 +206,16 @@ export interface DncNumbersTable {
   phone: string;
   reason: string | null;
   created_at: string;
+}
+
+/** A web console sign-in; the cookie holds the token, the table only its hash. */
+export interface ConsoleSessionsTable {
+  token_hash: string;
+  /** The API key signed in with; null for the master key. */
+  key_id: string | null;
+  is_master: number;
+  /** SHA-256 of the key signed in with; the session ends when it no longer matches. */
+  key_hash: string;
+  created_at: string;
+  expires_at: string;
 }

@@ -1,0 +1,316 @@
+import type { MultipartFile } from '@fastify/multipart';
+import type { FastifyInstance } from 'fastify';
+import { AppError, toEnvelope } from '../../errors.js';
+import { blobKeys } from '../../services/cohorts/cohort-deps.js';
+import * as service from '../../services/cohorts/cohort-service.js';
+import type { AgentView } from '../../services/tenancy-service.js';
+import { toAppError } from '../error-handler.js';
+import type { ConsoleDeps } from './console-plugin.js';
+import { readFormParts } from './console-forms.js';
+import { csrfField, dateTime, definitionList, deploymentBase, describedBy, errorBox, fieldError, page, pager, sendPage, statusBadge, type PageScope } from './console-layout.js';
+import { sessionOf, wantsJson } from './console-request.js';
+import { html, path, query, type Html } from './html.js';
+import { deploymentOf, pageParams } from './workspace-pages.js';
+
+const TRANSFORMATION_MAX_BYTES = 1024 * 1024;
+const SORTS = ['created_at', 'name', 'status'] as const;
+type Scope = { orgId: string; workspaceId: string; deploymentId: string };
+
+/** Which form field a refused upload is about, so its message shows next to that field. */
+const FIELD_OF_CODE: Record<string, string> = {
+  invalid_transformation: 'cohort_transformation_file',
+  column_not_found: 'cohort_transformation_file',
+  unknown_app_variable: 'cohort_transformation_file',
+  unknown_app_override: 'cohort_transformation_file',
+  required_variable_not_mapped: 'cohort_transformation_file',
+  duplicate_header: 'cohort_file',
+  empty_header: 'cohort_file',
+  too_many_columns: 'cohort_file',
+  no_data_rows: 'cohort_file',
+  invalid_csv: 'cohort_file',
+  file_too_large: 'cohort_file',
+};
+
+function fieldOf(error: AppError): string | undefined {
+  const byCode = FIELD_OF_CODE[error.code];
+  if (byCode) return byCode;
+  const first = Array.isArray(error.details) ? (error.details[0] as { field?: unknown } | undefined)?.field : undefined;
+  return typeof first === 'string' ? first.replace(/^\/body\//, '') : undefined;
+}
+
+async function readSmallFile(part: MultipartFile, limit: number): Promise<string> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of part.file as AsyncIterable<Buffer>) {
+    size += chunk.length;
+    if (size > limit) {
+      part.file.resume();
+      throw new AppError('invalid_transformation', `The transformation file is larger than ${limit} bytes.`);
+    }
+    chunks.push(chunk);
+  }
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+function cohortUrl(scope: Scope, cohortId: string): string {
+  return `${deploymentBase(scope)}${path`/cohorts/${cohortId}`}`;
+}
+
+/** The live part of a cohort page: status, then counts and the rejection file once completed. */
+export function statusFragment(scope: Scope, view: service.CohortView): Html {
+  const url = cohortUrl(scope, view.cohort_id);
+  if (view.status === 'processing') return html`<p>${statusBadge(view.status)} Processing… this updates by itself.</p>`;
+  if (view.status === 'failed') {
+    return html`<p>${statusBadge(view.status)}</p>${errorBox(view.error ? `${view.error.message} (${view.error.code})` : 'The cohort failed.')}`;
+  }
+  const result = view.result!;
+  return html`<p>${statusBadge(view.status)}</p>
+${definitionList([
+  ['Rows in the file', result.total_records],
+  ['Imported', result.valid_records],
+  ['Rejected', result.rejected_records],
+])}
+${result.rejected_records > 0 ? html`<p><a class="button" href="${url}/files/rejected_records" download>Download the rejected rows (CSV)</a></p>` : html`<p>No row was rejected.</p>`}`;
+}
+
+function statusJson(scope: Scope, view: service.CohortView) {
+  return { status: view.status, done: view.status !== 'processing', html: statusFragment(scope, view).text, cohort_url: cohortUrl(scope, view.cohort_id) };
+}
+
+function uploadForm(session: ReturnType<typeof sessionOf>, scope: Scope, agent: AgentView, problem?: { field?: string; message: string }, name = ''): Html {
+  const base = deploymentBase(scope);
+  const at = (field: string) => (problem?.field === field ? problem.message : undefined);
+  const general = problem && !['name', 'cohort_file', 'cohort_transformation_file'].includes(problem.field ?? '') ? problem.message : undefined;
+  const invalid = (field: string) => (at(field) ? html` aria-invalid="true"` : '');
+  return html`
+<form class="card" id="cohort-upload" method="post" action="${base}/cohorts" enctype="multipart/form-data" data-upload data-variables="${JSON.stringify(agent.variables)}">
+  ${csrfField(session)}
+  ${errorBox(general)}
+  <label for="name">Cohort name</label>
+  <input id="name" name="name" required maxlength="50" value="${name}"${describedBy('name', true)}${invalid('name')}>
+  <p class="hint" id="name-hint">1–50 letters, digits, spaces, _ or -.</p>
+  ${fieldError('name', at('name'))}
+  <label for="cohort_file">CSV file</label>
+  <input id="cohort_file" name="cohort_file" type="file" accept=".csv,text/csv" required${describedBy('cohort_file', true)}${invalid('cohort_file')}>
+  <p class="hint" id="cohort_file-hint">A header row, then one row per caller. <a href="${base}/template.csv" download>Template</a></p>
+  ${fieldError('cohort_file', at('cohort_file'))}
+  <fieldset class="config-source" hidden>
+    <legend>Transformation config</legend>
+    <label class="inline"><input type="radio" name="config_source" value="file" checked> Upload a JSON file</label>
+    <label class="inline"><input type="radio" name="config_source" value="builder"> Build the mapping here from the CSV's header</label>
+  </fieldset>
+  <div id="config-file">
+    <label for="cohort_transformation_file">Transformation config (JSON)</label>
+    <input id="cohort_transformation_file" name="cohort_transformation_file" type="file" accept=".json,application/json"${describedBy('cohort_transformation_file', true)}${invalid('cohort_transformation_file')}>
+    <p class="hint" id="cohort_transformation_file-hint">Maps CSV columns to the agent's variables. <a href="${base}/transformation.json" download>A config for the template</a></p>
+  </div>
+  <div id="mapping-builder" hidden></div>
+  ${fieldError('cohort_transformation_file', at('cohort_transformation_file'))}
+  <button type="submit">Upload</button>
+  <div class="upload-progress" hidden>
+    <label for="upload-progress">Uploading</label>
+    <progress id="upload-progress" max="100" value="0"></progress> <span class="progress-text" aria-live="polite"></span>
+  </div>
+</form>
+<section id="upload-result" class="card" aria-live="polite" hidden></section>`;
+}
+
+/** Cohort pages of one deployment: list, upload with live status, detail, files, delete; caller lookup. */
+export async function cohortPages(app: FastifyInstance, options: { deps: ConsoleDeps }): Promise<void> {
+  const deps = options.deps.cohorts;
+  const base = '/orgs/:org_id/workspaces/:workspace_id/deployments/:deployment_id';
+
+  app.get(`${base}/cohorts`, async (request, reply) => {
+    const session = sessionOf(request);
+    const { scope, deployment } = await deploymentOf(request, options.deps);
+    const q = request.query as { search?: string; sort_by?: string; sort_order?: string; deleted?: string };
+    const sortBy = (SORTS as readonly string[]).includes(q.sort_by ?? '') ? (q.sort_by as (typeof SORTS)[number]) : 'created_at';
+    const sortOrder = q.sort_order === 'asc' ? 'asc' : 'desc';
+    const search = (q.search ?? '').slice(0, 100);
+    const { offset, limit } = pageParams(request);
+    const list = await service.listCohorts(deps, scope, { offset, limit, sortBy, sortOrder, search: search || undefined });
+    const listUrl = `${deploymentBase(scope)}/cohorts`;
+    const option = (value: string, label: string, current: string) => html`<option value="${value}"${value === current ? ' selected' : ''}>${label}</option>`;
+    const body = html`
+${q.deleted ? html`<div class="notice" role="status">Cohort <code>${q.deleted}</code> was deleted.</div>` : ''}
+<form class="card filters" method="get" action="${listUrl}" role="search">
+  <div><label for="search">Name contains</label><input id="search" name="search" type="search" value="${search}"></div>
+  <div><label for="sort_by">Sort by</label><select id="sort_by" name="sort_by">${option('created_at', 'Uploaded', sortBy)}${option('name', 'Name', sortBy)}${option('status', 'Status', sortBy)}</select></div>
+  <div><label for="sort_order">Order</label><select id="sort_order" name="sort_order">${option('desc', 'Descending', sortOrder)}${option('asc', 'Ascending', sortOrder)}</select></div>
+  <div><button type="submit">Apply</button></div>
+</form>
+<div class="table-wrap"><table>
+  <caption>Cohorts of ${deployment.name}</caption>
+  <thead><tr><th scope="col">Name</th><th scope="col">Status</th><th scope="col">Imported / rows</th><th scope="col">Rejected</th><th scope="col">Uploaded</th><th scope="col">By</th></tr></thead>
+  <tbody>${list.items.map(
+    (c) => html`<tr><th scope="row"><a href="${cohortUrl(scope, c.cohort_id)}">${c.name}</a></th><td>${statusBadge(c.status)}</td>
+      <td>${c.result ? `${c.result.valid_records} / ${c.result.total_records}` : ''}</td><td>${c.result?.rejected_records ?? ''}</td><td>${dateTime(c.created_at)}</td><td>${c.created_by}</td></tr>`,
+  )}</tbody>
+</table></div>
+${list.total === 0 ? html`<p>No cohort matches. <a href="${listUrl}/new">Upload one</a>.</p>` : ''}
+${pager(listUrl, { search: search || undefined, sort_by: sortBy, sort_order: sortOrder }, offset, limit, list.total)}`;
+    return sendPage(reply, page({ title: 'Cohorts', session, scope, body }));
+  });
+
+  app.get(`${base}/cohorts/new`, async (request, reply) => {
+    const session = sessionOf(request);
+    const { scope, agent } = await deploymentOf(request, options.deps);
+    return sendPage(reply, page({ title: 'Upload a cohort', session, scope, scripts: ['mapping.js'], body: uploadForm(session, scope, agent) }));
+  });
+
+  app.post(`${base}/cohorts`, async (request, reply) => {
+    const session = sessionOf(request);
+    const { scope, agent } = await deploymentOf(request, options.deps);
+    const cohortId = service.newCohortId();
+    let name: string | undefined;
+    let staged: service.StagedFile | undefined;
+    let transformationText: string | undefined;
+    try {
+      await readFormParts(request, deps.config.cohorts.maxUploadBytes, {
+        field(fieldName, value) {
+          if (fieldName === 'name') name = value;
+        },
+        async file(part) {
+          if (part.fieldname === 'cohort_file' && staged === undefined && part.filename !== '') {
+            staged = await service.stageCohortFile(deps, cohortId, part.file);
+          } else if (part.fieldname === 'cohort_transformation_file' && transformationText === undefined && part.filename !== '') {
+            transformationText = await readSmallFile(part, TRANSFORMATION_MAX_BYTES);
+          } else {
+            part.file.resume();
+          }
+        },
+      });
+      const checkedName = service.checkCohortName(name?.trim() === '' ? undefined : name);
+      if (!staged) throw new AppError('missing_file', 'Choose the CSV file to upload.', [{ field: '/body/cohort_file', message: 'is required' }]);
+      if (transformationText === undefined) {
+        throw new AppError('missing_file', 'Choose a transformation config, or build the mapping.', [{ field: '/body/cohort_transformation_file', message: 'is required' }]);
+      }
+      const view = await service.acceptCohortUpload(deps, scope, session.principal, { cohortId, name: checkedName, staged, transformationText });
+      if (wantsJson(request)) return reply.send(statusJson(scope, view));
+      return reply.redirect(cohortUrl(scope, view.cohort_id), 303);
+    } catch (thrown) {
+      await deps.blobs.deletePrefix(blobKeys.folder(cohortId)).catch(() => undefined);
+      const error = (thrown as { code?: string }).code === 'FST_REQ_FILE_TOO_LARGE'
+        ? new AppError('file_too_large', `The CSV file is larger than ${deps.config.cohorts.maxUploadBytes} bytes.`)
+        : toAppError(thrown as Error);
+      if (error.statusCode >= 500 || error.code === 'csrf_rejected' || error.code === 'not_found') throw error;
+      const field = fieldOf(error);
+      if (wantsJson(request)) return reply.code(error.statusCode).send({ ...toEnvelope(error), field: field ?? null });
+      const form = uploadForm(session, scope, agent, { field, message: error.message }, name ?? '');
+      return sendPage(reply, page({ title: 'Upload a cohort', session, scope, scripts: ['mapping.js'], body: form }), error.statusCode);
+    }
+  });
+
+  app.get(`${base}/cohorts/:cohort_id`, async (request, reply) => {
+    const session = sessionOf(request);
+    const { scope } = await deploymentOf(request, options.deps);
+    const view = service.cohortView(await service.getCohort(deps, scope, (request.params as { cohort_id: string }).cohort_id));
+    const url = cohortUrl(scope, view.cohort_id);
+    const body = html`
+<section class="card" aria-labelledby="status-heading">
+  <h2 id="status-heading">Status</h2>
+  <div id="cohort-status" aria-live="polite"${view.status === 'processing' ? html` data-status-url="${url}/status"` : ''}>${statusFragment(scope, view)}</div>
+</section>
+<section class="card" aria-labelledby="about">
+  <h2 id="about">About</h2>
+  ${definitionList([
+    ['Id', html`<code>${view.cohort_id}</code>`],
+    ['Source', view.source_type === 'file_upload' ? 'file upload' : 'downloaded from a URL'],
+    ['Uploaded', dateTime(view.created_at)],
+    ['By', view.created_by],
+    ['Updated', dateTime(view.updated_at)],
+  ])}
+  <h3>Files</h3>
+  <ul class="links">
+    <li><a href="${url}/files/cohort" download>The CSV as uploaded</a></li>
+    <li><a href="${url}/files/cohort_transformation" download>The transformation config</a></li>
+    ${view.status === 'completed' ? html`<li><a href="${url}/files/rejected_records" download>The rejected rows</a></li>` : ''}
+  </ul>
+</section>
+<p class="actions"><a class="button danger" href="${url}/delete">Delete this cohort…</a></p>`;
+    return sendPage(reply, page({ title: `Cohort ${view.name}`, session, scope, body }));
+  });
+
+  app.get(`${base}/cohorts/:cohort_id/status`, async (request, reply) => {
+    const { scope } = await deploymentOf(request, options.deps);
+    const view = service.cohortView(await service.getCohort(deps, scope, (request.params as { cohort_id: string }).cohort_id));
+    return reply.header('cache-control', 'no-store').send(statusJson(scope, view));
+  });
+
+  app.get(`${base}/cohorts/:cohort_id/files/:file_type`, async (request, reply) => {
+    const { scope } = await deploymentOf(request, options.deps);
+    const { cohort_id: cohortId, file_type: fileType } = request.params as { cohort_id: string; file_type: string };
+    if (!['cohort', 'rejected_records', 'cohort_transformation'].includes(fileType)) throw new AppError('not_found', `No file type '${fileType}'.`);
+    const file = await service.openCohortFile(deps, scope, cohortId, fileType as service.CohortFileType);
+    return reply
+      .header('content-type', file.contentType)
+      .header('content-disposition', `attachment; filename="${file.filename}"`)
+      .header('cache-control', 'private, no-store')
+      .send(file.stream);
+  });
+
+  app.get(`${base}/cohorts/:cohort_id/delete`, async (request, reply) => {
+    const session = sessionOf(request);
+    const { scope } = await deploymentOf(request, options.deps);
+    const view = service.cohortView(await service.getCohort(deps, scope, (request.params as { cohort_id: string }).cohort_id));
+    const url = cohortUrl(scope, view.cohort_id);
+    const body = html`<form class="card narrow" method="post" action="${url}/delete">
+  ${csrfField(session)}
+  <p>Delete cohort <strong>${view.name}</strong> (<code>${view.cohort_id}</code>) and its contacts? Lookups fall back to the next-latest cohort at once. This cannot be undone.</p>
+  <p class="actions"><button class="danger" type="submit">Delete</button> <a class="button secondary" href="${url}">Cancel</a></p>
+</form>`;
+    return sendPage(reply, page({ title: 'Delete cohort?', session, scope, body }));
+  });
+
+  app.post(`${base}/cohorts/:cohort_id/delete`, async (request, reply) => {
+    const { scope } = await deploymentOf(request, options.deps);
+    const cohortId = (request.params as { cohort_id: string }).cohort_id;
+    await service.deleteCohort(deps, scope, cohortId);
+    return reply.redirect(`${deploymentBase(scope)}/cohorts${query({ deleted: cohortId })}`, 303);
+  });
+
+  app.get(`${base}/callers`, async (request, reply) => {
+    const session = sessionOf(request);
+    const { scope } = await deploymentOf(request, options.deps);
+    const q = request.query as { phone?: string; country?: string };
+    const phone = (q.phone ?? '').trim().slice(0, 64);
+    const country = (q.country ?? '').trim();
+    let result: Html = html``;
+    let problem: string | undefined;
+    if (phone) {
+      try {
+        if (country && !/^[A-Za-z]{2}$/.test(country)) throw new AppError('validation_failed', 'Country must be two letters, like IN or US.');
+        result = lookupResult(scope, await service.lookupCaller(deps, scope, phone, country || undefined));
+      } catch (error) {
+        if (!(error instanceof AppError) || error.statusCode !== 422) throw error;
+        problem = error.message;
+      }
+    }
+    const body = html`
+<form class="card filters" method="get" action="${deploymentBase(scope)}/callers" role="search">
+  <div><label for="phone">Phone number</label><input id="phone" name="phone" type="tel" inputmode="tel" required value="${phone}"${describedBy('phone', true)}${problem ? html` aria-invalid="true"` : ''}>
+  <p class="hint" id="phone-hint">Any format: +919876543210, 09876543210 or 9876543210.</p>${fieldError('phone', problem)}</div>
+  <div><label for="country">Country (optional)</label><input id="country" name="country" maxlength="2" size="3" value="${country}" autocomplete="off"></div>
+  <div><button type="submit">Look up</button></div>
+</form>
+${result}`;
+    return sendPage(reply, page({ title: 'Caller lookup', session, scope, body }), problem ? 422 : 200);
+  });
+}
+
+function lookupResult(scope: Scope & PageScope, caller: service.CallerView): Html {
+  if (!caller.found) return html`<section class="card" aria-live="polite"><h2>Not found</h2><p>No completed cohort of this deployment holds <code>${caller.phone_number}</code>.</p></section>`;
+  const table = (caption: string, values: Record<string, string> | undefined) =>
+    html`<div class="table-wrap"><table><caption>${caption}</caption><thead><tr><th scope="col">Name</th><th scope="col">Value</th></tr></thead>
+<tbody>${Object.entries(values ?? {}).map(([k, v]) => html`<tr><th scope="row"><code>${k}</code></th><td>${v}</td></tr>`)}</tbody></table></div>`;
+  return html`<section class="card" aria-live="polite" aria-labelledby="found">
+  <h2 id="found">Found: <code>${caller.phone_number}</code></h2>
+  ${definitionList([
+    ['Answered by cohort', html`<a href="${cohortUrl(scope, caller.cohort_id!)}">${caller.cohort_name}</a> <code>${caller.cohort_id}</code>`],
+    ['User identifier', caller.user_identifier ?? ''],
+    ['Uploaded', dateTime(caller.uploaded_at)],
+  ])}
+  ${table('Variables', caller.app_variables)}
+  ${Object.keys(caller.app_overrides ?? {}).length > 0 ? table('Overrides', caller.app_overrides) : ''}
+</section>`;
+}

@@ -1,0 +1,118 @@
+import { readFileSync, readdirSync } from 'node:fs';
+import path from 'node:path';
+import cookie from '@fastify/cookie';
+import formbody from '@fastify/formbody';
+import multipart from '@fastify/multipart';
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { AppError, toEnvelope } from '../../errors.js';
+import type { BatchDeps } from '../../services/batches/batch-deps.js';
+import type { CohortDeps } from '../../services/cohorts/cohort-deps.js';
+import { projectRoot } from '../../storage/project-root.js';
+import { toAppError } from '../error-handler.js';
+import { batchPages } from './batch-pages.js';
+import { cohortPages } from './cohort-pages.js';
+import { errorBox, page, sendPage } from './console-layout.js';
+import { checkCsrfToken, checkSameOrigin, CSRF_FIELD, headerToken, securityHeaders, SESSION_COOKIE } from './console-security.js';
+import { html, query } from './html.js';
+import { wantsJson } from './console-request.js';
+import { findSession } from './session-store.js';
+import { signInPages } from './sign-in-pages.js';
+import { workspacePages } from './workspace-pages.js';
+
+export interface ConsoleDeps {
+  cohorts: CohortDeps;
+  batches: BatchDeps;
+  masterKey: string | undefined;
+  dataDir: string;
+}
+
+const ASSET_TYPES: Record<string, string> = { '.js': 'text/javascript; charset=utf-8', '.css': 'text/css; charset=utf-8', '.png': 'image/png', '.svg': 'image/svg+xml' };
+
+/** The console's scripts and styles, read once: a fixed set of names, so no request path reaches the disk. */
+function loadAssets(): Map<string, { body: Buffer; type: string }> {
+  const folder = path.join(projectRoot(), 'console-assets');
+  const assets = new Map<string, { body: Buffer; type: string }>();
+  for (const name of readdirSync(folder)) {
+    const type = ASSET_TYPES[path.extname(name)];
+    if (type && /^[a-z0-9-]+\.[a-z]+$/.test(name)) assets.set(name, { body: readFileSync(path.join(folder, name)), type });
+  }
+  return assets;
+}
+
+function renderError(request: FastifyRequest, reply: FastifyReply, error: AppError): FastifyReply {
+  void reply.headers(error.headers);
+  if (wantsJson(request)) return reply.code(error.statusCode).send(toEnvelope(error));
+  const body = html`${errorBox(error.message)}<p><a href="/console/">Back to the console</a></p>`;
+  return sendPage(reply, page({ title: error.statusCode === 404 ? 'Not found' : 'Something went wrong', session: request.consoleSession ?? undefined, body }), error.statusCode);
+}
+
+/**
+ * The web console under /console: server-rendered pages signed in with an API key, kept in a
+ * session cookie backed by the database. Cookie, form and multipart parsing live in this scope only.
+ */
+export async function consolePlugin(app: FastifyInstance, options: { deps: ConsoleDeps }): Promise<void> {
+  const { deps } = options;
+  const assets = loadAssets();
+  // Every console route skips the API-key check (the session replaces it) and the API document.
+  app.addHook('onRoute', (route) => {
+    route.config = { ...(route.config ?? {}), public: true };
+    route.schema = { ...(route.schema ?? {}), hide: true };
+  });
+  await app.register(cookie);
+  await app.register(formbody, { bodyLimit: 256 * 1024 });
+  await app.register(multipart, { limits: { files: 2, fields: 20, fieldSize: 64 * 1024, parts: 24, headerPairs: 200 }, throwFileSizeLimit: true });
+  app.decorateRequest('consoleSession', null);
+  app.decorateRequest('csrfChecked', false);
+
+  app.addHook('onRequest', async (request, reply) => {
+    securityHeaders(reply);
+    if (request.routeOptions.config?.consoleOpen === true) return;
+    const token = request.cookies[SESSION_COOKIE];
+    const session = token ? await findSession(deps.cohorts.db, token, deps.masterKey, new Date()) : undefined;
+    if (!session) {
+      if (request.method === 'GET' && !wantsJson(request)) {
+        return reply.redirect(`/console/sign-in${query({ next: request.url })}`, 303);
+      }
+      throw new AppError('unauthorized', 'Your console session has ended; sign in again.');
+    }
+    request.consoleSession = session;
+    // The API's reach checks (requireWorkspace and friends) read the principal from here.
+    request.principal = session.principal;
+  });
+
+  app.addHook('preHandler', async (request) => {
+    if (request.method === 'GET' || request.method === 'HEAD') return;
+    checkSameOrigin(request);
+    const session = request.consoleSession;
+    if (!session) return; // the sign-in form checks its own token
+    const fromHeader = headerToken(request);
+    const fromForm = (request.body as Record<string, unknown> | undefined)?.[CSRF_FIELD];
+    if (fromHeader !== undefined || typeof fromForm === 'string') {
+      checkCsrfToken(fromHeader ?? (fromForm as string), session.csrfToken);
+      request.csrfChecked = true;
+    } else if (!request.isMultipart()) {
+      checkCsrfToken(undefined, session.csrfToken);
+    }
+  });
+
+  app.setErrorHandler((error: FastifyError, request, reply) => {
+    const appError = toAppError(error);
+    if (appError.statusCode >= 500) request.log.error({ err: error }, 'console request failed');
+    return renderError(request, reply, appError);
+  });
+  app.setNotFoundHandler((request, reply) => {
+    securityHeaders(reply);
+    return renderError(request, reply, new AppError('route_not_found', `There is no console page at ${request.url.split('?')[0]}.`));
+  });
+
+  app.get('/assets/:name', { config: { consoleOpen: true } }, async (request, reply) => {
+    const asset = assets.get((request.params as { name: string }).name);
+    if (!asset) throw new AppError('not_found', 'No such asset.');
+    return reply.header('content-type', asset.type).header('cache-control', 'no-cache').send(asset.body);
+  });
+
+  await app.register(signInPages, { deps });
+  await app.register(workspacePages, { deps });
+  await app.register(cohortPages, { deps });
+  await app.register(batchPages, { deps });
+}

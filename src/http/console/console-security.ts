@@ -1,0 +1,65 @@
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { AppError } from '../../errors.js';
+import { tokensEqual } from './session-store.js';
+
+export const SESSION_COOKIE = 'roster_session';
+/** Holds the sign-in form's own CSRF token before a session exists (login CSRF). */
+export const SIGN_IN_COOKIE = 'roster_sign_in';
+export const CSRF_FIELD = '_csrf';
+export const CSRF_HEADER = 'x-csrf-token';
+
+/** Console pages run only our own scripts and styles, post only to us, and are never framed. */
+const CONTENT_SECURITY_POLICY = [
+  "default-src 'none'",
+  "script-src 'self'",
+  "style-src 'self'",
+  "img-src 'self' data:",
+  "connect-src 'self'",
+  "form-action 'self'",
+  "frame-ancestors 'none'",
+  "base-uri 'none'",
+].join('; ');
+
+export function securityHeaders(reply: FastifyReply): void {
+  void reply.headers({
+    'content-security-policy': CONTENT_SECURITY_POLICY,
+    'x-content-type-options': 'nosniff',
+    'x-frame-options': 'DENY',
+    'referrer-policy': 'same-origin',
+    'cross-origin-opener-policy': 'same-origin',
+    'cross-origin-resource-policy': 'same-origin',
+  });
+}
+
+export function cookieOptions(request: FastifyRequest, maxAgeSeconds: number) {
+  return { path: '/console', httpOnly: true, sameSite: 'strict' as const, secure: request.protocol === 'https', maxAge: maxAgeSeconds };
+}
+
+/**
+ * A state-changing request must come from our own pages: Sec-Fetch-Site same-origin when the
+ * browser sends it, an Origin equal to ours when it sends that, and at least one of the two.
+ */
+export function checkSameOrigin(request: FastifyRequest): void {
+  const site = request.headers['sec-fetch-site'];
+  const origin = request.headers.origin;
+  if (site !== undefined && site !== 'same-origin') throw new AppError('csrf_rejected', 'This form was sent from another site; open the console and try again.');
+  if (origin !== undefined && origin !== `${request.protocol}://${request.headers.host ?? ''}`) {
+    throw new AppError('csrf_rejected', 'This form was sent from another origin; open the console and try again.');
+  }
+  if (site === undefined && origin === undefined) throw new AppError('csrf_rejected', 'The request does not say where it came from (no Origin); the console only takes forms from its own pages.');
+}
+
+/** The synchronizer token: the X-CSRF-Token header of a fetch, else the form's _csrf field. */
+export function checkCsrfToken(presented: string | undefined, expected: string): void {
+  if (!tokensEqual(presented, expected)) throw new AppError('csrf_rejected', 'The form has expired or is missing its security token; reload the page and try again.');
+}
+
+export function headerToken(request: FastifyRequest): string | undefined {
+  const value = request.headers[CSRF_HEADER];
+  return Array.isArray(value) ? value[0] : value;
+}
+
+/** Where to go after signing in: only a console path of ours, never another site. */
+export function safeNext(next: unknown): string {
+  return typeof next === 'string' && /^\/console(\/[A-Za-z0-9._~\-/%?=&+]*)?$/.test(next) && !next.includes('//') ? next : '/console/';
+}

@@ -1,0 +1,136 @@
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { reachableWorkspaces } from '../../domain/tenancy/principal.js';
+import * as tenancy from '../../services/tenancy-service.js';
+import { requireOrg, requireWorkspace } from '../plugins/auth.js';
+import type { ConsoleDeps } from './console-plugin.js';
+import { sessionOf } from './console-request.js';
+import { definitionList, deploymentBase, page, pager, sendPage, workspaceBase } from './console-layout.js';
+import { html, path } from './html.js';
+
+type DeploymentParams = { org_id: string; workspace_id: string; deployment_id: string };
+
+/** Cells a spreadsheet would run as a formula start with one of these; a leading ' keeps them text. */
+const FORMULA_START = /^[=+\-@\t\r]/;
+
+/** One CSV cell, quoted when needed and never read as a formula by a spreadsheet. */
+export function csvCell(value: string): string {
+  const safe = FORMULA_START.test(value) ? `'${value}` : value;
+  return /[",\r\n]/.test(safe) ? `"${safe.replace(/"/g, '""')}"` : safe;
+}
+
+export function pageParams(request: FastifyRequest): { offset: number; limit: number } {
+  const q = request.query as { offset?: string; limit?: string };
+  const offset = Math.max(0, Number.parseInt(q.offset ?? '0', 10) || 0);
+  const limit = Math.min(100, Math.max(1, Number.parseInt(q.limit ?? '20', 10) || 20));
+  return { offset, limit };
+}
+
+
+/** The deployment a console URL names, with its agent, once the session's key reaches its workspace. */
+export async function deploymentOf(request: FastifyRequest, deps: ConsoleDeps) {
+  const { org_id: orgId, workspace_id: workspaceId, deployment_id: deploymentId } = request.params as DeploymentParams;
+  requireWorkspace(request, orgId, workspaceId);
+  const deployment = await tenancy.getDeployment(deps.cohorts.db, orgId, workspaceId, deploymentId);
+  const agent = await tenancy.getAgent(deps.cohorts.db, orgId, workspaceId, deployment.agent_id);
+  return { scope: { orgId, workspaceId, deploymentId }, deployment, agent };
+}
+
+/** Choosing where to work: orgs (master key), their workspaces and deployments; the agent's variables and templates. */
+export async function workspacePages(app: FastifyInstance, options: { deps: ConsoleDeps }): Promise<void> {
+  const { deps } = options;
+  const db = deps.cohorts.db;
+
+  app.get('/', async (request, reply) => {
+    const session = sessionOf(request);
+    if (session.principal.kind === 'key') return reply.redirect(path`/console/orgs/${session.principal.orgId}`, 303);
+    const { offset, limit } = pageParams(request);
+    const orgs = await tenancy.listOrgs(db, { offset, limit });
+    const body = html`<p>Signed in with the master key: pick an org.</p>
+<ul class="links">${orgs.items.map((org) => html`<li><a href="${path`/console/orgs/${org.org_id}`}">${org.name}</a> <code>${org.org_id}</code></li>`)}</ul>
+${pager('/console/', {}, offset, limit, orgs.total)}`;
+    return sendPage(reply, page({ title: 'Orgs', session, body }));
+  });
+
+  app.get('/orgs/:org_id', async (request, reply) => {
+    const session = sessionOf(request);
+    const orgId = (request.params as { org_id: string }).org_id;
+    const principal = requireOrg(request, orgId);
+    const org = await tenancy.getOrg(db, orgId);
+    const { offset, limit } = pageParams(request);
+    const workspaces = await tenancy.listWorkspaces(db, orgId, reachableWorkspaces(principal), { offset, limit });
+    const sections = [];
+    for (const workspace of workspaces.items) {
+      const deployments = await tenancy.listDeployments(db, orgId, workspace.workspace_id, { offset: 0, limit: 100 });
+      const ws = workspaceBase({ orgId, workspaceId: workspace.workspace_id });
+      sections.push(html`<section class="card" aria-labelledby="ws-${workspace.workspace_id}">
+  <h2 id="ws-${workspace.workspace_id}">${workspace.name} <code>${workspace.workspace_id}</code></h2>
+  <h3>Deployments (cohorts and caller lookup)</h3>
+  ${
+    deployments.items.length === 0
+      ? html`<p>No deployments yet.</p>`
+      : html`<ul class="links">${deployments.items.map(
+          (d) => html`<li><a href="${deploymentBase({ orgId, workspaceId: workspace.workspace_id, deploymentId: d.deployment_id })}">${d.name}</a> <code>${d.deployment_id}</code> · agent <code>${d.agent_id}</code></li>`,
+        )}</ul>`
+  }
+  <h3>Outbound</h3>
+  <ul class="links"><li><a href="${ws}/batches">Batches</a></li><li><a href="${ws}/batches/new">Upload a batch</a></li><li><a href="${ws}/dnc">Do-not-call list</a></li></ul>
+</section>`);
+    }
+    const body = html`<p>Pick a deployment to upload cohorts and look callers up, or a workspace's batches.</p>${sections}${pager(path`/console/orgs/${orgId}`, {}, offset, limit, workspaces.total)}`;
+    return sendPage(reply, page({ title: org.name, session, body }));
+  });
+
+  const deploymentPath = '/orgs/:org_id/workspaces/:workspace_id/deployments/:deployment_id';
+
+  app.get(deploymentPath, async (request, reply) => {
+    const session = sessionOf(request);
+    const { scope, deployment, agent } = await deploymentOf(request, deps);
+    const base = deploymentBase(scope);
+    const body = html`
+<section class="card" aria-labelledby="agent">
+  <h2 id="agent">Agent ${agent.name} <code>${agent.agent_id}</code></h2>
+  ${definitionList([
+    ['Deployment', html`${deployment.name} <code>${deployment.deployment_id}</code>`],
+    ['Default country', deployment.default_country ?? 'none (numbers need a country code)'],
+    ['Languages', agent.languages.join(', ') || 'none'],
+  ])}
+  <h3>Declared variables</h3>
+  <div class="table-wrap"><table>
+    <caption>What a cohort's rows can fill in for this agent</caption>
+    <thead><tr><th scope="col">Variable</th><th scope="col">Required</th><th scope="col">Default</th><th scope="col">Description</th></tr></thead>
+    <tbody>${agent.variables.map(
+      (v) => html`<tr><th scope="row"><code>${v.name}</code></th><td>${v.required ? 'yes' : 'no'}</td><td>${v.default ?? ''}</td><td>${v.description ?? ''}</td></tr>`,
+    )}</tbody>
+  </table></div>
+  <p class="actions"><a class="button" href="${base}/template.csv" download>Download CSV template</a>
+  <a class="button secondary" href="${base}/transformation.json" download>Download matching transformation config</a></p>
+  <p class="hint">The template's header is <code>phone_number</code> and the agent's variables; the config maps each column to the variable of the same name.</p>
+</section>
+<p class="actions"><a class="button" href="${base}/cohorts/new">Upload a cohort</a> <a class="button secondary" href="${base}/cohorts">Cohorts</a> <a class="button secondary" href="${base}/callers">Look a caller up</a></p>`;
+    return sendPage(reply, page({ title: `Deployment ${deployment.name}`, session, scope, body }));
+  });
+
+  app.get(`${deploymentPath}/template.csv`, async (request, reply) => {
+    const { scope, agent } = await deploymentOf(request, deps);
+    const header = ['phone_number', ...agent.variables.map((v) => v.name)].map(csvCell).join(',');
+    // A BOM so spreadsheets read the file as UTF-8.
+    return reply
+      .header('content-type', 'text/csv; charset=utf-8')
+      .header('content-disposition', `attachment; filename="${scope.deploymentId.replace(/[^A-Za-z0-9_-]/g, '_')}-template.csv"`)
+      .header('cache-control', 'no-store')
+      .send(`\uFEFF${header}\r\n`);
+  });
+
+  app.get(`${deploymentPath}/transformation.json`, async (request, reply) => {
+    const { scope, agent } = await deploymentOf(request, deps);
+    const config = {
+      phone_number: { column_name: 'phone_number' },
+      app_variables: Object.fromEntries(agent.variables.map((v) => [v.name, { column_name: v.name, format: ['trim'] }])),
+    };
+    return reply
+      .header('content-type', 'application/json; charset=utf-8')
+      .header('content-disposition', `attachment; filename="${scope.deploymentId.replace(/[^A-Za-z0-9_-]/g, '_')}-transformation.json"`)
+      .header('cache-control', 'no-store')
+      .send(`${JSON.stringify(config, null, 2)}\n`);
+  });
+}

@@ -1,0 +1,209 @@
+import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import { after, before, describe, it } from 'node:test';
+import type { LightMyRequestResponse } from 'fastify';
+import { backends } from '../helpers/backends.js';
+import { createTestApp, seedTenant, TEST_MASTER_KEY, type SeededTenant, type TestApp } from '../helpers/test-app.js';
+
+const ORIGIN = 'http://localhost:80';
+
+function cookieOf(response: LightMyRequestResponse, name: string): { value: string; header: string } | undefined {
+  const headers = [response.headers['set-cookie'] ?? []].flat();
+  const header = headers.find((h) => h.startsWith(`${name}=`));
+  return header ? { value: header.slice(name.length + 1).split(';')[0]!, header } : undefined;
+}
+
+function hiddenCsrf(body: string): string {
+  const match = /name="_csrf" value="([^"]+)"/.exec(body);
+  assert.ok(match, 'the page has a CSRF field');
+  return match[1]!;
+}
+
+function form(fields: Record<string, string>): string {
+  return new URLSearchParams(fields).toString();
+}
+
+/** Signs in through the form as a browser would; returns the session cookie and the page's CSRF token. */
+async function signIn(t: TestApp, key: string): Promise<{ cookie: string; csrf: string }> {
+  const page = await t.app.inject({ method: 'GET', url: '/console/sign-in' });
+  const formCookie = cookieOf(page, 'roster_sign_in')!;
+  const response = await t.app.inject({
+    method: 'POST',
+    url: '/console/sign-in',
+    headers: { cookie: `roster_sign_in=${formCookie.value}`, origin: ORIGIN, 'content-type': 'application/x-www-form-urlencoded' },
+    payload: form({ _csrf: hiddenCsrf(page.body), api_key: key, next: '/console/' }),
+  });
+  assert.equal(response.statusCode, 303, response.body);
+  const session = cookieOf(response, 'roster_session');
+  assert.ok(session, 'a session cookie is set');
+  const cookie = `roster_session=${session.value}`;
+  const home = await t.app.inject({ method: 'GET', url: '/console/', headers: { cookie } });
+  const target = home.statusCode === 303 ? await t.app.inject({ method: 'GET', url: home.headers.location!, headers: { cookie } }) : home;
+  return { cookie, csrf: hiddenCsrf(target.body) };
+}
+
+for (const backend of await backends()) {
+  describe(`web console sessions (${backend.name})`, { skip: backend.skip }, () => {
+    let t: TestApp;
+    let tenant: SeededTenant;
+    before(async () => {
+      t = await createTestApp(backend);
+      tenant = await seedTenant(t, 'acme');
+      await seedTenant(t, 'other');
+    });
+    after(async () => {
+      await t?.close();
+    });
+
+    it('sends a page without a session to the sign-in form, keeping where it was going', async () => {
+      const response = await t.app.inject({ method: 'GET', url: '/console/orgs/acme' });
+      assert.equal(response.statusCode, 303);
+      assert.equal(response.headers.location, '/console/sign-in?next=%2Fconsole%2Forgs%2Facme');
+      const json = await t.app.inject({ method: 'GET', url: '/console/orgs/acme', headers: { accept: 'application/json' } });
+      assert.equal(json.statusCode, 401);
+      assert.equal((json.json() as { error: { code: string } }).error.code, 'unauthorized');
+    });
+
+    it('signs in with an org key: an HttpOnly SameSite=Strict cookie scoped to /console, only its hash stored', async () => {
+      const page = await t.app.inject({ method: 'GET', url: '/console/sign-in' });
+      assert.equal(page.statusCode, 200);
+      assert.match(String(page.headers['content-security-policy']), /script-src 'self'/);
+      assert.doesNotMatch(page.body, /<script>|<script [^>]*>[^<]/, 'no inline script');
+      const formCookie = cookieOf(page, 'roster_sign_in')!;
+      const response = await t.app.inject({
+        method: 'POST',
+        url: '/console/sign-in',
+        headers: { cookie: `roster_sign_in=${formCookie.value}`, origin: ORIGIN, 'content-type': 'application/x-www-form-urlencoded' },
+        payload: form({ _csrf: hiddenCsrf(page.body), api_key: tenant.apiKey, next: '/console/orgs/acme' }),
+      });
+      assert.equal(response.statusCode, 303);
+      assert.equal(response.headers.location, '/console/orgs/acme');
+      const session = cookieOf(response, 'roster_session')!;
+      assert.match(session.header, /HttpOnly/);
+      assert.match(session.header, /SameSite=Strict/);
+      assert.match(session.header, /Path=\/console/);
+      assert.doesNotMatch(session.header, /Secure/, 'plain http: no Secure flag');
+      assert.doesNotMatch(response.body, new RegExp(tenant.apiKey));
+      const rows = await t.backing.storage.db.selectFrom('console_sessions').selectAll().where('key_id', '=', tenant.keyId).execute();
+      assert.equal(rows.length, 1);
+      assert.equal(rows[0]!.token_hash, createHash('sha256').update(session.value).digest('hex'));
+      assert.equal(Number(rows[0]!.is_master), 0);
+      const org = await t.app.inject({ method: 'GET', url: '/console/orgs/acme', headers: { cookie: `roster_session=${session.value}` } });
+      assert.equal(org.statusCode, 200);
+      assert.match(org.body, /Inbound/);
+      assert.doesNotMatch(org.body, new RegExp(tenant.apiKey), 'the key is never in the page');
+    });
+
+    it('marks the cookie Secure when the request came over https', async () => {
+      const page = await t.app.inject({ method: 'GET', url: '/console/sign-in', headers: { 'x-forwarded-proto': 'https' } });
+      // Without trustProxy the protocol is the socket's: an injected request is http, so no Secure.
+      assert.doesNotMatch(cookieOf(page, 'roster_sign_in')!.header, /Secure/);
+    });
+
+    it('refuses a wrong key with the message next to the field, and no session', async () => {
+      const page = await t.app.inject({ method: 'GET', url: '/console/sign-in' });
+      const formCookie = cookieOf(page, 'roster_sign_in')!;
+      const response = await t.app.inject({
+        method: 'POST',
+        url: '/console/sign-in',
+        headers: { cookie: `roster_sign_in=${formCookie.value}`, origin: ORIGIN, 'content-type': 'application/x-www-form-urlencoded' },
+        payload: form({ _csrf: hiddenCsrf(page.body), api_key: `${tenant.apiKey.slice(0, -1)}${tenant.apiKey.endsWith('x') ? 'y' : 'x'}` }),
+      });
+      assert.equal(response.statusCode, 401);
+      assert.match(response.body, /id="api_key-error"[^>]*>That key is not valid/);
+      assert.equal(cookieOf(response, 'roster_session'), undefined);
+    });
+
+    it('refuses a sign-in form posted without its own token (login CSRF)', async () => {
+      const response = await t.app.inject({
+        method: 'POST',
+        url: '/console/sign-in',
+        headers: { origin: ORIGIN, 'content-type': 'application/x-www-form-urlencoded' },
+        payload: form({ api_key: tenant.apiKey }),
+      });
+      assert.equal(response.statusCode, 403);
+      assert.match(response.body, /security token/);
+    });
+
+    it('refuses a state-changing request without the CSRF token, or from another origin or site', async () => {
+      const { cookie, csrf } = await signIn(t, tenant.apiKey);
+      const url = '/console/orgs/acme/workspaces/main/dnc';
+      const post = (headers: Record<string, string>, fields: Record<string, string>) =>
+        t.app.inject({ method: 'POST', url, headers: { cookie, 'content-type': 'application/x-www-form-urlencoded', ...headers }, payload: form(fields) });
+      const noToken = await post({ origin: ORIGIN }, { numbers: '+14155550123' });
+      assert.equal(noToken.statusCode, 403);
+      assert.match(noToken.body, /security token/);
+      const wrongToken = await post({ origin: ORIGIN }, { _csrf: `${csrf.slice(0, -2)}xx`, numbers: '+14155550123' });
+      assert.equal(wrongToken.statusCode, 403);
+      const otherOrigin = await post({ origin: 'https://evil.example' }, { _csrf: csrf, numbers: '+14155550123' });
+      assert.equal(otherOrigin.statusCode, 403);
+      const crossSite = await post({ 'sec-fetch-site': 'cross-site' }, { _csrf: csrf, numbers: '+14155550123' });
+      assert.equal(crossSite.statusCode, 403);
+      const noOrigin = await post({}, { _csrf: csrf, numbers: '+14155550123' });
+      assert.equal(noOrigin.statusCode, 403);
+      const json = await t.app.inject({ method: 'POST', url, headers: { cookie, origin: ORIGIN, accept: 'application/json', 'content-type': 'application/x-www-form-urlencoded' }, payload: form({ numbers: '1' }) });
+      assert.equal((json.json() as { error: { code: string } }).error.code, 'csrf_rejected');
+      const listed = await t.call('GET', '/api/call/dnc?workspace_id=main', { key: tenant.apiKey });
+      assert.equal((listed.json() as { total: number }).total, 0, 'nothing was added');
+      const ok = await post({ origin: ORIGIN, 'sec-fetch-site': 'same-origin' }, { _csrf: csrf, numbers: '+14155550123' });
+      assert.equal(ok.statusCode, 200, ok.body);
+      assert.match(ok.body, /Added 1/);
+      const header = await t.app.inject({ method: 'POST', url: `${url}/remove`, headers: { cookie, origin: ORIGIN, 'x-csrf-token': csrf, 'content-type': 'application/x-www-form-urlencoded' }, payload: form({ phone: '+14155550123' }) });
+      assert.equal(header.statusCode, 200, header.body);
+      assert.match(header.body, /Removed \+14155550123/);
+    });
+
+    it("keeps an org key inside its reach: another org's pages answer 404", async () => {
+      const { cookie } = await signIn(t, tenant.apiKey);
+      const response = await t.app.inject({ method: 'GET', url: '/console/orgs/other/workspaces/main/deployments/inbound', headers: { cookie } });
+      assert.equal(response.statusCode, 404);
+      assert.match(String(response.headers['content-type']), /text\/html/);
+    });
+
+    it('signing out deletes the session: the cookie no longer works', async () => {
+      const { cookie, csrf } = await signIn(t, tenant.apiKey);
+      const out = await t.app.inject({ method: 'POST', url: '/console/sign-out', headers: { cookie, origin: ORIGIN, 'content-type': 'application/x-www-form-urlencoded' }, payload: form({ _csrf: csrf }) });
+      assert.equal(out.statusCode, 303);
+      assert.match(String([out.headers['set-cookie']].flat().join('\n')), /roster_session=;/);
+      const again = await t.app.inject({ method: 'GET', url: '/console/orgs/acme', headers: { cookie } });
+      assert.equal(again.statusCode, 303);
+      assert.match(again.headers.location!, /^\/console\/sign-in/);
+    });
+
+    it('revoking the key ends its sessions at once', async () => {
+      const key = (await t.call('POST', '/v1/orgs/acme/api-keys', { body: { name: 'temp', user_id: tenant.userId, workspaces: '*' } })).json() as { key: string; key_id: string };
+      const { cookie } = await signIn(t, key.key);
+      assert.equal((await t.app.inject({ method: 'GET', url: '/console/orgs/acme', headers: { cookie } })).statusCode, 200);
+      assert.equal((await t.call('DELETE', `/v1/orgs/acme/api-keys/${key.key_id}`)).statusCode, 200);
+      const after = await t.app.inject({ method: 'GET', url: '/console/orgs/acme', headers: { cookie } });
+      assert.equal(after.statusCode, 303);
+    });
+
+    it('signs in with the master key and lists every org', async () => {
+      const { cookie } = await signIn(t, TEST_MASTER_KEY);
+      const home = await t.app.inject({ method: 'GET', url: '/console/', headers: { cookie } });
+      assert.equal(home.statusCode, 200);
+      assert.match(home.body, /href="\/console\/orgs\/acme"/);
+      assert.match(home.body, /href="\/console\/orgs\/other"/);
+    });
+
+    it('a session stops working after its expiry', async () => {
+      const { cookie } = await signIn(t, tenant.apiKey);
+      const token = cookie.split('=')[1]!;
+      await t.backing.storage.db
+        .updateTable('console_sessions')
+        .set({ expires_at: new Date(Date.now() - 1000).toISOString() })
+        .where('token_hash', '=', createHash('sha256').update(token).digest('hex'))
+        .execute();
+      assert.equal((await t.app.inject({ method: 'GET', url: '/console/orgs/acme', headers: { cookie } })).statusCode, 303);
+    });
+
+    it('serves the CSV template: phone_number and the variables, BOM, formula-safe', async () => {
+      const { cookie } = await signIn(t, tenant.apiKey);
+      const response = await t.app.inject({ method: 'GET', url: '/console/orgs/acme/workspaces/main/deployments/inbound/template.csv', headers: { cookie } });
+      assert.equal(response.statusCode, 200);
+      assert.match(String(response.headers['content-disposition']), /attachment/);
+      assert.equal(response.body, '\uFEFFphone_number,customer_name,outstanding_amount,due_date\r\n');
+    });
+  });
+}
