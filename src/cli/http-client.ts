@@ -1,4 +1,7 @@
+import type { Readable } from 'node:stream';
 import type { Command } from 'commander';
+import { request as send } from 'undici';
+import { type FormPart, multipartBody } from './multipart-body.js';
 
 export interface ClientOptions {
   url?: string;
@@ -6,20 +9,52 @@ export interface ClientOptions {
   json?: boolean;
 }
 
-/** An error answer from the server, carrying its envelope. */
+/** An error answer from the server, carrying its envelope; status 0 when no answer came. */
 export class ApiError extends Error {
   constructor(
     readonly status: number,
     readonly code: string,
     message: string,
     readonly details: unknown,
+    /** The server's answer as sent, for `--json`; null when there was none. */
+    readonly body: unknown = null,
   ) {
     super(message);
   }
 }
 
+/** A download the server accepted (2xx): its body, not yet read, and its content type. */
+export interface Download {
+  body: Readable;
+  contentType: string;
+}
+
 export interface ApiClient {
   request<T = unknown>(method: string, path: string, body?: unknown): Promise<T>;
+  /** Posts a multipart form, streaming its files; `onFileBytes` hears of each chunk of file sent. */
+  upload<T = unknown>(path: string, parts: FormPart[], onFileBytes?: (bytes: number) => void): Promise<T>;
+  /** Starts a GET whose body is a file to stream; an error answer throws before any byte is handed over. */
+  download(path: string): Promise<Download>;
+}
+
+/** `?a=1&b=2` from the values that are set, or '' when none is. */
+export function queryString(values: Record<string, string | number | undefined>): string {
+  const query = new URLSearchParams();
+  for (const [name, value] of Object.entries(values)) if (value !== undefined) query.set(name, String(value));
+  return query.size > 0 ? `?${query.toString()}` : '';
+}
+
+function parseJson(text: string): unknown {
+  try {
+    return text ? JSON.parse(text) : null;
+  } catch {
+    return text;
+  }
+}
+
+function errorFrom(status: number, parsed: unknown): ApiError {
+  const envelope = (parsed as { error?: { code?: string; message?: string; data?: { details?: unknown } } } | null)?.error;
+  return new ApiError(status, envelope?.code ?? 'http_error', envelope?.message ?? `HTTP ${status}`, envelope?.data?.details ?? null, typeof parsed === 'object' ? parsed : null);
 }
 
 /** Reads --url/--api-key from the command (or its parents), then ROSTER_URL/ROSTER_API_KEY. */
@@ -27,23 +62,39 @@ export function clientFrom(command: Command): ApiClient {
   const options = command.optsWithGlobals<ClientOptions>();
   const base = (options.url ?? process.env.ROSTER_URL ?? 'http://127.0.0.1:8080').replace(/\/+$/, '');
   const apiKey = options.apiKey ?? process.env.ROSTER_API_KEY;
+
+  async function call(method: string, path: string, headers: Record<string, string>, body?: string | Readable) {
+    if (!apiKey) throw new ApiError(0, 'missing_api_key', 'No API key: set ROSTER_API_KEY or pass --api-key.', null);
+    try {
+      return await send(`${base}${path}`, { method: method as 'GET', headers: { 'x-api-key': apiKey, ...headers }, body });
+    } catch (error) {
+      const cause = (error as Error & { cause?: Error }).cause;
+      throw new ApiError(0, 'connection_failed', `Cannot reach ${base}: ${cause?.message ?? (error as Error).message}`, null);
+    }
+  }
+
+  async function answer<T>(response: Awaited<ReturnType<typeof call>>): Promise<T> {
+    const parsed = parseJson(await response.body.text());
+    if (response.statusCode >= 400) throw errorFrom(response.statusCode, parsed);
+    return parsed as T;
+  }
+
   return {
     async request<T>(method: string, path: string, body?: unknown): Promise<T> {
-      if (!apiKey) throw new ApiError(0, 'missing_api_key', 'No API key: set ROSTER_API_KEY or pass --api-key.', null);
-      const response = await fetch(`${base}${path}`, {
-        method,
-        headers: { 'x-api-key': apiKey, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
-        body: body === undefined ? undefined : JSON.stringify(body),
-      }).catch((error: unknown) => {
-        throw new ApiError(0, 'connection_failed', `Cannot reach ${base}: ${(error as Error).cause ? String((error as Error & { cause: Error }).cause.message) : String(error)}`, null);
-      });
-      const text = await response.text();
-      const parsed: unknown = text ? JSON.parse(text) : null;
-      if (!response.ok) {
-        const envelope = (parsed as { error?: { code?: string; message?: string; data?: { details?: unknown } } } | null)?.error;
-        throw new ApiError(response.status, envelope?.code ?? 'http_error', envelope?.message ?? `HTTP ${response.status}`, envelope?.data?.details ?? null);
-      }
-      return parsed as T;
+      const json = body === undefined ? undefined : JSON.stringify(body);
+      return answer<T>(await call(method, path, json === undefined ? {} : { 'content-type': 'application/json' }, json));
+    },
+
+    async upload<T>(path: string, parts: FormPart[], onFileBytes?: (bytes: number) => void): Promise<T> {
+      const form = await multipartBody(parts, onFileBytes);
+      return answer<T>(await call('POST', path, { 'content-type': form.contentType, 'content-length': String(form.length) }, form.stream));
+    },
+
+    async download(path: string): Promise<Download> {
+      const response = await call('GET', path, {});
+      if (response.statusCode >= 400) throw errorFrom(response.statusCode, parseJson(await response.body.text()));
+      const contentType = response.headers['content-type'];
+      return { body: response.body, contentType: typeof contentType === 'string' ? contentType : '' };
     },
   };
 }

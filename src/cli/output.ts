@@ -95,17 +95,65 @@ export function printPage(page: Page, options: OutputOptions, columns: Column[],
   process.stdout.write(`\n${page.offset + 1}-${last} of ${page.total} ${plural}${more}\n`);
 }
 
+function isObject(value: unknown): value is Item {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+const LISTED_DETAILS = 20;
+
+/**
+ * An error's details as lines under its message, for the shapes the server sends: `{field, message}`
+ * entries, `{line, column, reason}` rows (alone or under `rows`), missing columns, or `{value, reason}`.
+ */
+export function detailLines(details: unknown, message = ''): string[] {
+  const entries = Array.isArray(details) ? details : isObject(details) && Array.isArray(details.rows) ? details.rows : undefined;
+  if (entries === undefined) {
+    if (isObject(details) && Array.isArray(details.missing)) return [`missing: ${formatValue(details.missing)}`];
+    return [];
+  }
+  // A cohort's blocking problems come as {code, message, details}; the one the message already says is left out.
+  const shown = entries.filter((entry) => !(isObject(entry) && entry.message === message));
+  const lines = shown.slice(0, LISTED_DETAILS).map((entry) => {
+    if (!isObject(entry)) return formatValue(entry);
+    if ('code' in entry && 'message' in entry) return `${formatValue(entry.message)} (${formatValue(entry.code)})`;
+    if ('line' in entry) return `line ${formatValue(entry.line)}${entry.column == null ? '' : `, ${formatValue(entry.column)}`}: ${formatValue(entry.reason)}`;
+    if ('field' in entry) return `${formatValue(entry.field)}: ${formatValue(entry.message)}`;
+    if ('value' in entry) return `${formatValue(entry.value)}: ${formatValue(entry.reason)}`;
+    return formatValue(entry);
+  });
+  const total = isObject(details) && typeof details.invalid_count === 'number' ? details.invalid_count : shown.length;
+  if (total > lines.length) lines.push(`… and ${total - lines.length} more (--json shows the server's list)`);
+  return lines;
+}
+
+/** `error: <message> (<code>)` and the details, indented, on stderr. */
+export function printError(message: string, code: string, details: unknown): void {
+  const lines = [`error: ${cell(message)} (${code})`, ...detailLines(details, message).map((line) => `  ${cell(line)}`)];
+  process.stderr.write(`${lines.join('\n')}\n`);
+}
+
+/** A problem found before any request, such as a file that cannot be read: reported like a refusal, without a code. */
+export class LocalError extends Error {}
+
 /**
  * Wraps a command action so that an error answer from the server becomes `error: <message> (<code>)`
- * on stderr and exit code 1. It sets process.exitCode rather than exiting, so pending output flushes.
+ * (and its details, one per line) on stderr and exit code 1; with --json the server's error envelope
+ * is printed on stdout as well. It sets process.exitCode rather than exiting, so pending output flushes.
  */
 export function reportApiErrors<Args extends unknown[]>(action: (...args: Args) => Promise<void>): (...args: Args) => Promise<void> {
   return async (...args: Args) => {
     try {
       await action(...args);
     } catch (error) {
+      if (error instanceof LocalError) {
+        process.stderr.write(`error: ${cell(error.message)}\n`);
+        process.exitCode = 1;
+        return;
+      }
       if (!(error instanceof ApiError)) throw error;
-      process.stderr.write(`error: ${cell(error.message)} (${error.code})\n`);
+      const command = args.at(-1) as { optsWithGlobals?: () => OutputOptions } | undefined;
+      if (command?.optsWithGlobals?.().json && error.body !== null) printJson(error.body);
+      printError(error.message, error.code, error.details);
       process.exitCode = 1;
     }
   };

@@ -1,0 +1,83 @@
+import cliProgress from 'cli-progress';
+import type { OutputOptions } from './output.js';
+
+/** Something drawn on stderr while work goes on; a no-op when bars are off. */
+export interface Progress {
+  /** Bytes sent so far grow by `bytes`. */
+  add(bytes: number): void;
+  /** A new status word for an indicator without a total, e.g. the cohort's `processing`. */
+  status(text: string): void;
+  stop(): void;
+}
+
+const NO_PROGRESS: Progress = { add: () => undefined, status: () => undefined, stop: () => undefined };
+
+/** Bars are drawn on a terminal only, and never with --json: scripts and logs get clean output. */
+export function progressEnabled(options: OutputOptions): boolean {
+  return !options.json && process.stderr.isTTY === true;
+}
+
+/** `27.3 MB`: a byte count for people. */
+export function formatBytes(bytes: number): string {
+  const units = ['B', 'kB', 'MB', 'GB', 'TB'];
+  let value = bytes;
+  let unit = 0;
+  while (value >= 1000 && unit < units.length - 1) {
+    value /= 1000;
+    unit++;
+  }
+  return unit === 0 ? `${value} ${units[0]}` : `${value.toFixed(1)} ${units[unit]}`;
+}
+
+/** A bar of bytes sent against the upload's size, with the rate and the time left. */
+export function uploadProgress(label: string, totalBytes: number, enabled: boolean): Progress {
+  if (!enabled) return NO_PROGRESS;
+  const bar = new cliProgress.SingleBar(
+    {
+      stream: process.stderr,
+      format: `${label} [{bar}] {percentage}% | {sent} of {size} | ETA {eta_formatted}`,
+      hideCursor: true,
+      barsize: 30,
+      etaBuffer: 50,
+    },
+    cliProgress.Presets.shades_classic,
+  );
+  let sent = 0;
+  bar.start(Math.max(totalBytes, 1), 0, { sent: formatBytes(0), size: formatBytes(totalBytes) });
+  return {
+    add(bytes) {
+      sent += bytes;
+      bar.update(Math.min(sent, totalBytes), { sent: formatBytes(sent) });
+    },
+    status: () => undefined,
+    stop: () => bar.stop(),
+  };
+}
+
+const SPINNER = ['⠋', '⠙', '⠹', '⠸', '⠼', '⠴', '⠦', '⠧', '⠇', '⠏'];
+
+/**
+ * A spinner with the status and the time spent, for work whose size the server does not report
+ * (a cohort says only `processing` until it is done).
+ */
+export function waitingProgress(label: string, enabled: boolean): Progress {
+  if (!enabled) return NO_PROGRESS;
+  const bar = new cliProgress.SingleBar({ stream: process.stderr, format: `{spinner} ${label}: {status} ({duration_formatted})`, hideCursor: true });
+  let frame = 0;
+  let status = 'waiting';
+  bar.start(1, 0, { spinner: SPINNER[0], status });
+  const timer = setInterval(() => {
+    frame = (frame + 1) % SPINNER.length;
+    bar.update(0, { spinner: SPINNER[frame], status });
+  }, 100);
+  return {
+    add: () => undefined,
+    status(text) {
+      status = text;
+    },
+    stop() {
+      clearInterval(timer);
+      bar.stop();
+    },
+  };
+}
