@@ -3,6 +3,10 @@
 // towards its default limit of a quarter of the machine's memory; live data stays far below it.
 import { Command } from 'commander';
 import { registerAdminCommands } from './commands/admin-commands.js';
+import { registerBatchCommands } from './commands/batch-commands.js';
+import { registerCallerCommands } from './commands/caller-commands.js';
+import { registerCohortCommands } from './commands/cohort-commands.js';
+import { registerDncCommands } from './commands/dnc-commands.js';
 import { registerKeyCommands } from './commands/key-commands.js';
 import { registerServerCommands } from './commands/server-commands.js';
 
@@ -15,10 +19,23 @@ program
       'Every other command talks to a running server over HTTP: set ROSTER_URL (default http://127.0.0.1:8080)\n' +
       'and ROSTER_API_KEY (the master key for admin commands), or pass --url and --api-key.',
   )
+  .addHelpText(
+    'after',
+    '\nExit codes:\n' +
+      '  0  done\n' +
+      '  1  the server refused the request (`error: <message> (<code>)` on stderr, and with --json its error\n' +
+      '     envelope on stdout), the server could not be reached, a cohort ended failed under --wait,\n' +
+      '     or the command line was wrong\n' +
+      '  2  serve, worker or migrate found the configuration invalid\n',
+  )
   .showHelpAfterError();
 
 registerServerCommands(program);
 registerKeyCommands(program);
 registerAdminCommands(program);
+registerCohortCommands(program);
+registerCallerCommands(program);
+registerBatchCommands(program);
+registerDncCommands(program);
 
 await program.parseAsync(process.argv);
