@@ -71,7 +71,7 @@ if (form) {
     }
     const rows = [];
     const phone = columnSelect('map-phone', columns, ['phone_number', 'phone', 'mobile', 'phoneNumber'], false);
-    const country = element('input', { id: 'map-country', maxlength: '2', size: '3', autocomplete: 'off', 'aria-label': 'Country of national numbers (optional)' });
+    const country = element('input', { id: 'map-country', maxlength: '2', size: '3', autocomplete: 'off', placeholder: 'country, e.g. IN', 'aria-label': 'Country of national numbers (optional; else the deployment default)' });
     rows.push(element('tr', {}, [element('th', { scope: 'row' }, [element('label', { for: 'map-phone', text: 'Phone number (required)' })]), element('td', {}, [phone]), element('td', {}, [country])]));
     const identifier = columnSelect('map-user-identifier', columns, ['user_identifier', 'customer_id', 'id'], true);
     rows.push(element('tr', {}, [element('th', { scope: 'row' }, [element('label', { for: 'map-user-identifier', text: 'User identifier' })]), element('td', {}, [identifier]), element('td')]));

@@ -23,6 +23,7 @@ import { dncPages } from './dnc-pages.js';
 const DAYS = ['Sunday', 'Monday', 'Tuesday', 'Wednesday', 'Thursday', 'Friday', 'Saturday'];
 const CALL_STATUSES = ['pending', 'in_progress', ...ATTEMPT_OUTCOMES];
 const CALL_SORTS = ['createdAt', 'phoneNumber', 'callStatus', 'attempts'] as const;
+const CALL_SORT_LABELS: Record<(typeof CALL_SORTS)[number], string> = { createdAt: 'Added', phoneNumber: 'Phone number', callStatus: 'Status', attempts: 'Attempts' };
 type WorkspaceScope = { orgId: string; workspaceId: string };
 
 /** Every IANA zone the runtime knows, UTC first (the default). */
@@ -189,8 +190,9 @@ async function detailsPage(request: FastifyRequest, reply: FastifyReply, deps: C
   const url = batchUrl(scope, batchId);
   const data = details.data;
   const option = (value: string, label: string, current: string | undefined) => html`<option value="${value}"${value === current ? ' selected' : ''}>${label}</option>`;
-  const action = (name: 'pause' | 'resume' | 'cancel', label: string, allowed: boolean, danger = false) =>
-    allowed ? html`<form method="post" action="${url}/${name}">${csrfField(session)}<button type="submit"${danger ? html` class="danger"` : ''}>${label}</button></form>` : '';
+  const action = (name: 'pause' | 'resume', label: string, allowed: boolean) =>
+    allowed ? html`<form method="post" action="${url}/${name}">${csrfField(session)}<button type="submit">${label}</button></form>` : '';
+  const cancellable = row.status === 'running' || row.status === 'paused';
   const hidden = new Set(['_id', 'phoneNumber', 'callStatus', 'attempts', 'phoneLogs', 'createdAt']);
   const body = html`${notice ?? ''}
 <section class="card" aria-labelledby="summary">
@@ -203,12 +205,12 @@ async function detailsPage(request: FastifyRequest, reply: FastifyReply, deps: C
     ['Attempts', `${row.retry}, ${row.delay_minutes} min apart`],
     ['Created', dateTime(row.created_at)],
   ])}
-  <div class="actions">${action('pause', 'Pause', row.status === 'running')}${action('resume', 'Resume', row.status === 'paused')}${action('cancel', 'Cancel batch', row.status === 'running' || row.status === 'paused', true)}</div>
+  <div class="actions">${action('pause', 'Pause', row.status === 'running')}${action('resume', 'Resume', row.status === 'paused')}${cancellable ? html`<a class="button danger" href="${url}/cancel">Cancel batch…</a>` : ''}</div>
 </section>
 <form class="card filters" method="get" action="${url}" role="search">
   <div><label for="search">Phone or value contains</label><input id="search" name="search" type="search" value="${search}"></div>
   <div><label for="status">Call status</label><select id="status" name="status">${option('', 'Any', status ?? '')}${CALL_STATUSES.map((s) => option(s, s, status))}</select></div>
-  <div><label for="sort_by">Sort by</label><select id="sort_by" name="sort_by">${CALL_SORTS.map((s) => option(s, s, sortBy))}</select></div>
+  <div><label for="sort_by">Sort by</label><select id="sort_by" name="sort_by">${CALL_SORTS.map((s) => option(s, CALL_SORT_LABELS[s], sortBy))}</select></div>
   <div><label for="sort_order">Order</label><select id="sort_order" name="sort_order">${option('asc', 'Ascending', sortOrder)}${option('desc', 'Descending', sortOrder)}</select></div>
   <div><button type="submit">Apply</button></div>
 </form>
@@ -322,6 +324,21 @@ ${pager(listUrl, {}, offset, limit, list.total)}`;
         ? html`<div class="notice" role="status">The batch is now ${q.now}.</div>`
         : undefined;
     return detailsPage(request, reply, deps, notice);
+  });
+
+  app.get(`${base}/batches/:batch_id/cancel`, async (request, reply) => {
+    const session = sessionOf(request);
+    const scope = workspaceOf(request);
+    const batchId = (request.params as { batch_id: string }).batch_id;
+    const row = await reachableBatch(deps.batches, scope.principal, batchId);
+    if (row.workspace_id !== scope.workspaceId) throw new AppError('not_found', `Batch '${batchId}' not found.`);
+    const url = batchUrl(scope, batchId);
+    const body = html`<form class="card narrow" method="post" action="${url}/cancel">
+  ${csrfField(session)}
+  <p>Cancel batch <strong>${row.batch_name}</strong>? Its calls not yet made are cancelled and no dialer gets them again. This cannot be undone.</p>
+  <p class="actions"><button class="danger" type="submit">Cancel the batch</button> <a class="button secondary" href="${url}">Keep it</a></p>
+</form>`;
+    return sendPage(reply, page({ title: 'Cancel batch?', session, scope, body }));
   });
 
   for (const action of ['pause', 'resume', 'cancel'] as const) {

@@ -1,0 +1,263 @@
+import assert from 'node:assert/strict';
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import ExcelJS from 'exceljs';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { ARTIFACTS, browserSkip, launchBrowser } from '../helpers/browser.js';
+import { backends } from '../helpers/backends.js';
+import { SEED_CONFIG } from '../helpers/seed-config.js';
+import { createTestApp, seedTenant, type SeededTenant, type TestApp } from '../helpers/test-app.js';
+
+const sqlite = (await backends())[0]!;
+const ROWS = 4000;
+
+/** A cohort CSV of the seed config's columns: ROWS good rows and one whose phone is no number. */
+function cohortCsv(): string {
+  const lines = ['mobile,name,balance,payment_due,preferred_language'];
+  for (let i = 0; i < ROWS; i++) lines.push(`98${String(10_000_000 + i).slice(0, 8)},Customer ${i},${100 + i},2024-07-31,English`);
+  lines.splice(3, 0, 'N/A,Bad Row,5,2024-07-31,Hindi');
+  return `${lines.join('\n')}\n`;
+}
+
+async function batchXlsx(): Promise<Buffer> {
+  const workbook = new ExcelJS.Workbook();
+  const sheet = workbook.addWorksheet('Contacts');
+  sheet.addRow(['phoneNumber', 'customer_name', 'outstanding_amount']);
+  sheet.addRow(['+14155550111', 'Ada', '120']);
+  sheet.addRow(['+14155550112', 'Grace', '80']);
+  sheet.addRow(['+14155550113', 'Linus', '45']);
+  return Buffer.from(await workbook.xlsx.writeBuffer());
+}
+
+describe('web console in a real browser', { skip: browserSkip() }, () => {
+  let t: TestApp;
+  let tenant: SeededTenant;
+  let base: string;
+  let browser: Browser;
+  let context: BrowserContext;
+  let page: Page;
+  let deployment: string;
+
+  const shot = async (name: string) => page.screenshot({ path: path.join(ARTIFACTS, `${name}.png`), fullPage: true });
+
+  before(async () => {
+    t = await createTestApp(sqlite, { ROSTER_RATE_LIMIT_MAX: '0' });
+    tenant = await seedTenant(t, 'acme');
+    await t.app.listen({ port: 0, host: '127.0.0.1' });
+    const address = t.app.server.address() as { port: number };
+    base = `http://127.0.0.1:${address.port}`;
+    deployment = `${base}/console/orgs/acme/workspaces/main/deployments/inbound`;
+    browser = await launchBrowser();
+    context = await browser.newContext({ viewport: { width: 1280, height: 900 }, acceptDownloads: true });
+    page = await context.newPage();
+  });
+  after(async () => {
+    await browser?.close();
+    await t?.close();
+  });
+
+  it('signs in with an org key and lands on its workspaces', async () => {
+    await page.goto(`${base}/console/`);
+    assert.match(page.url(), /\/console\/sign-in/);
+    await shot('sign-in');
+    await page.getByLabel('API key').fill(tenant.apiKey);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.waitForURL(`${base}/console/orgs/acme`);
+    assert.equal(await page.evaluate<number>('localStorage.length + sessionStorage.length'), 0, 'nothing kept in web storage');
+    assert.equal(await page.evaluate<string>('document.cookie'), '', 'the session cookie is HttpOnly');
+    await shot('workspaces');
+    await page.getByRole('link', { name: 'Inbound' }).click();
+    await page.waitForURL(deployment);
+    assert.equal(await page.locator('tbody th code').allTextContents().then((names) => names.join(',')), 'customer_name,outstanding_amount,due_date');
+    await shot('deployment');
+  });
+
+  it('uploads a cohort with a bad row: progress, then completed with counts and the rejection file', async () => {
+    await page.goto(`${deployment}/cohorts/new`);
+    await page.getByLabel('Cohort name').fill('April users');
+    await page.getByLabel('CSV file').setInputFiles({ name: 'users.csv', mimeType: 'text/csv', buffer: Buffer.from(cohortCsv()) });
+    await page.getByLabel('Transformation config (JSON)').setInputFiles({ name: 'map.json', mimeType: 'application/json', buffer: Buffer.from(JSON.stringify(SEED_CONFIG)) });
+    // Record every value the progress bar shows while the file goes up.
+    // A string, not a function: the test runner's transpiler would add helpers the page does not have.
+    await page.evaluate(`(() => {
+      const bar = document.querySelector('progress');
+      const seen = (window.seen = []);
+      const original = Object.getOwnPropertyDescriptor(HTMLProgressElement.prototype, 'value');
+      Object.defineProperty(bar, 'value', { get: () => original.get.call(bar), set: (v) => { seen.push(v); original.set.call(bar, v); } });
+    })()`);
+    await page.getByRole('button', { name: 'Upload' }).click();
+    await page.locator('#cohort-status[data-done]').waitFor({ timeout: 60_000 });
+    const seen = await page.evaluate<number[]>('window.seen');
+    assert.ok(seen.length > 0 && seen.at(-1) === 100, `progress went up to 100: ${seen.join(',')}`);
+    assert.equal(await page.locator('#cohort-status').getAttribute('data-done'), 'completed');
+    const facts = await page.locator('#cohort-status dd').allTextContents();
+    assert.deepEqual(facts, [String(ROWS + 1), String(ROWS), '1']);
+    assert.equal(await page.getByRole('heading', { name: 'Completed' }).count(), 1);
+    await shot('cohort-upload');
+    const download = page.waitForEvent('download');
+    await page.getByRole('link', { name: 'Download the rejected rows (CSV)' }).click();
+    const file = await readFile((await (await download).path())!, 'utf8');
+    const lines = file.replace(/^\uFEFF/, '').trim().split(/\r?\n/);
+    assert.equal(lines.length, 2);
+    assert.equal(lines[0], 'mobile,name,balance,payment_due,preferred_language,rejected_reason');
+    assert.match(lines[1]!, /^N\/A,Bad Row,5,2024-07-31,Hindi,/);
+  });
+
+  it('lists cohorts with search and shows a cohort with its files', async () => {
+    await page.goto(`${deployment}/cohorts?search=april`);
+    await page.getByRole('link', { name: 'April users' }).click();
+    await page.getByRole('heading', { name: 'Cohort April users' }).waitFor();
+    assert.equal(await page.getByRole('link', { name: 'The rejected rows', exact: true }).count(), 1);
+    await shot('cohort-detail');
+    await page.goto(`${deployment}/cohorts`);
+    await shot('cohort-list');
+  });
+
+  it('looks a caller up and shows the cohort that answers with its variables', async () => {
+    await page.goto(`${deployment}/callers`);
+    await page.getByLabel('Phone number').fill('9810000002');
+    await page.getByRole('button', { name: 'Look up' }).click();
+    await page.getByRole('heading', { name: /Found/ }).waitFor();
+    assert.match(await page.locator('main').innerText(), /April users[\s\S]*customer_name\s+Customer 2/);
+    await shot('caller-lookup');
+    await page.getByLabel('Phone number').fill('12');
+    await page.getByRole('button', { name: 'Look up' }).click();
+    assert.equal(await page.getByLabel('Phone number').getAttribute('aria-invalid'), 'true');
+    assert.ok(await page.locator('#phone-error').isVisible());
+  });
+
+  it('shows a blocking error next to the field it concerns', async () => {
+    await page.goto(`${deployment}/cohorts/new`);
+    await page.getByLabel('Cohort name').fill('Broken');
+    await page.getByLabel('CSV file').setInputFiles({ name: 'users.csv', mimeType: 'text/csv', buffer: Buffer.from('phone,name\n9810000001,A\n') });
+    await page.getByLabel('Transformation config (JSON)').setInputFiles({ name: 'map.json', mimeType: 'application/json', buffer: Buffer.from(JSON.stringify(SEED_CONFIG)) });
+    await page.getByRole('button', { name: 'Upload' }).click();
+    const message = page.locator('[data-error-for="cohort_transformation_file"]');
+    await message.waitFor({ state: 'visible' });
+    assert.match(await message.innerText(), /not found in the CSV header: .*mobile/);
+    assert.equal(await page.locator('#cohort_transformation_file').getAttribute('aria-invalid'), 'true');
+    await shot('cohort-blocking-error');
+  });
+
+  it('builds the mapping from the CSV header in the browser and uploads with it', async () => {
+    await page.goto(`${deployment}/cohorts/new`);
+    await page.getByLabel('Cohort name').fill('Built here');
+    await page.getByLabel('CSV file').setInputFiles({ name: 'users.csv', mimeType: 'text/csv', buffer: Buffer.from('phone_number;customer_name;due_date\n+919820000001;Mira;2024-08-01\n') });
+    await page.getByLabel("Build the mapping here from the CSV's header").check();
+    await page.getByLabel('Phone number (required)').waitFor();
+    assert.equal(await page.getByLabel('customer_name (required)').inputValue(), 'customer_name');
+    assert.equal(await page.getByLabel('outstanding_amount', { exact: true }).inputValue(), '');
+    await shot('cohort-mapping-builder');
+    await page.getByRole('button', { name: 'Upload' }).click();
+    await page.locator('#cohort-status[data-done]').waitFor({ timeout: 30_000 });
+    assert.equal(await page.locator('#cohort-status').getAttribute('data-done'), 'completed');
+  });
+
+  it('uploads a batch from an .xlsx file with the vendor fields, then pauses it', async () => {
+    await page.goto(`${base}/console/orgs/acme/workspaces/main/batches/new`);
+    await page.getByLabel('Contacts file').setInputFiles({ name: 'contacts.xlsx', mimeType: 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet', buffer: await batchXlsx() });
+    await page.getByLabel('Batch name').fill('May campaign');
+    await page.getByLabel('Time zone').selectOption('America/New_York');
+    // Every hour of every day, so the dialer below gets the calls whenever the test runs.
+    await page.getByLabel('From').fill('00:00');
+    await page.getByLabel('Until').fill('23:59');
+    await page.getByLabel('Saturday').check();
+    await page.getByLabel('Sunday').check();
+    await page.getByLabel('Attempts per contact').fill('2');
+    await shot('batch-upload');
+    await page.getByRole('button', { name: 'Upload batch' }).click();
+    await page.getByText('Batch created with 3 calls').waitFor();
+    assert.match(await page.locator('.facts').innerText(), /00:00–23:59 America\/New_York, Sun Mon Tue Wed Thu Fri Sat/);
+    assert.equal(await page.locator('tbody tr').count(), 3);
+    // A dialer makes one attempt: the details show its status and the attempt log.
+    const leased = await t.call('POST', '/api/call/dialer/lease', { key: tenant.apiKey, body: { max: 1, lease_seconds: 60 } });
+    const [call] = (leased.json() as { calls: Array<{ callId: string; leaseId: string; phoneNumber: string }> }).calls;
+    assert.ok(call, leased.body);
+    const report = await t.call('POST', '/api/call/dialer/report', { key: tenant.apiKey, body: { callId: call.callId, leaseId: call.leaseId, callStatus: 'no_answer', callDuration: 12 } });
+    assert.equal(report.statusCode, 200, report.body);
+    await page.reload();
+    const row = page.locator('tbody tr', { hasText: call.phoneNumber });
+    assert.match(await row.innerText(), /pending\s+1\s[\s\S]*no_answer 12 s/);
+    await shot('batch-details');
+    await page.getByRole('button', { name: 'Pause' }).click();
+    await page.getByText('The batch is now paused.').waitFor();
+    await page.getByRole('button', { name: 'Resume' }).click();
+    await page.getByText('The batch is now running.').waitFor();
+    await page.getByRole('link', { name: 'Cancel batch…' }).click();
+    await page.getByRole('button', { name: 'Cancel the batch' }).click();
+    await page.getByText('The batch is now cancelled.').waitFor();
+    assert.equal(await page.getByRole('button', { name: 'Pause' }).count(), 0);
+    await page.goto(`${base}/console/orgs/acme/workspaces/main/batches`);
+    assert.equal(await page.getByRole('link', { name: 'May campaign' }).count(), 1);
+    await shot('batch-list');
+  });
+
+  it('shows a batch field error inline', async () => {
+    await page.goto(`${base}/console/orgs/acme/workspaces/main/batches/new`);
+    await page.getByLabel('Contacts file').setInputFiles({ name: 'contacts.xlsx', mimeType: 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet', buffer: await batchXlsx() });
+    await page.getByLabel('Batch name').fill('Bad window');
+    await page.getByLabel('From').fill('10:00');
+    await page.getByLabel('Until').fill('10:00');
+    await page.getByRole('button', { name: 'Upload batch' }).click();
+    const message = page.locator('[data-error-for="callingHour"]');
+    await message.waitFor({ state: 'visible' });
+    assert.match(await message.innerText(), /start and end are equal/);
+  });
+
+  it('adds and removes a do-not-call number', async () => {
+    await page.goto(`${base}/console/orgs/acme/workspaces/main/dnc`);
+    await page.getByLabel('Numbers to add').fill('+14155550199');
+    await page.getByLabel('Reason (optional)').fill('asked us to stop');
+    await page.getByRole('button', { name: 'Add to the list' }).click();
+    await page.getByText('Added 1').waitFor();
+    await shot('dnc');
+    await page.getByRole('button', { name: 'Remove +14155550199' }).click();
+    await page.getByText('Removed +14155550199.').waitFor();
+  });
+
+  it('reads at 360 px wide without sideways scrolling', async () => {
+    await page.setViewportSize({ width: 360, height: 780 });
+    for (const [name, url] of [
+      ['narrow-cohort-upload', `${deployment}/cohorts/new`],
+      ['narrow-batch-upload', `${base}/console/orgs/acme/workspaces/main/batches/new`],
+      ['narrow-deployment', deployment],
+    ] as const) {
+      await page.goto(url);
+      const overflow = await page.evaluate<number>('document.documentElement.scrollWidth - document.documentElement.clientWidth');
+      assert.ok(overflow <= 0, `${name} scrolls sideways by ${overflow} px`);
+      await shot(name);
+    }
+    await page.setViewportSize({ width: 1280, height: 900 });
+  });
+
+  it('is usable from the keyboard: a skip link first, and focus is visible', async () => {
+    await page.goto(`${deployment}/callers`);
+    await page.keyboard.press('Tab');
+    assert.equal(await page.evaluate<string>('document.activeElement.textContent'), 'Skip to content');
+    const outline = await page.evaluate<string>('getComputedStyle(document.activeElement).outlineStyle');
+    assert.notEqual(outline, 'none');
+  });
+
+  it('refuses a forged POST without the CSRF token', async () => {
+    // A same-origin fetch carries the session cookie but not the token: what an injected script or a forged form would send.
+    const status = await page.evaluate<{ status: number; code: string }>(`(async () => {
+      const response = await fetch('/console/orgs/acme/workspaces/main/dnc', { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' }, body: 'numbers=%2B14155550177' });
+      return { status: response.status, code: (await response.json()).error.code };
+    })()`);
+    assert.deepEqual(status, { status: 403, code: 'csrf_rejected' });
+  });
+
+  it('signs out, after which the old session cookie no longer works', async () => {
+    const cookie = (await context.cookies(`${base}/console/`)).find((c) => c.name === 'roster_session');
+    assert.ok(cookie, 'a session cookie');
+    assert.equal(cookie.httpOnly, true);
+    assert.equal(cookie.sameSite, 'Strict');
+    await page.goto(`${deployment}`);
+    await page.getByRole('button', { name: 'Sign out' }).click();
+    await page.waitForURL(/\/console\/sign-in$/);
+    const replay = await fetch(`${base}/console/orgs/acme`, { headers: { cookie: `roster_session=${cookie.value}` }, redirect: 'manual' });
+    assert.equal(replay.status, 303);
+    assert.match(replay.headers.get('location') ?? '', /^\/console\/sign-in/);
+  });
+});
