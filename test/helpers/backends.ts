@@ -4,10 +4,19 @@ import path from 'node:path';
 import pg from 'pg';
 import { openStorage, type DialectName, type Storage } from '../../src/storage/db.js';
 import { migrateToLatest } from '../../src/storage/migrate.js';
+import { createScratchDatabase, postgresProblem, TEST_PG_URL } from './test-postgres.js';
 
-/** The PostgreSQL server the PostgreSQL half of the suite uses; each test file gets its own schema in it. */
-export const TEST_PG_URL = process.env.ROSTER_TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+export { TEST_PG_URL } from './test-postgres.js';
+
 const inCi = process.env.CI === 'true';
+
+/**
+ * The scale-out mode: PostgreSQL, files in an S3-compatible server (s3rver, started by the harness on
+ * 127.0.0.1) and no in-process job runner: a `roster worker` process does the jobs.
+ */
+export const SCALE_OUT = 'postgres+s3+worker';
+
+export type BackendName = DialectName | typeof SCALE_OUT;
 
 export interface TestStorage {
   storage: Storage;
@@ -19,23 +28,14 @@ export interface TestStorage {
 }
 
 export interface Backend {
-  name: DialectName;
+  name: BackendName;
+  /** The database the mode runs on. */
+  dialect: DialectName;
+  /** True in the scale-out mode: `createTestApp` puts files in s3rver and spawns a `roster worker` for the jobs. */
+  externalWorker: boolean;
   /** A reason to skip, or false. In CI a missing PostgreSQL is a failure, never a skip. */
   skip: string | false;
   open(): Promise<TestStorage>;
-}
-
-async function postgresReachable(): Promise<string | undefined> {
-  const client = new pg.Client({ connectionString: TEST_PG_URL, connectionTimeoutMillis: 2000 });
-  try {
-    await client.connect();
-    await client.query('select 1');
-    return undefined;
-  } catch (error) {
-    return (error as Error).message;
-  } finally {
-    await client.end().catch(() => undefined);
-  }
 }
 
 async function openSqliteBackend(): Promise<TestStorage> {
@@ -80,14 +80,40 @@ async function openPostgresBackend(): Promise<TestStorage> {
 }
 
 /**
- * Every backend a contract suite runs on. PostgreSQL is skipped with its reason when it cannot be
- * reached locally; with CI=true it is never skipped, so an unreachable server fails the run.
+ * A scratch database of its own rather than a schema: the worker process is configured like a
+ * production one, by ROSTER_DATABASE_URL alone, and that cannot name a schema.
  */
-export async function backends(): Promise<Backend[]> {
-  const problem = await postgresReachable();
+async function openScratchDatabaseBackend(): Promise<TestStorage> {
+  const database = await createScratchDatabase('roster_t');
+  const dataDir = await mkdtemp(path.join(os.tmpdir(), 'roster-test-scale-'));
+  const storage = openStorage({ databaseUrl: database.url, dataDir, poolSize: 5 });
+  const cleanup = async () => {
+    await storage.close();
+    await database.drop();
+    await rm(dataDir, { recursive: true, force: true });
+  };
+  try {
+    await migrateToLatest(storage);
+  } catch (error) {
+    await cleanup().catch(() => undefined);
+    throw error;
+  }
+  return { storage, dataDir, databaseUrl: database.url, pgSchema: undefined, cleanup };
+}
+
+/**
+ * Every backend a contract suite runs on: SQLite and PostgreSQL, and with `scaleOut` the
+ * `postgres+s3+worker` mode too (the cohort and batch suites). The PostgreSQL modes are skipped
+ * with the reason when PostgreSQL cannot be reached locally; with CI=true they are never skipped,
+ * so an unreachable server (or a worker that cannot start) fails the run.
+ */
+export async function backends(options: { scaleOut?: boolean } = {}): Promise<Backend[]> {
+  const problem = await postgresProblem();
   const pgSkip = problem === undefined || inCi ? false : `PostgreSQL at ${TEST_PG_URL} is unreachable (${problem}); set ROSTER_TEST_DATABASE_URL or start it`;
-  return [
-    { name: 'sqlite', skip: false, open: openSqliteBackend },
-    { name: 'postgres', skip: pgSkip, open: openPostgresBackend },
+  const list: Backend[] = [
+    { name: 'sqlite', dialect: 'sqlite', externalWorker: false, skip: false, open: openSqliteBackend },
+    { name: 'postgres', dialect: 'postgres', externalWorker: false, skip: pgSkip, open: openPostgresBackend },
   ];
+  if (options.scaleOut) list.push({ name: SCALE_OUT, dialect: 'postgres', externalWorker: true, skip: pgSkip, open: openScratchDatabaseBackend });
+  return list;
 }

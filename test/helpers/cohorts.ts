@@ -30,15 +30,20 @@ export interface CohortBody {
   source_type: string;
 }
 
-/** Polls a cohort until it leaves `processing` (the job runner works in the background). */
+/**
+ * Polls a cohort until it leaves `processing` (the job runner, or the worker process, works in the
+ * background). Fails at once, with the worker's output, if the worker process has died.
+ */
 export async function waitForCohort(t: TestApp, path: string, key: string, timeoutMs = 60_000): Promise<CohortBody> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
+    const dead = t.worker?.failure();
+    if (dead) throw dead;
     const response = await t.call('GET', path, { key });
     assert.equal(response.statusCode, 200, response.body);
     const body = response.json() as CohortBody;
     if (body.status !== 'processing') return body;
-    if (Date.now() > deadline) throw new Error(`cohort still processing after ${timeoutMs} ms`);
+    if (Date.now() > deadline) throw new Error(`cohort still processing after ${timeoutMs} ms${t.worker ? `\n${t.worker.output()}` : ''}`);
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
 }

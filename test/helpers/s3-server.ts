@@ -4,6 +4,7 @@ import { createRequire } from 'node:module';
 import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import { ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 import type { S3Config } from '../../src/config.js';
 
 /** The slice of s3rver (which ships no types) the tests use. */
@@ -34,6 +35,8 @@ export interface TestS3Server {
   stop(): Promise<void>;
   /** Stops it and deletes its files. */
   close(): Promise<void>;
+  /** Every key in the bucket under `prefix`, read with a client of its own. */
+  listKeys(prefix?: string): Promise<string[]>;
 }
 
 /** A real S3-compatible server (s3rver) on 127.0.0.1 with the `roster` bucket; `port`/`directory` restart one. */
@@ -49,12 +52,28 @@ export async function startS3Server(options: { port?: number; directory?: string
       server.httpServer?.closeAllConnections();
       await closing;
     })());
+  const settings: S3Config = { endpoint, bucket: TEST_BUCKET, region: 'us-east-1', accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' };
   return {
     endpoint,
     port,
     directory,
-    settings: { endpoint, bucket: TEST_BUCKET, region: 'us-east-1', accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' },
+    settings,
     stop,
+    async listKeys(prefix = '') {
+      const client = new S3Client({ endpoint, region: settings.region, forcePathStyle: true, credentials: { accessKeyId: settings.accessKeyId, secretAccessKey: settings.secretAccessKey } });
+      try {
+        const keys: string[] = [];
+        let token: string | undefined;
+        do {
+          const page = await client.send(new ListObjectsV2Command({ Bucket: TEST_BUCKET, Prefix: prefix, ContinuationToken: token }));
+          keys.push(...(page.Contents ?? []).map((object) => object.Key ?? ''));
+          token = page.IsTruncated ? page.NextContinuationToken : undefined;
+        } while (token);
+        return keys;
+      } finally {
+        client.destroy();
+      }
+    },
     async close() {
       await stop();
       await rm(directory, { recursive: true, force: true });
