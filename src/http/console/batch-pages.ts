@@ -93,7 +93,7 @@ async function uploadForm(deps: ConsoleDeps, session: ConsoleSession, scope: Wor
     <legend>Calling numbers</legend>
     ${numbers.items.length === 0 ? html`<p>This workspace has no calling numbers yet.</p>` : ''}
     ${numbers.items.map(
-      (n) => html`<label class="inline"><input type="checkbox" name="callingNumbers" value="${n._id}"${values.callingNumbers.includes(n._id) || numbers.items.length === 1 ? ' checked' : ''}> ${n.phone_number} ${n.label ? `(${n.label})` : ''} · agent <code>${n.agent_id}</code></label>`,
+      (n) => html`<label class="inline"><input type="checkbox" name="callingNumbers" value="${n._id}"${values.callingNumbers.includes(n._id) || numbers.items.length === 1 ? ' checked' : ''}> <span>${n.phone_number} ${n.label ? `(${n.label})` : ''} · agent <code>${n.agent_id}</code></span></label>`,
     )}
   </fieldset>
   ${fieldError('callingNumbers', at('callingNumbers'))}
