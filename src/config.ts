@@ -12,7 +12,12 @@ export interface Config {
   readonly production: boolean;
   readonly logLevel: string;
   readonly bodyLimitBytes: number;
-  readonly rateLimit: { readonly max: number; readonly windowMs: number };
+  readonly rateLimit: {
+    readonly max: number;
+    readonly windowMs: number;
+    /** redis://… shares the counters between API instances; unset, each instance counts alone. */
+    readonly redisUrl: string | undefined;
+  };
   readonly shutdownTimeoutMs: number;
   readonly cohorts: {
     /** Largest cohort file accepted (413 file_too_large beyond). */
@@ -107,6 +112,8 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
     if (!/^[a-z0-9._:-]+$/.test(host)) problems.push(`ROSTER_URL_SOURCE_ALLOW_HOSTS must list hostnames or IP addresses separated by commas, got "${host}"`);
   }
   const s3 = s3Settings(str, problems);
+  const redisUrl = str('ROSTER_REDIS_URL');
+  if (redisUrl !== undefined && !/^rediss?:\/\/\S+$/.test(redisUrl)) problems.push('ROSTER_REDIS_URL must start with redis:// or rediss://');
   const logLevel = str('ROSTER_LOG_LEVEL') ?? 'info';
   if (!LOG_LEVELS.includes(logLevel)) problems.push(`ROSTER_LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}`);
 
@@ -122,6 +129,7 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
     rateLimit: {
       max: int('ROSTER_RATE_LIMIT_MAX', 6000, 0, 10_000_000),
       windowMs: int('ROSTER_RATE_LIMIT_WINDOW_MS', 60_000, 1000, 3_600_000),
+      redisUrl,
     },
     shutdownTimeoutMs: int('ROSTER_SHUTDOWN_TIMEOUT_MS', 10_000, 0, 600_000),
     cohorts: {
