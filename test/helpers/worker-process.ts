@@ -19,6 +19,8 @@ export interface TestWorker {
   stop(): Promise<void>;
   /** The error to fail with when the process died without being stopped or did not become ready, with its output. */
   failure(): Error | undefined;
+  /** The running process's id, if one is running. */
+  pid(): number | undefined;
   /** What it printed (stdout, where pino logs, and stderr), the last 64 kB of each. */
   output(): string;
 }
@@ -56,12 +58,12 @@ export function testWorker(settings: Record<string, string>, options: { readyTim
   let starting: Promise<void> | undefined;
 
   function start(): Promise<void> {
+    if (child) return Promise.reject(new Error('the test worker is already running'));
     starting = spawnAndWait();
     return starting;
   }
 
   async function spawnAndWait(): Promise<void> {
-    if (child) throw new Error('the test worker is already running');
     stdout = '';
     stderr = '';
     stopping = false;
@@ -115,5 +117,5 @@ export function testWorker(settings: Record<string, string>, options: { readyTim
     if (died) throw died;
   }
 
-  return { start, stop, failure: () => died, output };
+  return { start, stop, failure: () => died, pid: () => child?.pid, output };
 }
