@@ -3,7 +3,7 @@ import { after, before, describe, it } from 'node:test';
 import { backends } from '../helpers/backends.js';
 import { createTestApp, seedTenant, type SeededTenant, type TestApp } from '../helpers/test-app.js';
 
-for (const backend of await backends()) {
+for (const backend of await backends({ scaleOut: true })) {
   describe(`batches over JSON and the do-not-call list on ${backend.name}`, { skip: backend.skip }, () => {
     let t: TestApp;
     let acme: SeededTenant;

@@ -14,7 +14,7 @@ function errorOf(body: Record<string, unknown>) {
   return (body as { error: { code: string; message: string; data: { details: unknown } } }).error;
 }
 
-for (const backend of await backends()) {
+for (const backend of await backends({ scaleOut: true })) {
   describe(`batch upload and details on ${backend.name}`, { skip: backend.skip }, () => {
     let t: TestApp;
     let acme: SeededTenant;
@@ -158,7 +158,7 @@ for (const backend of await backends()) {
       const count = async () => Number((await db.selectFrom('batches').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow()).n);
       const before = await count();
       // A real fault inside the transaction: the database refuses one particular call row.
-      if (backend.name === 'sqlite') {
+      if (backend.dialect === 'sqlite') {
         await sql`create trigger refuse_call before insert on calls when new.phone = '+919811300600' begin select raise(abort, 'forced failure'); end`.execute(db);
       } else {
         await sql`create function refuse_call() returns trigger language plpgsql as $$ begin if new.phone = '+919811300600' then raise exception 'forced failure'; end if; return new; end $$`.execute(db);
@@ -166,7 +166,7 @@ for (const backend of await backends()) {
       }
       const rows = Array.from({ length: 1000 }, (_, i) => `98113${String(i).padStart(5, '0')},Person ${i}`).join('\n');
       const { status } = await uploadBatch(base, acme.apiKey, { name: 'c.csv', content: `phoneNumber,customer_name\n${rows}\n` }, vendorFields(acme.userId, numberId));
-      await sql`drop trigger refuse_call ${sql.raw(backend.name === 'sqlite' ? '' : 'on calls')}`.execute(db);
+      await sql`drop trigger refuse_call ${sql.raw(backend.dialect === 'sqlite' ? '' : 'on calls')}`.execute(db);
       assert.equal(status, 500);
       assert.equal(await count(), before);
       const stray = await db.selectFrom('calls').select('call_id').where('phone', 'like', '+9198113%').execute();

@@ -6,7 +6,7 @@ import { createTestApp, seedTenant, type SeededTenant, type TestApp } from '../h
 
 const HEADER = 'mobile,name,balance,payment_due,preferred_language';
 
-for (const backend of await backends()) {
+for (const backend of await backends({ scaleOut: true })) {
   describe(`cohort limits on ${backend.name}`, { skip: backend.skip }, () => {
     let t: TestApp;
     let acme: SeededTenant;

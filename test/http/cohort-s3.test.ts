@@ -3,7 +3,6 @@ import { access, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
-import { S3BlobStore } from '../../src/storage/blobs/s3-blob-store.js';
 import { backends } from '../helpers/backends.js';
 import { uploadCohort, waitForCohort, type CohortBody } from '../helpers/cohorts.js';
 import { startS3Server, type TestS3Server } from '../helpers/s3-server.js';
@@ -24,10 +23,9 @@ async function bucketKeys(server: TestS3Server): Promise<string[]> {
   }
 }
 
-for (const backend of await backends()) {
+for (const backend of await backends({ scaleOut: true })) {
   describe(`cohorts on S3-compatible storage, ${backend.name}`, { skip: backend.skip }, () => {
     let s3: TestS3Server;
-    let store: S3BlobStore;
     let t: TestApp;
     let acme: SeededTenant;
     let base: string;
@@ -46,14 +44,12 @@ for (const backend of await backends()) {
 
     before(async () => {
       s3 = await startS3Server();
-      store = new S3BlobStore(s3.settings);
-      t = await createTestApp(backend, {}, { blobs: store });
+      t = await createTestApp(backend, {}, { s3 });
       acme = await seedTenant(t, 'acme');
       base = await t.app.listen({ host: '127.0.0.1', port: 0 });
     });
     after(async () => {
       await t?.close();
-      store?.close();
       await s3?.close();
     });
 

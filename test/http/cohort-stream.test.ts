@@ -4,7 +4,7 @@ import { backends } from '../helpers/backends.js';
 import { waitForCohort, type CohortBody } from '../helpers/cohorts.js';
 import { createTestApp, seedTenant, type SeededTenant, type TestApp } from '../helpers/test-app.js';
 
-for (const backend of await backends()) {
+for (const backend of await backends({ scaleOut: true })) {
   describe(`cohort stream on ${backend.name}`, { skip: backend.skip }, () => {
     let t: TestApp;
     let acme: SeededTenant;

@@ -89,7 +89,7 @@ function errorOf(body: unknown) {
   return (body as { error: { code: string; message: string; data: { details: unknown } } }).error;
 }
 
-for (const backend of await backends()) {
+for (const backend of await backends({ scaleOut: true })) {
   describe(`cohorts from a URL on ${backend.name}`, { skip: backend.skip }, () => {
     let t: TestApp;
     let acme: SeededTenant;

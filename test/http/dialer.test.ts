@@ -14,7 +14,7 @@ interface Leased {
   variables: Record<string, string>;
 }
 
-for (const backend of await backends()) {
+for (const backend of await backends({ scaleOut: true })) {
   describe(`dialer on ${backend.name}`, { skip: backend.skip }, () => {
     let t: TestApp;
     let acme: SeededTenant;
