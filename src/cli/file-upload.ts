@@ -21,7 +21,7 @@ export async function fileSize(file: string, flag: string): Promise<number> {
  * an error answer throws ApiError.
  */
 export async function uploadForm<T>(command: Command, options: OutputOptions, urlPath: string, parts: FormPart[], upload: { shown: string; bytes: number }): Promise<T> {
-  const progress = uploadProgress(`uploading ${path.basename(upload.shown)}`, upload.bytes, progressEnabled(options));
+  const progress = await uploadProgress(`uploading ${path.basename(upload.shown)}`, upload.bytes, progressEnabled(options));
   try {
     return await clientFrom(command).upload<T>(urlPath, parts, (sent) => progress.add(sent));
   } finally {

@@ -1,5 +1,7 @@
-import cliProgress from 'cli-progress';
 import type { OutputOptions } from './output.js';
+
+// cli-progress is loaded only when a bar is drawn: most runs (scripts, --json, pipes) never draw one.
+const loadBars = async () => (await import('cli-progress')).default;
 
 /** Something drawn on stderr while work goes on; a no-op when bars are off. */
 export interface Progress {
@@ -30,8 +32,9 @@ export function formatBytes(bytes: number): string {
 }
 
 /** A bar of bytes sent against the upload's size, with the rate and the time left. */
-export function uploadProgress(label: string, totalBytes: number, enabled: boolean): Progress {
+export async function uploadProgress(label: string, totalBytes: number, enabled: boolean): Promise<Progress> {
   if (!enabled) return NO_PROGRESS;
+  const cliProgress = await loadBars();
   const bar = new cliProgress.SingleBar(
     {
       stream: process.stderr,
@@ -60,8 +63,9 @@ const SPINNER = ['⠋', '⠙', '⠹', '⠸', '⠼', '⠴', '⠦', '⠧', '⠇', 
  * A spinner with the status and the time spent, for work whose size the server does not report
  * (a cohort says only `processing` until it is done).
  */
-export function waitingProgress(label: string, enabled: boolean): Progress {
+export async function waitingProgress(label: string, enabled: boolean): Promise<Progress> {
   if (!enabled) return NO_PROGRESS;
+  const cliProgress = await loadBars();
   const bar = new cliProgress.SingleBar({ stream: process.stderr, format: `{spinner} ${label}: {status} ({duration_formatted})`, hideCursor: true });
   let frame = 0;
   let status = 'waiting';
