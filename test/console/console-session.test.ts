@@ -3,6 +3,7 @@ import { createHash } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import type { LightMyRequestResponse } from 'fastify';
 import { backends } from '../helpers/backends.js';
+import { SEED_CONFIG } from '../helpers/seed-config.js';
 import { createTestApp, seedTenant, TEST_MASTER_KEY, type SeededTenant, type TestApp } from '../helpers/test-app.js';
 
 const ORIGIN = 'http://localhost:80';
@@ -17,6 +18,17 @@ function hiddenCsrf(body: string): string {
   const match = /name="_csrf" value="([^"]+)"/.exec(body);
   assert.ok(match, 'the page has a CSRF field');
   return match[1]!;
+}
+
+/** A multipart body as a browser sends it, for inject. */
+async function multipart(parts: Array<[string, string] | [string, string, string]>): Promise<{ body: Buffer; type: string }> {
+  const data = new FormData();
+  for (const [name, value, filename] of parts) {
+    if (filename === undefined) data.append(name, value);
+    else data.append(name, new Blob([value]), filename);
+  }
+  const encoded = new Response(data);
+  return { body: Buffer.from(await encoded.arrayBuffer()), type: encoded.headers.get('content-type')! };
 }
 
 function form(fields: Record<string, string>): string {
@@ -196,6 +208,46 @@ for (const backend of await backends()) {
         .where('token_hash', '=', createHash('sha256').update(token).digest('hex'))
         .execute();
       assert.equal((await t.app.inject({ method: 'GET', url: '/console/orgs/acme', headers: { cookie } })).statusCode, 303);
+    });
+
+    it('uploads a cohort through the console and reports its status until completed; a blocking error names its field', async () => {
+      const { cookie, csrf } = await signIn(t, tenant.apiKey);
+      const url = '/console/orgs/acme/workspaces/main/deployments/inbound/cohorts';
+      const headers = (type: string) => ({ cookie, origin: ORIGIN, 'x-csrf-token': csrf, accept: 'application/json', 'content-type': type });
+      const csv = 'mobile,name,balance,payment_due,preferred_language\n9876543210,Asha,10,2024-01-01,Hindi\nN/A,Bad,1,2024-01-01,English\n';
+      const good = await multipart([['name', 'Console upload'], ['cohort_file', csv, 'users.csv'], ['cohort_transformation_file', JSON.stringify(SEED_CONFIG), 'map.json']]);
+      const accepted = await t.app.inject({ method: 'POST', url, headers: headers(good.type), payload: good.body });
+      assert.equal(accepted.statusCode, 200, accepted.body);
+      const first = accepted.json() as { status: string; cohort_url: string };
+      assert.equal(first.status, 'processing');
+      let status = first as { status: string; done?: boolean; html?: string };
+      for (let i = 0; i < 400 && status.status === 'processing'; i++) {
+        await new Promise((resolve) => setTimeout(resolve, 50));
+        status = (await t.app.inject({ method: 'GET', url: `${first.cohort_url}/status`, headers: { cookie, accept: 'application/json' } })).json();
+      }
+      assert.equal(status.status, 'completed');
+      assert.equal(status.done, true);
+      assert.match(status.html!, /<dt>Rows in the file<\/dt><dd>2<\/dd>.*<dt>Imported<\/dt><dd>1<\/dd>.*<dt>Rejected<\/dt><dd>1<\/dd>/s);
+      const rejected = await t.app.inject({ method: 'GET', url: `${first.cohort_url}/files/rejected_records`, headers: { cookie } });
+      assert.match(rejected.body, /^\uFEFF?mobile,name,balance,payment_due,preferred_language,rejected_reason\r?\nN\/A,Bad,/);
+
+      const wrongColumns = await multipart([['name', 'Broken'], ['cohort_file', 'phone,name\n9876543210,A\n', 'users.csv'], ['cohort_transformation_file', JSON.stringify(SEED_CONFIG), 'map.json']]);
+      const refused = await t.app.inject({ method: 'POST', url, headers: headers(wrongColumns.type), payload: wrongColumns.body });
+      assert.equal(refused.statusCode, 422);
+      const body = refused.json() as { error: { code: string; message: string }; field: string };
+      assert.equal(body.error.code, 'column_not_found');
+      assert.equal(body.field, 'cohort_transformation_file');
+
+      // Without JavaScript the form posts _csrf first; a file before it is refused before it is stored.
+      const noToken = await multipart([['name', 'Sneaky'], ['cohort_file', csv, 'users.csv'], ['cohort_transformation_file', JSON.stringify(SEED_CONFIG), 'map.json']]);
+      const forged = await t.app.inject({ method: 'POST', url, headers: { cookie, origin: ORIGIN, 'content-type': noToken.type }, payload: noToken.body });
+      assert.equal(forged.statusCode, 403);
+      const plain = await multipart([['_csrf', csrf], ['name', 'Plain form'], ['cohort_file', csv, 'users.csv'], ['cohort_transformation_file', JSON.stringify(SEED_CONFIG), 'map.json']]);
+      const posted = await t.app.inject({ method: 'POST', url, headers: { cookie, origin: ORIGIN, 'content-type': plain.type }, payload: plain.body });
+      assert.equal(posted.statusCode, 303, posted.body);
+      assert.match(posted.headers.location!, /\/cohorts\/coh-[a-z0-9]+$/);
+      const list = await t.call('GET', '/v1/orgs/acme/workspaces/main/deployments/inbound/cohorts?search=sneaky', { key: tenant.apiKey });
+      assert.equal((list.json() as { total: number }).total, 0);
     });
 
     it('serves the CSV template: phone_number and the variables, BOM, formula-safe', async () => {
