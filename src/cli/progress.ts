@@ -63,12 +63,12 @@ const SPINNER = ['⠋', '⠙', '⠹', '⠸', '⠼', '⠴', '⠦', '⠧', '⠇', 
  * A spinner with the status and the time spent, for work whose size the server does not report
  * (a cohort says only `processing` until it is done).
  */
-export async function waitingProgress(label: string, enabled: boolean): Promise<Progress> {
+export async function waitingProgress(label: string, initialStatus: string, enabled: boolean): Promise<Progress> {
   if (!enabled) return NO_PROGRESS;
   const cliProgress = await loadBars();
   const bar = new cliProgress.SingleBar({ stream: process.stderr, format: `{spinner} ${label}: {status} ({duration_formatted})`, hideCursor: true });
   let frame = 0;
-  let status = 'waiting';
+  let status = initialStatus;
   bar.start(1, 0, { spinner: SPINNER[0], status });
   const timer = setInterval(() => {
     frame = (frame + 1) % SPINNER.length;

@@ -84,7 +84,7 @@ function rejectedFilesLine(options: DeploymentOptions, cohortId: string): string
 
 /** Polls the cohort, sooner at first and then every 2 s, until it is no longer `processing`. */
 async function waitForCohort(client: ApiClient, options: DeploymentOptions, cohort: Cohort): Promise<Cohort> {
-  const progress = await waitingProgress(`cohort ${cohort.cohort_id}`, progressEnabled(options));
+  const progress = await waitingProgress(`cohort ${cohort.cohort_id}`, cohort.status, progressEnabled(options));
   let current = cohort;
   let delay = POLL_FIRST_MS;
   try {
