@@ -173,6 +173,11 @@ function showResult(form, body) {
   if (body.done) heading.textContent = body.status === 'completed' ? 'Completed' : 'Failed';
 }
 
+// Mark where we are in the section navigation for screen readers and the eye.
+for (const link of document.querySelectorAll('nav.tabs a')) {
+  if (link.pathname === window.location.pathname) link.setAttribute('aria-current', 'page');
+}
+
 for (const form of document.querySelectorAll('form[data-upload]')) form.addEventListener('submit', (event) => upload(form, event));
 
 for (const region of document.querySelectorAll('[data-status-url]')) watchStatus(region, region.dataset.statusUrl);

@@ -250,6 +250,17 @@ for (const backend of await backends()) {
       assert.equal((list.json() as { total: number }).total, 0);
     });
 
+    it('escapes what others typed: a batch named with markup shows as text', async () => {
+      const evil = '<img src=x onerror="alert(1)">';
+      const created = await t.call('POST', '/api/call/batches', { key: tenant.apiKey, body: { userId: tenant.userId, batchName: evil, callingNumbers: [tenant.phoneNumberId] } });
+      assert.equal(created.statusCode, 201, created.body);
+      const { cookie } = await signIn(t, tenant.apiKey);
+      const list = await t.app.inject({ method: 'GET', url: '/console/orgs/acme/workspaces/main/batches', headers: { cookie } });
+      assert.equal(list.statusCode, 200);
+      assert.ok(!list.body.includes(evil));
+      assert.ok(list.body.includes('&lt;img src=x onerror=&quot;alert(1)&quot;&gt;'));
+    });
+
     it('serves the CSV template: phone_number and the variables, BOM, formula-safe', async () => {
       const { cookie } = await signIn(t, tenant.apiKey);
       const response = await t.app.inject({ method: 'GET', url: '/console/orgs/acme/workspaces/main/deployments/inbound/template.csv', headers: { cookie } });
