@@ -1,5 +1,6 @@
-import type { FastifyBaseLogger } from 'fastify';
+import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
 import type { Config } from './config.js';
+import { buildOperationsApp } from './http/operations-app.js';
 import { JobRunner } from './queue/runner.js';
 import type { CohortDeps, CohortMetrics } from './services/cohorts/cohort-deps.js';
 import { ingestCohortTask } from './services/cohorts/cohort-tasks.js';
@@ -9,7 +10,7 @@ import { migrateToLatest } from './storage/migrate.js';
 
 /**
  * A job runner with every task registered; `roster serve` runs one in-process in embedded mode.
- * `metrics` is the server's sink (its /metrics counts what its runner ingests); a worker process has none.
+ * `metrics` is where the process's /metrics counts what its runner ingests (absent: not counted).
  */
 export function createJobRunner(
   config: Config,
@@ -33,6 +34,8 @@ export function createJobRunner(
 export interface RunningWorker {
   runner: JobRunner;
   storage: Storage;
+  /** Where /metrics, /healthz and /readyz answer, when a metrics port was given. */
+  metricsUrl: string | undefined;
   /** Stops claiming; the job in hand stops at its next batch and is handed back for a retry. */
   close(): Promise<void>;
 }
@@ -42,20 +45,37 @@ export interface RunningWorker {
  * Several workers share one PostgreSQL database: they claim jobs with FOR UPDATE SKIP LOCKED and
  * keep them with heartbeats. SQLite allows one process, so it is refused here.
  */
-export async function startWorker(config: Config, blobs: BlobStore, log: Pick<FastifyBaseLogger, 'info' | 'warn' | 'error'>): Promise<RunningWorker> {
+export async function startWorker(
+  config: Config,
+  blobs: BlobStore,
+  log: FastifyBaseLogger,
+  options: { metricsPort?: number } = {},
+): Promise<RunningWorker> {
   const storage = openStorage({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
   if (!storage.capabilities.multiProcess) {
     await storage.close();
     throw new Error('roster worker needs PostgreSQL (set ROSTER_DATABASE_URL): with embedded SQLite, `roster serve` processes jobs itself.');
   }
+  let operations: FastifyInstance | undefined;
   try {
     await migrateToLatest(storage);
-    const runner = createJobRunner(config, storage, blobs, log);
+    let metricsUrl: string | undefined;
+    if (options.metricsPort !== undefined) {
+      operations = await buildOperationsApp({ storage, blobs }, log);
+      metricsUrl = await operations.listen({ host: config.host, port: options.metricsPort });
+    }
+    const runner = createJobRunner(config, storage, blobs, log, operations?.cohortMetrics);
     await runner.start();
-    log.info({ storage: storage.description, workerId: runner.workerId, concurrency: config.jobs.concurrency }, 'roster worker is processing jobs');
+    log.info({ storage: storage.description, workerId: runner.workerId, concurrency: config.jobs.concurrency, metrics: metricsUrl }, 'roster worker is processing jobs');
     let closing: Promise<void> | undefined;
-    return { runner, storage, close: () => (closing ??= runner.stop().then(() => storage.close())) };
+    const close = async () => {
+      await runner.stop();
+      await operations?.close();
+      await storage.close();
+    };
+    return { runner, storage, metricsUrl, close: () => (closing ??= close()) };
   } catch (error) {
+    await operations?.close();
     await storage.close();
     throw error;
   }

@@ -36,7 +36,7 @@ describe('separate API and worker processes', () => {
       for (const cohort of accepted) {
         assert.equal((await fetchCohort(second.url, cohort.cohort_id)).status, 'processing');
       }
-      for (let i = 0; i < 2; i++) workers.push(await spawnCommand(['worker'], { ...env, ROSTER_DATA_DIR: dataDir }, /processing jobs/));
+      for (let i = 0; i < 2; i++) workers.push(await spawnCommand(['worker', '--metrics-port', '0'], { ...env, ROSTER_DATA_DIR: dataDir }, /processing jobs/));
       for (const cohort of accepted) {
         const state = await waitForCohortOverHttp(first.url, cohort.cohort_id);
         assert.equal(state.status, 'completed', JSON.stringify(state));
@@ -46,6 +46,17 @@ describe('separate API and worker processes', () => {
         const caller = (await (await fetch(`${base}${E2E_DEPLOYMENT}/callers/9833300001`, { headers: { 'x-api-key': MASTER } })).json()) as { cohort_id: string };
         assert.equal(caller.cohort_id, newest.cohort_id);
       }
+      // Each worker serves its own metrics: together they count every row ingested (4 cohorts × 2).
+      let ingested = 0;
+      for (const worker of workers) {
+        const metricsUrl = /"metrics":"(http:\/\/[^"]+)"/.exec(worker.output())?.[1];
+        assert.ok(metricsUrl, worker.output());
+        assert.equal((await fetch(`${metricsUrl}/readyz`)).status, 200);
+        const text = await (await fetch(`${metricsUrl}/metrics`)).text();
+        assert.match(text, /^roster_jobs\{status="done"\} 4$/m);
+        ingested += Number(/^roster_cohort_rows_ingested_total\{result="valid"\} (\d+)$/m.exec(text)?.[1]);
+      }
+      assert.equal(ingested, 8);
       for (const worker of workers) {
         worker.child.kill('SIGTERM');
         assert.equal(await worker.exited, 0);

@@ -50,8 +50,12 @@ export function registerServerCommands(program: Command): void {
         'with FOR UPDATE SKIP LOCKED, and a job whose worker died is taken over after ROSTER_JOB_LEASE_MS.\n' +
         'SIGTERM stops claiming and hands the job in progress back at its next batch.',
     )
-    .addHelpText('after', '\nExample:\n  ROSTER_DATABASE_URL=postgres://postgres@127.0.0.1:5432/roster ROSTER_JOB_CONCURRENCY=2 roster worker')
-    .action(async () => {
+    .option('--metrics-port <port>', 'serve /metrics, /healthz and /readyz on this port (on ROSTER_HOST); 0 picks a free one')
+    .addHelpText(
+      'after',
+      '\nExample:\n  ROSTER_DATABASE_URL=postgres://postgres@127.0.0.1:5432/roster ROSTER_JOB_CONCURRENCY=2 roster worker --metrics-port 9464',
+    )
+    .action(async (options: { metricsPort?: string }) => {
       const config = await configOrExit();
       const [{ default: pino }, { openBlobStore }, { startWorker }] = await Promise.all([
         import('pino'),
@@ -59,7 +63,12 @@ export function registerServerCommands(program: Command): void {
         import('../../worker.js'),
       ]);
       const log = pino({ level: config.logLevel, base: { role: 'worker' } });
-      const worker = await startWorker(config, openBlobStore(config), log).catch((error: unknown) => {
+      const metricsPort = options.metricsPort === undefined ? undefined : Number(options.metricsPort);
+      if (metricsPort !== undefined && !(Number.isInteger(metricsPort) && metricsPort >= 0 && metricsPort <= 65535)) {
+        process.stderr.write(`--metrics-port must be a port number (0-65535), got "${options.metricsPort}"\n`);
+        process.exit(2);
+      }
+      const worker = await startWorker(config, openBlobStore(config), log, metricsPort === undefined ? {} : { metricsPort }).catch((error: unknown) => {
         process.stderr.write(`${(error as Error).message}\n`);
         process.exit(2);
       });

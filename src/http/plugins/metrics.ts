@@ -69,7 +69,7 @@ export const metricsPlugin = fp<MetricsOptions>(async (app: FastifyInstance, opt
   });
   const rows = new Counter({
     name: 'roster_cohort_rows_ingested_total',
-    help: 'Data rows of completed cohorts ingested by this process (its in-process job runner), by result.',
+    help: 'Data rows of completed cohorts ingested by this process (its job runner: in `roster serve`, or `roster worker --metrics-port`), by result.',
     labelNames: ['result'],
     registers: [registry],
   });
