@@ -94,9 +94,8 @@ ${pager('/console/', {}, offset, limit, orgs.total)}`;
     ['Default country', deployment.default_country ?? 'none (numbers need a country code)'],
     ['Languages', agent.languages.join(', ') || 'none'],
   ])}
-  <h3>Declared variables</h3>
   <div class="table-wrap"><table>
-    <caption>What a cohort's rows can fill in for this agent</caption>
+    <caption>Declared variables</caption>
     <thead><tr><th scope="col">Variable</th><th scope="col">Required</th><th scope="col">Default</th><th scope="col">Description</th></tr></thead>
     <tbody>${agent.variables.map(
       (v) => html`<tr><th scope="row"><code>${v.name}</code></th><td>${v.required ? 'yes' : 'no'}</td><td>${v.default ?? ''}</td><td>${v.description ?? ''}</td></tr>`,
