@@ -22,11 +22,12 @@ program
   .addHelpText(
     'after',
     '\nExit codes:\n' +
-      '  0  done\n' +
-      '  1  the server refused the request (`error: <message> (<code>)` on stderr, and with --json its error\n' +
-      '     envelope on stdout), the server could not be reached, a cohort ended failed under --wait,\n' +
-      '     or the command line was wrong\n' +
-      '  2  serve, worker or migrate found the configuration invalid\n',
+      '  0    done\n' +
+      '  1    the server refused the request (`error: <message> (<code>)` on stderr, and with --json its\n' +
+      '       error envelope on stdout), the server could not be reached, a file could not be read,\n' +
+      '       a cohort ended failed under --wait, or the command line was wrong\n' +
+      '  2    serve, worker or migrate found the configuration invalid\n' +
+      '  130  interrupted (Ctrl-C); a cohort being waited for keeps processing on the server\n',
   )
   .showHelpAfterError();
 

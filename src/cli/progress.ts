@@ -31,7 +31,20 @@ export function formatBytes(bytes: number): string {
   return unit === 0 ? `${value} ${units[0]}` : `${value.toFixed(1)} ${units[unit]}`;
 }
 
-/** A bar of bytes sent against the upload's size, with the rate and the time left. */
+/** Ctrl-C while a bar hides the cursor: stop the bar (which shows the cursor again), then exit 130 as shells expect. */
+function stoppedOnInterrupt(stop: () => void): () => void {
+  const interrupted = () => {
+    stop();
+    process.exit(130);
+  };
+  process.once('SIGINT', interrupted);
+  return () => {
+    process.off('SIGINT', interrupted);
+    stop();
+  };
+}
+
+/** A bar of bytes sent against the upload's size, with the time left. */
 export async function uploadProgress(label: string, totalBytes: number, enabled: boolean): Promise<Progress> {
   if (!enabled) return NO_PROGRESS;
   const cliProgress = await loadBars();
@@ -53,7 +66,7 @@ export async function uploadProgress(label: string, totalBytes: number, enabled:
       bar.update(Math.min(sent, totalBytes), { sent: formatBytes(sent) });
     },
     status: () => undefined,
-    stop: () => bar.stop(),
+    stop: stoppedOnInterrupt(() => bar.stop()),
   };
 }
 
@@ -79,9 +92,9 @@ export async function waitingProgress(label: string, initialStatus: string, enab
     status(text) {
       status = text;
     },
-    stop() {
+    stop: stoppedOnInterrupt(() => {
       clearInterval(timer);
       bar.stop();
-    },
+    }),
   };
 }
