@@ -76,6 +76,15 @@ export function watchStatus(region, url) {
 function upload(form, event) {
   event.preventDefault();
   clearErrors(form);
+  // A file over the server's limit is refused here, before minutes of uploading end in a 413.
+  for (const input of form.querySelectorAll('input[type="file"][data-max-bytes]')) {
+    const file = input.files?.[0];
+    const max = Number(input.dataset.maxBytes);
+    if (file && max > 0 && file.size > max) {
+      showError(form, input.id, `This file is ${formatBytes(file.size)}; the largest accepted is ${formatBytes(max)}.`);
+      return;
+    }
+  }
   const data = new FormData(form);
   const before = new CustomEvent('roster:before-upload', { cancelable: true, detail: { formData: data } });
   if (!form.dispatchEvent(before)) return;

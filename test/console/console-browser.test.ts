@@ -11,6 +11,8 @@ import { createTestApp, seedTenant, type SeededTenant, type TestApp } from '../h
 
 const sqlite = (await backends())[0]!;
 const ROWS = 4000;
+/** Above the test cohort (about 180 KB), so one larger file shows the limit. */
+const MAX_UPLOAD_BYTES = 1024 * 1024;
 
 /** A cohort CSV of the seed config's columns: ROWS good rows and one whose phone is no number. */
 function cohortCsv(): string {
@@ -42,7 +44,7 @@ describe('web console in a real browser', { skip: browserSkip() }, () => {
   const shot = async (name: string) => page.screenshot({ path: path.join(ARTIFACTS, `${name}.png`), fullPage: true });
 
   before(async () => {
-    t = await createTestApp(sqlite, { ROSTER_RATE_LIMIT_MAX: '0' });
+    t = await createTestApp(sqlite, { ROSTER_RATE_LIMIT_MAX: '0', ROSTER_MAX_UPLOAD_BYTES: String(MAX_UPLOAD_BYTES) });
     tenant = await seedTenant(t, 'acme');
     await t.app.listen({ port: 0, host: '127.0.0.1' });
     const address = t.app.server.address() as { port: number };
@@ -138,6 +140,20 @@ describe('web console in a real browser', { skip: browserSkip() }, () => {
     assert.match(await message.innerText(), /not found in the CSV header: .*mobile/);
     assert.equal(await page.locator('#cohort_transformation_file').getAttribute('aria-invalid'), 'true');
     await shot('cohort-blocking-error');
+  });
+
+  it('refuses a file over the upload limit in the page, before sending it', async () => {
+    await page.goto(`${deployment}/cohorts/new`);
+    let posted = false;
+    page.on('request', (request) => (posted ||= request.method() === 'POST'));
+    await page.getByLabel('Cohort name').fill('Too big');
+    await page.getByLabel('CSV file').setInputFiles({ name: 'big.csv', mimeType: 'text/csv', buffer: Buffer.alloc(MAX_UPLOAD_BYTES + 1, 'a') });
+    await page.getByLabel('Transformation config (JSON)').setInputFiles({ name: 'map.json', mimeType: 'application/json', buffer: Buffer.from(JSON.stringify(SEED_CONFIG)) });
+    await page.getByRole('button', { name: 'Upload' }).click();
+    const message = page.locator('[data-error-for="cohort_file"]');
+    await message.waitFor({ state: 'visible' });
+    assert.match(await message.innerText(), /the largest accepted is 1\.0 MB/);
+    assert.equal(posted, false);
   });
 
   it('builds the mapping from the CSV header in the browser and uploads with it', async () => {

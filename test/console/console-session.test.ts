@@ -182,6 +182,30 @@ for (const backend of await backends()) {
       assert.match(again.headers.location!, /^\/console\/sign-in/);
     });
 
+    it('signing out needs the session token; signing in again ends the session the browser had', async () => {
+      const { cookie } = await signIn(t, tenant.apiKey);
+      const forged = await t.app.inject({ method: 'POST', url: '/console/sign-out', headers: { cookie, origin: ORIGIN, 'content-type': 'application/x-www-form-urlencoded' }, payload: form({}) });
+      assert.equal(forged.statusCode, 403);
+      assert.equal((await t.app.inject({ method: 'GET', url: '/console/orgs/acme', headers: { cookie } })).statusCode, 200, 'still signed in');
+      const page = await t.app.inject({ method: 'GET', url: '/console/sign-in' });
+      const formCookie = cookieOf(page, 'roster_sign_in')!;
+      const again = await t.app.inject({
+        method: 'POST',
+        url: '/console/sign-in',
+        headers: { cookie: `${cookie}; roster_sign_in=${formCookie.value}`, origin: ORIGIN, 'content-type': 'application/x-www-form-urlencoded' },
+        payload: form({ _csrf: hiddenCsrf(page.body), api_key: tenant.apiKey }),
+      });
+      assert.equal(again.statusCode, 303);
+      assert.notEqual(`roster_session=${cookieOf(again, 'roster_session')!.value}`, cookie);
+      assert.equal((await t.app.inject({ method: 'GET', url: '/console/orgs/acme', headers: { cookie } })).statusCode, 303, 'the old session ended');
+    });
+
+    it('signing out of a session that already ended still clears the cookie', async () => {
+      const response = await t.app.inject({ method: 'POST', url: '/console/sign-out', headers: { cookie: 'roster_session=gone', origin: ORIGIN, 'content-type': 'application/x-www-form-urlencoded' }, payload: form({}) });
+      assert.equal(response.statusCode, 303);
+      assert.equal(response.headers.location, '/console/sign-in');
+    });
+
     it('revoking the key ends its sessions at once', async () => {
       const key = (await t.call('POST', '/v1/orgs/acme/api-keys', { body: { name: 'temp', user_id: tenant.userId, workspaces: '*' } })).json() as { key: string; key_id: string };
       const { cookie } = await signIn(t, key.key);

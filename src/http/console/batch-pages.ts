@@ -76,7 +76,7 @@ async function uploadForm(deps: ConsoleDeps, session: ConsoleSession, scope: Wor
   ${csrfField(session)}
   ${problems.general ?? ''}
   <label for="file">Contacts file</label>
-  <input id="file" name="file" type="file" required accept=".csv,.xlsx,.xls,text/csv,application/vnd.openxmlformats-officedocument.spreadsheetml.sheet,application/vnd.ms-excel"${describedBy('file', true)}${invalid('file')}>
+  <input id="file" name="file" type="file" required data-max-bytes="${deps.batches.config.batches.maxBytes}" accept=".csv,.xlsx,.xls,text/csv,application/vnd.openxmlformats-officedocument.spreadsheetml.sheet,application/vnd.ms-excel"${describedBy('file', true)}${invalid('file')}>
   <p class="hint" id="file-hint">.csv, .xlsx or .xls (first sheet): a <code>phoneNumber</code> column and the agent's required variables.</p>
   ${fieldError('file', at('file'))}
   <label for="batchName">Batch name</label>

@@ -77,7 +77,7 @@ function statusJson(scope: Scope, view: service.CohortView) {
   return { status: view.status, done: view.status !== 'processing', html: statusFragment(scope, view).text, cohort_url: cohortUrl(scope, view.cohort_id) };
 }
 
-function uploadForm(session: ReturnType<typeof sessionOf>, scope: Scope, agent: AgentView, problem?: { field?: string; message: string }, name = ''): Html {
+function uploadForm(session: ReturnType<typeof sessionOf>, scope: Scope, agent: AgentView, maxBytes: number, problem?: { field?: string; message: string }, name = ''): Html {
   const base = deploymentBase(scope);
   const at = (field: string) => (problem?.field === field ? problem.message : undefined);
   const general = problem && !['name', 'cohort_file', 'cohort_transformation_file'].includes(problem.field ?? '') ? problem.message : undefined;
@@ -91,7 +91,7 @@ function uploadForm(session: ReturnType<typeof sessionOf>, scope: Scope, agent: 
   <p class="hint" id="name-hint">1–50 letters, digits, spaces, _ or -.</p>
   ${fieldError('name', at('name'))}
   <label for="cohort_file">CSV file</label>
-  <input id="cohort_file" name="cohort_file" type="file" accept=".csv,text/csv" required${describedBy('cohort_file', true)}${invalid('cohort_file')}>
+  <input id="cohort_file" name="cohort_file" type="file" accept=".csv,text/csv" required data-max-bytes="${maxBytes}"${describedBy('cohort_file', true)}${invalid('cohort_file')}>
   <p class="hint" id="cohort_file-hint">A header row, then one row per caller. <a href="${base}/template.csv" download>Template</a></p>
   ${fieldError('cohort_file', at('cohort_file'))}
   <fieldset class="config-source" hidden>
@@ -155,7 +155,7 @@ ${pager(listUrl, { search: search || undefined, sort_by: sortBy, sort_order: sor
   app.get(`${base}/cohorts/new`, async (request, reply) => {
     const session = sessionOf(request);
     const { scope, agent } = await deploymentOf(request, options.deps);
-    return sendPage(reply, page({ title: 'Upload a cohort', session, scope, scripts: ['mapping.js'], body: uploadForm(session, scope, agent) }));
+    return sendPage(reply, page({ title: 'Upload a cohort', session, scope, scripts: ['mapping.js'], body: uploadForm(session, scope, agent, deps.config.cohorts.maxUploadBytes) }));
   });
 
   app.post(`${base}/cohorts`, async (request, reply) => {
@@ -196,7 +196,7 @@ ${pager(listUrl, { search: search || undefined, sort_by: sortBy, sort_order: sor
       if (error.statusCode >= 500 || error.code === 'csrf_rejected' || error.code === 'not_found') throw error;
       const field = fieldOf(error);
       if (wantsJson(request)) return reply.code(error.statusCode).send({ ...toEnvelope(error), field: field ?? null });
-      const form = uploadForm(session, scope, agent, { field, message: error.message }, name ?? '');
+      const form = uploadForm(session, scope, agent, deps.config.cohorts.maxUploadBytes, { field, message: error.message }, name ?? '');
       return sendPage(reply, page({ title: 'Upload a cohort', session, scope, scripts: ['mapping.js'], body: form }), error.statusCode);
     }
   });

@@ -3,9 +3,9 @@ import { authenticate } from '../../services/key-service.js';
 import type { ConsoleDeps } from './console-plugin.js';
 import { formFields, formText } from './console-forms.js';
 import { describedBy, fieldError, page, sendPage } from './console-layout.js';
-import { checkCsrfToken, cookieOptions, CSRF_FIELD, safeNext, SESSION_COOKIE, SIGN_IN_COOKIE } from './console-security.js';
+import { checkCsrfToken, cookieOptions, CSRF_FIELD, headerToken, safeNext, SESSION_COOKIE, SIGN_IN_COOKIE } from './console-security.js';
 import { html } from './html.js';
-import { createSession, csrfTokenFor, deleteSession, newToken, SESSION_TTL_MS } from './session-store.js';
+import { createSession, csrfTokenFor, deleteSession, findSession, newToken, SESSION_TTL_MS } from './session-store.js';
 
 const SIGN_IN_FORM_SECONDS = 60 * 60;
 
@@ -41,15 +41,23 @@ export async function signInPages(app: FastifyInstance, options: { deps: Console
     const secret = formText(body, 'api_key').trim();
     const principal = secret ? await authenticate(db, secret, deps.masterKey) : undefined;
     if (!principal) return signInPage(request, reply, next, secret ? 'That key is not valid, or it was revoked.' : 'Enter an API key.');
+    // A fresh token at every sign-in; a session this browser already had ends (no fixation, no leftovers).
+    const previous = request.cookies[SESSION_COOKIE];
+    if (previous) await deleteSession(db, previous);
     const token = await createSession(db, principal, secret, new Date());
     void reply.clearCookie(SIGN_IN_COOKIE, { path: '/console' });
     void reply.setCookie(SESSION_COOKIE, token, cookieOptions(request, SESSION_TTL_MS / 1000));
     return reply.redirect(next, 303);
   });
 
-  app.post('/sign-out', async (request, reply) => {
+  // Open so that a browser whose session already ended can still sign out; a live session's form must carry its token.
+  app.post('/sign-out', { config: { consoleOpen: true } }, async (request, reply) => {
     const token = request.cookies[SESSION_COOKIE];
-    if (token) await deleteSession(db, token);
+    const session = token ? await findSession(db, token, deps.masterKey, new Date()) : undefined;
+    if (token && session) {
+      checkCsrfToken(headerToken(request) ?? formText(formFields(request), CSRF_FIELD), session.csrfToken);
+      await deleteSession(db, token);
+    }
     void reply.clearCookie(SESSION_COOKIE, { path: '/console' });
     return reply.redirect('/console/sign-in', 303);
   });
