@@ -116,6 +116,21 @@ describe('web console in a real browser', { skip: browserSkip() }, () => {
     await shot('cohort-list');
   });
 
+  it("updates a processing cohort's page by itself until it is completed", async () => {
+    await t.runner.stop();
+    const form = new FormData();
+    form.append('name', 'Arrives later');
+    form.append('cohort_file', new Blob(['mobile,name,balance,payment_due,preferred_language\n9830000001,Zoya,1,2024-01-01,English\n']), 'later.csv');
+    form.append('cohort_transformation_file', new Blob([JSON.stringify(SEED_CONFIG)]), 'map.json');
+    const accepted = await fetch(`${base}/v1/orgs/acme/workspaces/main/deployments/inbound/cohorts/upload`, { method: 'POST', headers: { 'x-api-key': tenant.apiKey }, body: form });
+    const { cohort_id: cohortId } = (await accepted.json()) as { cohort_id: string };
+    await page.goto(`${deployment}/cohorts/${cohortId}`);
+    assert.match(await page.locator('#cohort-status').innerText(), /processing/);
+    await t.runner.start();
+    await page.locator('#cohort-status[data-done="completed"]').waitFor({ timeout: 30_000 });
+    assert.deepEqual(await page.locator('#cohort-status dd').allTextContents(), ['1', '1', '0']);
+  });
+
   it('looks a caller up and shows the cohort that answers with its variables', async () => {
     await page.goto(`${deployment}/callers`);
     await page.getByLabel('Phone number').fill('9810000002');
