@@ -23,18 +23,14 @@ export class ApiError extends Error {
   }
 }
 
-/** A download the server accepted (2xx): its body, not yet read, and its content type. */
-export interface Download {
-  body: Readable;
-  contentType: string;
-}
+export type Method = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
 
 export interface ApiClient {
-  request<T = unknown>(method: string, path: string, body?: unknown): Promise<T>;
+  request<T = unknown>(method: Method, path: string, body?: unknown): Promise<T>;
   /** Posts a multipart form, streaming its files; `onFileBytes` hears of each chunk of file sent. */
   upload<T = unknown>(path: string, parts: FormPart[], onFileBytes?: (bytes: number) => void): Promise<T>;
-  /** Starts a GET whose body is a file to stream; an error answer throws before any byte is handed over. */
-  download(path: string): Promise<Download>;
+  /** Starts a GET whose body is a file, answering the body unread; an error answer throws before any byte is handed over. */
+  download(path: string): Promise<Readable>;
 }
 
 /** `?a=1&b=2` from the values that are set, or '' when none is. */
@@ -63,10 +59,10 @@ export function clientFrom(command: Command): ApiClient {
   const base = (options.url ?? process.env.ROSTER_URL ?? 'http://127.0.0.1:8080').replace(/\/+$/, '');
   const apiKey = options.apiKey ?? process.env.ROSTER_API_KEY;
 
-  async function call(method: string, path: string, headers: Record<string, string>, body?: string | Readable) {
+  async function call(method: Method, path: string, headers: Record<string, string>, body?: string | Readable) {
     if (!apiKey) throw new ApiError(0, 'missing_api_key', 'No API key: set ROSTER_API_KEY or pass --api-key.', null);
     try {
-      return await send(`${base}${path}`, { method: method as 'GET', headers: { 'x-api-key': apiKey, ...headers }, body });
+      return await send(`${base}${path}`, { method, headers: { 'x-api-key': apiKey, ...headers }, body });
     } catch (error) {
       const cause = (error as Error & { cause?: Error }).cause;
       throw new ApiError(0, 'connection_failed', `Cannot reach ${base}: ${cause?.message ?? (error as Error).message}`, null);
@@ -80,7 +76,7 @@ export function clientFrom(command: Command): ApiClient {
   }
 
   return {
-    async request<T>(method: string, path: string, body?: unknown): Promise<T> {
+    async request<T>(method: Method, path: string, body?: unknown): Promise<T> {
       const json = body === undefined ? undefined : JSON.stringify(body);
       return answer<T>(await call(method, path, json === undefined ? {} : { 'content-type': 'application/json' }, json));
     },
@@ -90,11 +86,10 @@ export function clientFrom(command: Command): ApiClient {
       return answer<T>(await call('POST', path, { 'content-type': form.contentType, 'content-length': String(form.length) }, form.stream));
     },
 
-    async download(path: string): Promise<Download> {
+    async download(path: string): Promise<Readable> {
       const response = await call('GET', path, {});
       if (response.statusCode >= 400) throw errorFrom(response.statusCode, parseJson(await response.body.text()));
-      const contentType = response.headers['content-type'];
-      return { body: response.body, contentType: typeof contentType === 'string' ? contentType : '' };
+      return response.body;
     },
   };
 }

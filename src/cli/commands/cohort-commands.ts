@@ -137,17 +137,22 @@ async function upload(options: UploadOptions, command: Command): Promise<void> {
 
 /** Streams a response body to stdout, waiting for it to drain rather than buffering the whole file. */
 async function toStdout(body: AsyncIterable<Buffer>): Promise<void> {
+  // `… | head`: a reader that stops early is not an error.
+  process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code !== 'EPIPE') throw error;
+    process.exit(0);
+  });
   for await (const chunk of body) if (!process.stdout.write(chunk)) await once(process.stdout, 'drain');
 }
 
 async function files(cohortId: string, options: FilesOptions, command: Command): Promise<void> {
-  const download = await clientFrom(command).download(cohortsPath(options, `/${encodeURIComponent(cohortId)}/files${queryString({ file_type: options.type })}`));
+  const body = await clientFrom(command).download(cohortsPath(options, `/${encodeURIComponent(cohortId)}/files${queryString({ file_type: options.type })}`));
   if (options.out === undefined || options.out === '-') {
-    await toStdout(download.body);
+    await toStdout(body);
     return;
   }
   try {
-    await pipeline(download.body, createWriteStream(options.out));
+    await pipeline(body, createWriteStream(options.out));
   } catch (error) {
     await unlink(options.out).catch(() => undefined);
     throw new LocalError(`cannot save ${options.type} to ${options.out}: ${(error as Error).message}`);
