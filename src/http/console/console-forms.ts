@@ -34,18 +34,14 @@ export async function readFormParts(request: FastifyRequest, fileSize: number, h
   if (!checked) checkCsrfToken(undefined, session.csrfToken);
 }
 
-/** A urlencoded form's fields as strings (repeated names keep their last value unless asked for all). */
+/** A urlencoded form's fields: a string each, or a list when the name repeats. */
 export function formFields(request: FastifyRequest): Record<string, string | string[]> {
   const body = request.body;
   return body !== null && typeof body === 'object' ? (body as Record<string, string | string[]>) : {};
 }
 
+/** One field as text: its last value when repeated, '' when absent. */
 export function formText(body: Record<string, string | string[]>, name: string): string {
   const value = body[name];
   return (Array.isArray(value) ? value[value.length - 1] : value) ?? '';
-}
-
-export function formList(body: Record<string, string | string[]>, name: string): string[] {
-  const value = body[name];
-  return value === undefined ? [] : Array.isArray(value) ? value : [value];
 }

@@ -19,10 +19,12 @@ export interface PageOptions {
   body: Html;
 }
 
+/** The console URL of a deployment; ids are URL-encoded. */
 export function deploymentBase(scope: { orgId: string; workspaceId: string; deploymentId: string }): string {
   return path`/console/orgs/${scope.orgId}/workspaces/${scope.workspaceId}/deployments/${scope.deploymentId}`;
 }
 
+/** The console URL of a workspace; ids are URL-encoded. */
 export function workspaceBase(scope: { orgId: string; workspaceId: string }): string {
   return path`/console/orgs/${scope.orgId}/workspaces/${scope.workspaceId}`;
 }
@@ -74,10 +76,12 @@ ${options.body}
 </html>`;
 }
 
+/** The hidden synchronizer-token field every console form starts with. */
 export function csrfField(session: ConsoleSession): Html {
   return html`<input type="hidden" name="${CSRF_FIELD}" value="${session.csrfToken}">`;
 }
 
+/** Sends a page as HTML that no cache keeps. */
 export function sendPage(reply: FastifyReply, document: Html, status = 200): FastifyReply {
   return reply.code(status).header('content-type', 'text/html; charset=utf-8').header('cache-control', 'no-store').send(document.text);
 }
@@ -92,6 +96,7 @@ export function fieldError(id: string, message: string | undefined): Html {
   return html`<p class="field-error" id="${id}-error" data-error-for="${id}"${message ? '' : html` hidden`}>${message ?? ''}</p>`;
 }
 
+/** aria-describedby tying a control to its error slot (and hint). */
 export function describedBy(id: string, hint?: boolean): Html {
   return html` aria-describedby="${id}-error${hint ? html` ${id}-hint` : ''}"`;
 }
@@ -105,15 +110,18 @@ export function pager(base: string, params: Record<string, string | number | und
     ${prev ? html`<a rel="prev" href="${prev}">Previous</a>` : ''} ${next ? html`<a rel="next" href="${next}">Next</a>` : ''}</nav>`;
 }
 
+/** A cohort, batch or call status as a coloured badge (its text says it; colour only adds). */
 export function statusBadge(status: string): Html {
   return html`<span class="badge badge-${status.replace(/[^a-z_-]/g, '')}">${status}</span>`;
 }
 
+/** A timestamp as a <time> element, shown in UTC to the second. */
 export function dateTime(iso: string | null | undefined): Html {
   if (!iso) return html``;
   return html`<time datetime="${iso}">${iso.replace('T', ' ').replace(/\.\d+Z$/, 'Z')}</time>`;
 }
 
+/** Label/value facts as a description list. */
 export function definitionList(entries: Array<[string, HtmlValue]>): Html {
   return html`<dl class="facts">${entries.map(([term, value]) => html`<div><dt>${term}</dt><dd>${value}</dd></div>`)}</dl>`;
 }

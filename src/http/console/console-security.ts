@@ -20,6 +20,7 @@ const CONTENT_SECURITY_POLICY = [
   "base-uri 'none'",
 ].join('; ');
 
+/** Headers every console response carries: the CSP, no sniffing, no framing, same-origin referrers. */
 export function securityHeaders(reply: FastifyReply): void {
   void reply.headers({
     'content-security-policy': CONTENT_SECURITY_POLICY,
@@ -31,6 +32,7 @@ export function securityHeaders(reply: FastifyReply): void {
   });
 }
 
+/** Console cookies: HttpOnly, SameSite=Strict, Path=/console, Secure when the request came over https. */
 export function cookieOptions(request: FastifyRequest, maxAgeSeconds: number) {
   return { path: '/console', httpOnly: true, sameSite: 'strict' as const, secure: request.protocol === 'https', maxAge: maxAgeSeconds };
 }
@@ -54,6 +56,7 @@ export function checkCsrfToken(presented: string | undefined, expected: string):
   if (!tokensEqual(presented, expected)) throw new AppError('csrf_rejected', 'The form has expired or is missing its security token; reload the page and try again.');
 }
 
+/** The X-CSRF-Token header the console's own fetch and XMLHttpRequest calls send. */
 export function headerToken(request: FastifyRequest): string | undefined {
   const value = request.headers[CSRF_HEADER];
   return Array.isArray(value) ? value[0] : value;

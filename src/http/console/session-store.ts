@@ -32,6 +32,7 @@ export function csrfTokenFor(cookieToken: string): string {
   return createHash('sha256').update(`roster-console-csrf\0${cookieToken}`, 'utf8').digest('base64url');
 }
 
+/** Compares a presented token with the expected one in constant time. */
 export function tokensEqual(presented: string | undefined, expected: string): boolean {
   if (presented === undefined) return false;
   const a = Buffer.from(presented, 'utf8');
@@ -98,6 +99,7 @@ export async function findSession(db: Db, token: string, masterKey: string | und
   };
 }
 
+/** Ends a session (sign-out): its row is deleted, so no instance accepts the cookie again. */
 export async function deleteSession(db: Db, token: string): Promise<void> {
   await db.deleteFrom('console_sessions').where('token_hash', '=', sha256(token)).execute();
 }

@@ -18,6 +18,7 @@ export function csvCell(value: string): string {
   return /[",\r\n]/.test(safe) ? `"${safe.replace(/"/g, '""')}"` : safe;
 }
 
+/** offset and limit from a page's query string, within 0… and 1–100 (20 by default). */
 export function pageParams(request: FastifyRequest): { offset: number; limit: number } {
   const q = request.query as { offset?: string; limit?: string };
   const offset = Math.max(0, Number.parseInt(q.offset ?? '0', 10) || 0);
