@@ -39,16 +39,27 @@ export function cookieOptions(request: FastifyRequest, maxAgeSeconds: number) {
 
 /**
  * A state-changing request must come from our own pages: Sec-Fetch-Site same-origin when the
- * browser sends it, an Origin equal to ours when it sends that, and at least one of the two.
+ * browser sends it (every current one does), else an Origin naming our host; one of the two must
+ * be there. The Origin's scheme is not compared: behind a proxy that ends TLS the browser says
+ * https while this server sees http.
  */
 export function checkSameOrigin(request: FastifyRequest): void {
   const site = request.headers['sec-fetch-site'];
-  const origin = request.headers.origin;
-  if (site !== undefined && site !== 'same-origin') throw new AppError('csrf_rejected', 'This form was sent from another site; open the console and try again.');
-  if (origin !== undefined && origin !== `${request.protocol}://${request.headers.host ?? ''}`) {
-    throw new AppError('csrf_rejected', 'This form was sent from another origin; open the console and try again.');
+  if (site !== undefined) {
+    if (site !== 'same-origin') throw new AppError('csrf_rejected', 'This form was sent from another site; open the console and try again.');
+    return;
   }
-  if (site === undefined && origin === undefined) throw new AppError('csrf_rejected', 'The request does not say where it came from (no Origin); the console only takes forms from its own pages.');
+  const origin = request.headers.origin;
+  if (origin === undefined) throw new AppError('csrf_rejected', 'The request does not say where it came from (no Origin); the console only takes forms from its own pages.');
+  // Both read as URLs of the Origin's scheme, so a default port (:80, :443) compares equal to none.
+  let same = false;
+  try {
+    const from = new URL(origin);
+    same = from.host === new URL(`${from.protocol}//${request.headers.host ?? ''}`).host;
+  } catch {
+    same = false;
+  }
+  if (!same) throw new AppError('csrf_rejected', 'This form was sent from another origin; open the console and try again.');
 }
 
 /** The synchronizer token: the X-CSRF-Token header of a fetch, else the form's _csrf field. */
