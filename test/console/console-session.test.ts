@@ -2,6 +2,8 @@ import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import type { LightMyRequestResponse } from 'fastify';
+import { buildApp } from '../../src/http/app.js';
+import { LocalBlobStore } from '../../src/storage/blobs/local-blob-store.js';
 import { backends } from '../helpers/backends.js';
 import { SEED_CONFIG } from '../helpers/seed-config.js';
 import { createTestApp, seedTenant, TEST_MASTER_KEY, type SeededTenant, type TestApp } from '../helpers/test-app.js';
@@ -209,6 +211,19 @@ for (const backend of await backends()) {
       const response = await t.app.inject({ method: 'POST', url: '/console/sign-out', headers: { cookie: 'roster_session=gone', origin: ORIGIN, 'content-type': 'application/x-www-form-urlencoded' }, payload: form({}) });
       assert.equal(response.statusCode, 303);
       assert.equal(response.headers.location, '/console/sign-in');
+    });
+
+    it('another API instance on the same database accepts the session, and sees its sign-out', async () => {
+      const other = await buildApp(t.config, { storage: t.backing.storage, blobs: new LocalBlobStore(t.backing.dataDir) }, false);
+      try {
+        const { cookie, csrf } = await signIn(t, tenant.apiKey);
+        assert.equal((await other.inject({ method: 'GET', url: '/console/orgs/acme', headers: { cookie } })).statusCode, 200);
+        const out = await other.inject({ method: 'POST', url: '/console/sign-out', headers: { cookie, origin: ORIGIN, 'content-type': 'application/x-www-form-urlencoded' }, payload: form({ _csrf: csrf }) });
+        assert.equal(out.statusCode, 303);
+        assert.equal((await t.app.inject({ method: 'GET', url: '/console/orgs/acme', headers: { cookie } })).statusCode, 303);
+      } finally {
+        await other.close();
+      }
     });
 
     it('revoking the key ends its sessions at once', async () => {
