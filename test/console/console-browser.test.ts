@@ -185,6 +185,21 @@ describe('web console in a real browser', { skip: browserSkip() }, () => {
     assert.equal(await page.locator('#cohort-status').getAttribute('data-done'), 'completed');
   });
 
+  it('deletes a cohort after asking, and its callers are gone', async () => {
+    await page.goto(`${deployment}/cohorts?search=built`);
+    await page.getByRole('link', { name: 'Built here' }).click();
+    await page.getByRole('link', { name: 'Delete this cohort…' }).click();
+    assert.match(await page.locator('main').innerText(), /Delete cohort Built here/);
+    await page.getByRole('link', { name: 'Cancel' }).click();
+    await page.getByRole('heading', { name: 'Cohort Built here' }).waitFor();
+    await page.getByRole('link', { name: 'Delete this cohort…' }).click();
+    await page.getByRole('button', { name: 'Delete' }).click();
+    await page.getByText(/Cohort coh-[a-z0-9]+ was deleted/).waitFor();
+    assert.equal(await page.getByRole('link', { name: 'Built here' }).count(), 0);
+    const lookup = await t.call('GET', '/v1/orgs/acme/workspaces/main/deployments/inbound/callers/+919820000001', { key: tenant.apiKey });
+    assert.equal((lookup.json() as { found: boolean }).found, false);
+  });
+
   it('uploads a batch from an .xlsx file with the vendor fields, then pauses it', async () => {
     await page.goto(`${base}/console/orgs/acme/workspaces/main/batches/new`);
     await page.getByLabel('Contacts file').setInputFiles({ name: 'contacts.xlsx', mimeType: 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet', buffer: await batchXlsx() });
