@@ -15,9 +15,12 @@ process.on('exit', () => {
 export interface TestWorker {
   /** Spawns the process and resolves once it says it is processing jobs (jobs wait in the queue until then). */
   start(): Promise<void>;
-  /** SIGTERM (after a start in progress has settled), then SIGKILL after a grace period; rejects if it died, never became ready or did not exit cleanly. */
+  /**
+   * SIGTERM (once a start in progress has settled), SIGKILL after a grace period; rejects if the
+   * process died, never became ready or did not exit cleanly.
+   */
   stop(): Promise<void>;
-  /** The error to fail with when the process died without being stopped or did not become ready, with its output. */
+  /** Why to fail, with its output, when the process died without being stopped or never became ready. */
   failure(): Error | undefined;
   /** The running process's id, if one is running. */
   pid(): number | undefined;
