@@ -108,7 +108,9 @@ describe('roster batches and dnc against a running server', () => {
   });
 
   test('batches details lists each call with its status and attempts', async () => {
-    const details = await rosterJson<{ data: { batchStatus: string; total: number; data: Array<Record<string, unknown>> } }>('batches', 'details', batchId, '--sort-by', 'phoneNumber');
+    const [json, table] = await Promise.all([roster('batches', 'details', batchId, '--sort-by', 'phoneNumber', '--json'), roster('batches', 'details', batchId, '--sort-by', 'phoneNumber')]);
+    assert.equal(json.code, 0, json.stderr);
+    const details = JSON.parse(json.stdout) as { data: { batchStatus: string; total: number; data: Array<Record<string, unknown>> } };
     assert.equal(details.data.batchStatus, 'running');
     assert.equal(details.data.total, 2);
     assert.deepEqual(
@@ -118,7 +120,6 @@ describe('roster batches and dnc against a running server', () => {
         ['919876543210', 'pending', 0, 'Asha Verma'],
       ],
     );
-    const table = await roster('batches', 'details', batchId, '--sort-by', 'phoneNumber');
     assert.equal(table.code, 0, table.stderr);
     assert.match(table.stdout, /^status: +running$/m);
     assert.match(table.stdout, /^ID +PHONE +STATUS +ATTEMPTS +LAST ATTEMPT\n[0-9a-f]{24} +12015550123 +pending +0 +-$/m);

@@ -97,7 +97,12 @@ describe('roster cohorts and callers against a running server', () => {
 
   test('cohorts files --out saves the rejected rows, each with its rejected_reason; without --out they go to stdout', async () => {
     const out = path.join(workDir, 'rejected.csv');
-    const saved = await rosterJson<{ path: string; bytes: number; file_type: string }>('cohorts', 'files', ...scope, first!.cohort_id, '--type', 'rejected_records', '--out', out);
+    const [savedRun, streamed] = await Promise.all([
+      roster('cohorts', 'files', ...scope, first!.cohort_id, '--type', 'rejected_records', '--out', out, '--json'),
+      roster('cohorts', 'files', ...scope, first!.cohort_id, '--type', 'rejected_records'),
+    ]);
+    assert.equal(savedRun.code, 0, savedRun.stderr);
+    const saved = JSON.parse(savedRun.stdout) as { path: string; bytes: number; file_type: string };
     assert.equal(saved.path, out);
     assert.equal(saved.file_type, 'rejected_records');
     const content = await readFile(out, 'utf8');
@@ -107,7 +112,6 @@ describe('roster cohorts and callers against a running server', () => {
     assert.equal(lines.length, 1 + 2, content);
     assert.match(lines[1] ?? '', /^98123,Dev Malhotra,99,01\/09\/2024,English,.*too short/);
     assert.match(lines[2] ?? '', /^9823456789,,1200,01\/09\/2024,Hindi,.*'name'.*empty/);
-    const streamed = await roster('cohorts', 'files', ...scope, first!.cohort_id, '--type', 'rejected_records');
     assert.equal(streamed.code, 0, streamed.stderr);
     assert.equal(streamed.stdout, content);
   });
@@ -122,11 +126,10 @@ describe('roster cohorts and callers against a running server', () => {
   });
 
   test('callers lookup for people lists the variables, and says not found (exit 0) for an unknown number', async () => {
-    const found = await roster('callers', 'lookup', ...scope, '09812345678');
+    const [found, missing] = await Promise.all([roster('callers', 'lookup', ...scope, '09812345678'), roster('callers', 'lookup', ...scope, '+919800000000')]);
     assert.equal(found.code, 0, found.stderr);
     assert.match(found.stdout, /^phone_number: +\+919812345678$/m);
     assert.match(found.stdout, /^app_variables:\n {2}customer_name: +Chitra Rao$/m);
-    const missing = await roster('callers', 'lookup', ...scope, '+919800000000');
     assert.equal(missing.code, 0, missing.stderr);
     assert.equal(missing.stdout, 'not found: +919800000000 is in no completed cohort of deployment demo\n');
   });
@@ -134,11 +137,13 @@ describe('roster cohorts and callers against a running server', () => {
   test('a blocking error exits 1 with the server message and code on stderr, its envelope with --json, and keeps nothing', async () => {
     const config = path.join(workDir, 'wrong-column.json');
     await writeFile(config, JSON.stringify({ phone_number: { column_name: 'phone' }, app_variables: { customer_name: { column_name: 'name' } } }));
-    const refused = await roster('cohorts', 'upload', ...scope, '--name', 'Refused', '--file', usersFile, '--config', config, '--wait');
+    const [refused, json] = await Promise.all([
+      roster('cohorts', 'upload', ...scope, '--name', 'Refused', '--file', usersFile, '--config', config, '--wait'),
+      roster('cohorts', 'upload', ...scope, '--name', 'Refused', '--file', usersFile, '--config', config, '--json'),
+    ]);
     assert.equal(refused.code, 1);
     assert.equal(refused.stdout, '');
     assert.match(refused.stderr, /^error: Column not found in the CSV header: phone\. The header has: mobile, name, .* \(column_not_found\)$/m);
-    const json = await roster('cohorts', 'upload', ...scope, '--name', 'Refused', '--file', usersFile, '--config', config, '--json');
     assert.equal(json.code, 1);
     const envelope = JSON.parse(json.stdout) as { error: { code: string; message: string } };
     assert.equal(envelope.error.code, 'column_not_found');
@@ -153,13 +158,12 @@ describe('roster cohorts and callers against a running server', () => {
   });
 
   test('cohorts list prints a table with the counts; cohorts get prints key: value lines', async () => {
-    const list = await roster('cohorts', 'list', ...scope, '--sort-order', 'asc');
+    const [list, get] = await Promise.all([roster('cohorts', 'list', ...scope, '--sort-order', 'asc'), roster('cohorts', 'get', ...scope, first!.cohort_id)]);
     assert.equal(list.code, 0, list.stderr);
     const [header, row] = list.stdout.split('\n');
     assert.match(header ?? '', /^ID +NAME +STATUS +VALID +REJECTED +TOTAL +CREATED$/);
     assert.match(row ?? '', new RegExp(`^${first!.cohort_id} +April users +completed +3 +2 +5 `));
     assert.match(list.stdout, /^1-2 of 2 cohorts$/m);
-    const get = await roster('cohorts', 'get', ...scope, first!.cohort_id);
     assert.equal(get.code, 0, get.stderr);
     assert.match(get.stdout, /^status: +completed$/m);
     assert.match(get.stdout, /^rejected_records: +2$/m);
