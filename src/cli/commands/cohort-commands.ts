@@ -3,7 +3,7 @@ import { createWriteStream } from 'node:fs';
 import { stat, unlink } from 'node:fs/promises';
 import { pipeline } from 'node:stream/promises';
 import { type Command, Option } from 'commander';
-import { type ApiClient, clientFrom, queryString } from '../http-client.js';
+import { type ApiClient, ApiError, clientFrom, queryString } from '../http-client.js';
 import { type Column, field, type Item, LocalError, type Page, printError, printJson, printPage, printRecord, renderRecord, reportApiErrors } from '../output.js';
 import { fileSize, uploadForm } from '../file-upload.js';
 import { formatBytes, progressEnabled, waitingProgress } from '../progress.js';
@@ -82,17 +82,32 @@ function rejectedFilesLine(options: DeploymentOptions, cohortId: string): string
   return `roster cohorts files ${deploymentArgs(options)} ${shellWord(cohortId)} --type rejected_records --out rejected.csv`;
 }
 
-/** Polls the cohort, sooner at first and then every 2 s, until it is no longer `processing`. */
+// While waiting, these pass: a rate limit, a dependency down for a moment, a server restarting.
+const TRANSIENT_STATUSES = new Set([0, 429, 502, 503, 504]);
+const TRANSIENT_TRIES = 10;
+
+/**
+ * Polls the cohort, sooner at first and then every 2 s, until it is no longer `processing`. A few
+ * transient failures in a row are waited out (the cohort keeps processing on the server meanwhile).
+ */
 async function waitForCohort(client: ApiClient, options: DeploymentOptions, cohort: Cohort): Promise<Cohort> {
   const progress = await waitingProgress(`cohort ${cohort.cohort_id}`, cohort.status, progressEnabled(options));
   let current = cohort;
   let delay = POLL_FIRST_MS;
+  let failures = 0;
   try {
     while (current.status === 'processing') {
-      progress.status(current.status);
       await new Promise((resolve) => setTimeout(resolve, delay));
       delay = Math.min(POLL_MAX_MS, Math.round(delay * 1.5));
-      current = await client.request<Cohort>('GET', cohortsPath(options, `/${encodeURIComponent(cohort.cohort_id)}`));
+      try {
+        current = await client.request<Cohort>('GET', cohortsPath(options, `/${encodeURIComponent(cohort.cohort_id)}`));
+        failures = 0;
+        progress.status(current.status);
+      } catch (error) {
+        if (!(error instanceof ApiError) || !TRANSIENT_STATUSES.has(error.status) || ++failures >= TRANSIENT_TRIES) throw error;
+        progress.status(`${error.code}, retrying`);
+        delay = POLL_MAX_MS;
+      }
     }
   } finally {
     progress.stop();
