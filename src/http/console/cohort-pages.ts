@@ -1,4 +1,3 @@
-import type { MultipartFile } from '@fastify/multipart';
 import type { FastifyInstance } from 'fastify';
 import { AppError, toEnvelope } from '../../errors.js';
 import { blobKeys } from '../../services/cohorts/cohort-deps.js';
@@ -11,8 +10,8 @@ import { csrfField, dateTime, definitionList, deploymentBase, describedBy, error
 import { sessionOf, wantsJson } from './console-request.js';
 import { html, path, query, type Html } from './html.js';
 import { deploymentOf, pageParams } from './workspace-pages.js';
+import { readTransformationPart } from '../routes/cohorts/transformation-part.js';
 
-const TRANSFORMATION_MAX_BYTES = 1024 * 1024;
 const SORTS = ['created_at', 'name', 'status'] as const;
 type Scope = { orgId: string; workspaceId: string; deploymentId: string };
 
@@ -36,20 +35,6 @@ function fieldOf(error: AppError): string | undefined {
   if (byCode) return byCode;
   const first = Array.isArray(error.details) ? (error.details[0] as { field?: unknown } | undefined)?.field : undefined;
   return typeof first === 'string' ? first.replace(/^\/body\//, '') : undefined;
-}
-
-async function readSmallFile(part: MultipartFile, limit: number): Promise<string> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of part.file as AsyncIterable<Buffer>) {
-    size += chunk.length;
-    if (size > limit) {
-      part.file.resume();
-      throw new AppError('invalid_transformation', `The transformation file is larger than ${limit} bytes.`);
-    }
-    chunks.push(chunk);
-  }
-  return Buffer.concat(chunks).toString('utf8');
 }
 
 function cohortUrl(scope: Scope, cohortId: string): string {
@@ -174,7 +159,7 @@ ${pager(listUrl, { search: search || undefined, sort_by: sortBy, sort_order: sor
           if (part.fieldname === 'cohort_file' && staged === undefined && part.filename !== '') {
             staged = await service.stageCohortFile(deps, cohortId, part.file);
           } else if (part.fieldname === 'cohort_transformation_file' && transformationText === undefined && part.filename !== '') {
-            transformationText = await readSmallFile(part, TRANSFORMATION_MAX_BYTES);
+            transformationText = await readTransformationPart(part);
           } else {
             part.file.resume();
           }

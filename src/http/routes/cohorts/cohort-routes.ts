@@ -1,4 +1,4 @@
-import multipart, { type MultipartFile } from '@fastify/multipart';
+import multipart from '@fastify/multipart';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { AppError } from '../../../errors.js';
@@ -9,9 +9,9 @@ import { requireWorkspace } from '../../plugins/auth.js';
 import { pageEnvelope } from '../../pagination.js';
 import { DeletedSchema, ErrorEnvelopeSchema } from '../../schemas.js';
 import { CohortPageSchema, CohortParams, CohortSchema, CreateFromUrlBody, StreamUsersBody, DeploymentParams, FilesQuery, ListCohortsQuery, UploadBodyDoc } from './cohort-schemas.js';
+import { readTransformationPart } from './transformation-part.js';
 
 const E = ErrorEnvelopeSchema;
-const TRANSFORMATION_MAX_BYTES = 1024 * 1024;
 const PARTS = ['name', 'cohort_file', 'cohort_transformation_file'];
 
 /** The deployment a request names, once the key is known to reach its workspace (404 otherwise). */
@@ -19,20 +19,6 @@ export function scopeOf(request: FastifyRequest) {
   const { org_id: orgId, workspace_id: workspaceId, deployment_id: deploymentId } = request.params as { org_id: string; workspace_id: string; deployment_id: string };
   requireWorkspace(request, orgId, workspaceId);
   return { orgId, workspaceId, deploymentId };
-}
-
-async function readSmallFile(part: MultipartFile, limit: number): Promise<string> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of part.file as AsyncIterable<Buffer>) {
-    size += chunk.length;
-    if (size > limit) {
-      part.file.resume();
-      throw new AppError('invalid_transformation', `The transformation file is larger than ${limit} bytes.`);
-    }
-    chunks.push(chunk);
-  }
-  return Buffer.concat(chunks).toString('utf8');
 }
 
 /**
@@ -79,7 +65,7 @@ export async function cohortRoutes(appBase: FastifyInstance, options: { deps: Co
           } else if (part.fieldname === 'cohort_file' && staged === undefined) {
             staged = await service.stageCohortFile(deps, cohortId, part.file);
           } else if (part.fieldname === 'cohort_transformation_file' && transformationText === undefined) {
-            transformationText = await readSmallFile(part, TRANSFORMATION_MAX_BYTES);
+            transformationText = await readTransformationPart(part);
           } else {
             unknown.push(part.fieldname);
             part.file.resume();
