@@ -32,6 +32,11 @@ describe('rate limit', () => {
     assert.equal((await t.call('GET', '/v1/orgs', { key: 'rk_someone_else_entirely_000000000000000000000' })).statusCode, 401);
     for (let i = 0; i < 5; i++) assert.equal((await t.call('GET', '/healthz', { key: null })).statusCode, 200);
   });
+
+  it('counts the console (sign-in included) per client address: it needs no key, but is not exempt', async () => {
+    for (let i = 0; i < 3; i++) assert.equal((await t.call('GET', '/console/sign-in', { key: null })).statusCode, 200);
+    assert.equal((await t.call('POST', '/console/sign-in', { key: null, body: 'api_key=x', headers: { 'content-type': 'application/x-www-form-urlencoded' } })).statusCode, 429);
+  });
 });
 
 describe('server faults', () => {

@@ -53,9 +53,10 @@ function renderError(request: FastifyRequest, reply: FastifyReply, error: AppErr
 export async function consolePlugin(app: FastifyInstance, options: { deps: ConsoleDeps }): Promise<void> {
   const { deps } = options;
   const assets = loadAssets();
-  // Every console route skips the API-key check (the session replaces it) and the API document.
+  // Every console route skips the API-key check (the session replaces it) and the API document;
+  // unlike the public routes it stays rate-limited (per client address), sign-in included.
   app.addHook('onRoute', (route) => {
-    route.config = { ...(route.config ?? {}), public: true };
+    route.config = { ...(route.config ?? {}), session: true };
     route.schema = { ...(route.schema ?? {}), hide: true };
   });
   await app.register(cookie);

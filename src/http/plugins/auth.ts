@@ -11,8 +11,10 @@ declare module 'fastify' {
     principal: Principal | null;
   }
   interface FastifyContextConfig {
-    /** Routes reachable without a key: health, readiness, the API description. */
+    /** Routes reachable without a key and without a rate limit: health, readiness, the API description. */
     public?: boolean;
+    /** Routes that authenticate with a console session instead of a key; still rate-limited. */
+    session?: boolean;
   }
 }
 
@@ -27,7 +29,8 @@ export function presentedKey(request: FastifyRequest): string | undefined {
 }
 
 function isPublic(request: FastifyRequest): boolean {
-  return request.routeOptions.config?.public === true || request.routeOptions.url === undefined || request.url.startsWith('/docs');
+  const config = request.routeOptions.config;
+  return config?.public === true || config?.session === true || request.routeOptions.url === undefined || request.url.startsWith('/docs');
 }
 
 export interface AuthOptions {
