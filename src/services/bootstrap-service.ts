@@ -88,6 +88,7 @@ export function demoBanner(demo: DemoTenant, baseUrl: string): string {
     '',
     ' Try it:',
     `   curl -s -H 'X-API-Key: ${demo.apiKey}' ${baseUrl}${path}`,
+    ` Or open ${baseUrl}/console/ in a browser and sign in with that key.`,
     '================================================================================',
     '',
   ].join('\n');
