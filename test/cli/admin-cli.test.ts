@@ -7,15 +7,11 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
+import { cliRunner } from '../helpers/cli.js';
 
 const projectRoot = fileURLToPath(new URL('../../', import.meta.url));
 const cliEntry = path.join(projectRoot, 'src/cli/index.ts');
 
-interface CliResult {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
 
 async function freePort(): Promise<number> {
   const probe = createServer();
@@ -58,22 +54,7 @@ describe('roster admin and key commands against a running server', () => {
   let dataDir = '';
   let env: NodeJS.ProcessEnv = {};
 
-  async function roster(...args: string[]): Promise<CliResult> {
-    const child = spawn(process.execPath, ['--import', 'tsx', cliEntry, ...args], { cwd: projectRoot, env, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    const [code] = (await once(child, 'close')) as [number | null];
-    return { code, stdout, stderr };
-  }
-
-  /** Runs a command that must succeed and parses its --json output. */
-  async function rosterJson<T = Record<string, unknown>>(...args: string[]): Promise<T> {
-    const result = await roster(...args, '--json');
-    assert.equal(result.code, 0, `roster ${args.join(' ')} failed: ${result.stderr}`);
-    return JSON.parse(result.stdout) as T;
-  }
+  const { roster, rosterJson } = cliRunner(() => env);
 
   const inWorkspace = ['--org', 'acme', '--workspace', 'support'];
   let userId = '';

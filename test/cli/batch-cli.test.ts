@@ -1,18 +1,12 @@
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { once } from 'node:events';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import * as XLSX from '@e965/xlsx';
-import { CLI, ROOT, spawnServer, type SpawnedServer } from '../helpers/spawn-server.js';
+import { ROOT, spawnServer, type SpawnedServer } from '../helpers/spawn-server.js';
+import { cliRunner } from '../helpers/cli.js';
 
-interface CliResult {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
 
 // Five rows: two to call, one invalid (+447700900123 is no valid UK number), one repeat of the first,
 // and +919812345678, which the test puts on the do-not-call list first.
@@ -26,21 +20,7 @@ describe('roster batches and dnc against a running server', () => {
   let numberId = '';
   let batchId = '';
 
-  async function roster(...args: string[]): Promise<CliResult> {
-    const child = spawn(process.execPath, [...CLI, ...args], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    const [code] = (await once(child, 'close')) as [number | null];
-    return { code, stdout, stderr };
-  }
-
-  async function rosterJson<T = Record<string, unknown>>(...args: string[]): Promise<T> {
-    const result = await roster(...args, '--json');
-    assert.equal(result.code, 0, `roster ${args.join(' ')} failed: ${result.stderr}`);
-    return JSON.parse(result.stdout) as T;
-  }
+  const { roster, rosterJson } = cliRunner(() => env);
 
   const uploadArgs = () => ['batches', 'upload', '--file', CONTACTS, '--user-id', userId, '--batch-name', 'May campaign', '--calling-numbers', numberId];
 

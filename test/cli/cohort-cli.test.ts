@@ -1,17 +1,11 @@
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { once } from 'node:events';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { CLI, ROOT, spawnServer, type SpawnedServer } from '../helpers/spawn-server.js';
+import { ROOT, spawnServer, type SpawnedServer } from '../helpers/spawn-server.js';
+import { cliRunner } from '../helpers/cli.js';
 
-interface CliResult {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
 
 interface Cohort {
   cohort_id: string;
@@ -41,21 +35,7 @@ describe('roster cohorts and callers against a running server', () => {
   let first: Cohort | undefined;
   let second = '';
 
-  async function roster(...args: string[]): Promise<CliResult> {
-    const child = spawn(process.execPath, [...CLI, ...args], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    const [code] = (await once(child, 'close')) as [number | null];
-    return { code, stdout, stderr };
-  }
-
-  async function rosterJson<T>(...args: string[]): Promise<T> {
-    const result = await roster(...args, '--json');
-    assert.equal(result.code, 0, `roster ${args.join(' ')} failed: ${result.stderr}`);
-    return JSON.parse(result.stdout) as T;
-  }
+  const { roster, rosterJson } = cliRunner(() => env);
 
   before(async () => {
     workDir = await mkdtemp(path.join(tmpdir(), 'roster-cohort-cli-'));
