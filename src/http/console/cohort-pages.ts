@@ -1,6 +1,5 @@
 import type { FastifyInstance } from 'fastify';
 import { AppError, toEnvelope } from '../../errors.js';
-import { blobKeys } from '../../services/cohorts/cohort-deps.js';
 import * as service from '../../services/cohorts/cohort-service.js';
 import type { AgentView } from '../../services/tenancy-service.js';
 import { toAppError } from '../error-handler.js';
@@ -174,7 +173,7 @@ ${pager(listUrl, { search: search || undefined, sort_by: sortBy, sort_order: sor
       if (wantsJson(request)) return reply.send(statusJson(scope, view));
       return reply.redirect(cohortUrl(scope, view.cohort_id), 303);
     } catch (thrown) {
-      await deps.blobs.deletePrefix(blobKeys.folder(cohortId)).catch(() => undefined);
+      await service.discardStagedUpload(deps, cohortId, request.log);
       const error = (thrown as { code?: string }).code === 'FST_REQ_FILE_TOO_LARGE'
         ? new AppError('file_too_large', `The CSV file is larger than ${deps.config.cohorts.maxUploadBytes} bytes.`)
         : toAppError(thrown as Error);

@@ -82,8 +82,21 @@ export interface StagedFile {
 export async function stageCohortFile(deps: CohortDeps, cohortId: string, file: Readable): Promise<StagedFile> {
   const sniffer = new EncodingSniffer();
   const key = blobKeys.source(cohortId);
+  // pipe() does not pass errors on: a failed upload stream (client gone, over the size limit) must
+  // fail the put too, so the store aborts it instead of waiting for the rest of the file.
+  file.once('error', (error) => sniffer.destroy(error));
   const { bytes } = await deps.blobs.put(key, file.pipe(sniffer));
   return { key, bytes, encoding: sniffer.encoding };
+}
+
+/**
+ * Drops what a refused upload staged. The refusal is what the client must hear, so a failed
+ * clean-up is logged rather than thrown (the file is under the cohort id no cohort row has).
+ */
+export async function discardStagedUpload(deps: CohortDeps, cohortId: string, log: { warn(object: object, message: string): void }): Promise<void> {
+  await deps.blobs.deletePrefix(blobKeys.folder(cohortId)).catch((error: unknown) => {
+    log.warn({ err: error, cohortId }, 'could not delete the staged file of a refused upload');
+  });
 }
 
 function asAppError(error: BlockingCohortError): AppError {

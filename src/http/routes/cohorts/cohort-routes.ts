@@ -2,7 +2,7 @@ import multipart from '@fastify/multipart';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { AppError } from '../../../errors.js';
-import { blobKeys, type CohortDeps } from '../../../services/cohorts/cohort-deps.js';
+import type { CohortDeps } from '../../../services/cohorts/cohort-deps.js';
 import * as service from '../../../services/cohorts/cohort-service.js';
 import { acceptCohortFromUsers } from '../../../services/cohorts/stream-source.js';
 import { requireWorkspace } from '../../plugins/auth.js';
@@ -87,7 +87,7 @@ export async function cohortRoutes(appBase: FastifyInstance, options: { deps: Co
         });
       } catch (error) {
         // Nothing half-made stays behind: the staged file goes with the refusal.
-        await deps.blobs.deletePrefix(blobKeys.folder(cohortId)).catch(() => undefined);
+        await service.discardStagedUpload(deps, cohortId, request.log);
         if ((error as { code?: string }).code === 'FST_REQ_FILE_TOO_LARGE') {
           throw new AppError('file_too_large', `The cohort file is larger than ${deps.config.cohorts.maxUploadBytes} bytes (ROSTER_MAX_UPLOAD_BYTES).`, {
             max_bytes: deps.config.cohorts.maxUploadBytes,
