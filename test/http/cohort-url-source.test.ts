@@ -124,7 +124,8 @@ for (const backend of await backends({ scaleOut: true })) {
       source = await startSourceServer();
       t = await createTestApp(backend, {
         ROSTER_URL_SOURCE_ALLOW_HOSTS: '127.0.0.1',
-        ROSTER_URL_SOURCE_TIMEOUT_MS: '1000',
+        // Long enough for a loaded CI machine to stream the too-large file; the stall case waits it out twice.
+        ROSTER_URL_SOURCE_TIMEOUT_MS: '2500',
         ROSTER_MAX_UPLOAD_BYTES: String(MAX_BYTES),
         ROSTER_JOB_MAX_ATTEMPTS: '2',
         ROSTER_JOB_BACKOFF_MS: '0',
