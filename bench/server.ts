@@ -12,7 +12,7 @@ import { createJobRunner } from '../src/worker.js';
 const config = loadConfig();
 const storage = openStorage({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
 await migrateToLatest(storage);
-const blobs = openBlobStore(config);
+const blobs = await openBlobStore(config);
 let runner: JobRunner | undefined;
 const app = await buildApp(config, { storage, blobs, notifyWorkers: () => runner?.notify() }, loggerOptions(config));
 runner = createJobRunner(config, storage, blobs, app.log);

@@ -31,7 +31,7 @@ export async function startServer(config: Config, options: StartOptions = {}): P
   try {
     await migrateToLatest(storage);
     const demo = config.masterKey === undefined && !config.production ? await bootstrapDemoTenant(storage.db) : undefined;
-    const blobs = openBlobStore(config);
+    const blobs = await openBlobStore(config);
     let runner: JobRunner | undefined;
     const app = await buildApp(config, { storage, blobs, notifyWorkers: () => runner?.notify() }, options.logger ?? loggerOptions(config));
     runner = createJobRunner(config, storage, blobs, app.log, app.cohortMetrics);

@@ -95,7 +95,7 @@ export async function createTestApp(
       ...env,
     };
     const config = loadConfig(settings);
-    const blobs = options.blobs ?? (s3 ? openBlobStore(config) : new LocalBlobStore(backing.dataDir));
+    const blobs = options.blobs ?? (s3 ? await openBlobStore(config) : new LocalBlobStore(backing.dataDir));
     if (blobs instanceof S3BlobStore && !options.blobs) cleanups.push(() => blobs.close());
 
     // The worker starts (tsx compiling the CLI takes seconds) while the app is built and the suite

@@ -68,7 +68,7 @@ export function registerServerCommands(program: Command): void {
         process.stderr.write(`--metrics-port must be a port number (0-65535), got "${options.metricsPort}"\n`);
         process.exit(2);
       }
-      const worker = await startWorker(config, openBlobStore(config), log, metricsPort === undefined ? {} : { metricsPort }).catch((error: unknown) => {
+      const worker = await startWorker(config, await openBlobStore(config), log, metricsPort === undefined ? {} : { metricsPort }).catch((error: unknown) => {
         process.stderr.write(`${(error as Error).message}\n`);
         process.exit(2);
       });

@@ -2,7 +2,7 @@ import { once } from 'node:events';
 import rateLimit from '@fastify/rate-limit';
 import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
 import { AppError } from '../../errors.js';
 import { hashKey } from '../../domain/tenancy/api-keys.js';
 import { presentedKey } from './auth.js';
@@ -20,6 +20,8 @@ export interface RateLimitOptions {
  * with a warning.
  */
 async function redisFor(app: FastifyInstance, url: string): Promise<Redis> {
+  // Loaded only when configured, like the S3 client: an instance without Redis carries none of it.
+  const { Redis } = await import('ioredis');
   const redis = new Redis(url, { connectTimeout: 500, maxRetriesPerRequest: 1, enableOfflineQueue: false, lazyConnect: false });
   let warned = false;
   redis.on('error', (error: Error) => {
