@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { html, path, query } from '../../src/http/console/html.js';
-import { csvCell } from '../../src/http/console/workspace-pages.js';
+import { safeCsvLine } from '../../src/domain/ingest/csv-cells.js';
 
 describe('console HTML and CSV output', () => {
   it('escapes every interpolated value, in text and in attributes', () => {
@@ -20,11 +20,11 @@ describe('console HTML and CSV output', () => {
   });
 
   it('writes CSV cells a spreadsheet never runs as formulas', () => {
-    assert.equal(csvCell('phone_number'), 'phone_number');
-    assert.equal(csvCell('=HYPERLINK("x")'), `"'=HYPERLINK(""x"")"`);
-    assert.equal(csvCell('+1'), "'+1");
-    assert.equal(csvCell('-2'), "'-2");
-    assert.equal(csvCell('@SUM(A1)'), "'@SUM(A1)");
-    assert.equal(csvCell('a,b'), '"a,b"');
+    assert.equal(safeCsvLine(['phone_number']), 'phone_number');
+    assert.equal(safeCsvLine(['=HYPERLINK("x")']), `"'=HYPERLINK(""x"")"`);
+    assert.equal(safeCsvLine(['+1']), "'+1");
+    assert.equal(safeCsvLine(['-2']), "'-2");
+    assert.equal(safeCsvLine(['@SUM(A1)']), "'@SUM(A1)");
+    assert.equal(safeCsvLine(['a,b']), '"a,b"');
   });
 });

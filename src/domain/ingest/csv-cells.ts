@@ -1,4 +1,5 @@
 // Cell-level rules for the CSV files Roster reads and writes.
+import Papa from 'papaparse';
 
 // Characters that make spreadsheet software treat a cell as a formula (OWASP CSV injection).
 const FORMULA_TRIGGERS = new Set(['=', '+', '-', '@', '\t', '\r']);
@@ -7,6 +8,11 @@ const FORMULA_TRIGGERS = new Set(['=', '+', '-', '@', '\t', '\r']);
 export function neutraliseCell(value: string): string {
   const first = value.charAt(0);
   return FORMULA_TRIGGERS.has(first) ? `'${value}` : value;
+}
+
+/** One CSV line (no line break) of cells made safe for spreadsheets: quoted where needed, no formulas. */
+export function safeCsvLine(cells: readonly string[]): string {
+  return Papa.unparse([cells.map(neutraliseCell)], { header: false, newline: '\r\n' });
 }
 
 export type Delimiter = ',' | ';' | '\t' | '|';

@@ -18,10 +18,6 @@ export interface ConsoleSession {
   keyLabel: string;
 }
 
-function sha256(text: string): string {
-  return createHash('sha256').update(text, 'utf8').digest('hex');
-}
-
 /** A new random cookie token (256 bits, base64url). */
 export function newToken(): string {
   return randomBytes(32).toString('base64url');
@@ -47,7 +43,7 @@ export async function createSession(db: Db, principal: Principal, secret: string
   await db
     .insertInto('console_sessions')
     .values({
-      token_hash: sha256(token),
+      token_hash: hashKey(token),
       key_id: principal.kind === 'key' ? principal.keyId : null,
       is_master: principal.kind === 'master' ? 1 : 0,
       key_hash: hashKey(secret),
@@ -80,7 +76,7 @@ export async function findSession(db: Db, token: string, masterKey: string | und
     from console_sessions s
     left join api_keys k on k.key_id = s.key_id
     left join users u on u.user_id = k.user_id
-    where s.token_hash = ${sha256(token)} and s.expires_at > ${now.toISOString()}`.execute(db);
+    where s.token_hash = ${hashKey(token)} and s.expires_at > ${now.toISOString()}`.execute(db);
   const row = rows[0];
   if (!row) return undefined;
   const csrfToken = csrfTokenFor(token);
@@ -101,5 +97,5 @@ export async function findSession(db: Db, token: string, masterKey: string | und
 
 /** Ends a session (sign-out): its row is deleted, so no instance accepts the cookie again. */
 export async function deleteSession(db: Db, token: string): Promise<void> {
-  await db.deleteFrom('console_sessions').where('token_hash', '=', sha256(token)).execute();
+  await db.deleteFrom('console_sessions').where('token_hash', '=', hashKey(token)).execute();
 }

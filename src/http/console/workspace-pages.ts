@@ -1,4 +1,5 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { safeCsvLine } from '../../domain/ingest/csv-cells.js';
 import { reachableWorkspaces } from '../../domain/tenancy/principal.js';
 import * as tenancy from '../../services/tenancy-service.js';
 import { requireOrg, requireWorkspace } from '../plugins/auth.js';
@@ -8,15 +9,6 @@ import { definitionList, deploymentBase, page, pager, sendPage, workspaceBase } 
 import { html, path } from './html.js';
 
 type DeploymentParams = { org_id: string; workspace_id: string; deployment_id: string };
-
-/** Cells a spreadsheet would run as a formula start with one of these; a leading ' keeps them text. */
-const FORMULA_START = /^[=+\-@\t\r]/;
-
-/** One CSV cell, quoted when needed and never read as a formula by a spreadsheet. */
-export function csvCell(value: string): string {
-  const safe = FORMULA_START.test(value) ? `'${value}` : value;
-  return /[",\r\n]/.test(safe) ? `"${safe.replace(/"/g, '""')}"` : safe;
-}
 
 /** offset and limit from a page's query string, within 0… and 1–100 (20 by default). */
 export function pageParams(request: FastifyRequest): { offset: number; limit: number } {
@@ -112,13 +104,14 @@ ${pager('/console/', {}, offset, limit, orgs.total)}`;
 
   app.get(`${deploymentPath}/template.csv`, async (request, reply) => {
     const { scope, agent } = await deploymentOf(request, deps);
-    const header = ['phone_number', ...agent.variables.map((v) => v.name)].map(csvCell).join(',');
+    const header = ['phone_number', ...agent.variables.map((v) => v.name)];
+    const line = safeCsvLine(header);
     // A BOM so spreadsheets read the file as UTF-8.
     return reply
       .header('content-type', 'text/csv; charset=utf-8')
       .header('content-disposition', `attachment; filename="${scope.deploymentId.replace(/[^A-Za-z0-9_-]/g, '_')}-template.csv"`)
       .header('cache-control', 'no-store')
-      .send(`\uFEFF${header}\r\n`);
+      .send(`\uFEFF${line}\r\n`);
   });
 
   app.get(`${deploymentPath}/transformation.json`, async (request, reply) => {

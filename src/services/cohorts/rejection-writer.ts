@@ -1,6 +1,5 @@
 import { PassThrough } from 'node:stream';
-import Papa from 'papaparse';
-import { neutraliseCell } from '../../domain/ingest/csv-cells.js';
+import { safeCsvLine } from '../../domain/ingest/csv-cells.js';
 import type { BlobStore } from '../../storage/blobs/blob-store.js';
 
 /**
@@ -31,7 +30,7 @@ export class RejectionWriter {
   }
 
   private async writeLine(cells: string[]): Promise<void> {
-    const line = `${Papa.unparse([cells.map(neutraliseCell)], { header: false, newline: '\r\n' })}\r\n`;
+    const line = `${safeCsvLine(cells)}\r\n`;
     if (!this.out.write(line)) await new Promise((resolve) => this.out.once('drain', resolve));
   }
 
