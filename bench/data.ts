@@ -1,5 +1,15 @@
 // Deterministic cohort files for the benchmark: the same seed always writes the same bytes.
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync, renameSync, statSync, writeFileSync, writeSync } from 'node:fs';
+import {
+  closeSync,
+  existsSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  renameSync,
+  statSync,
+  writeFileSync,
+  writeSync,
+} from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -37,9 +47,47 @@ export function prng(seed: number): () => number {
 
 const pick = <T>(random: () => number, items: readonly T[]): T => items[Math.floor(random() * items.length)] as T;
 
-const FIRST = ['Asha', 'Dev', 'Farah', 'Gita', 'Hari', 'Ira', 'Kabir', 'Lakshmi', 'Meera', 'Nikhil', 'Omkar', 'Priya', 'Rahul', 'Sana', 'Tanvi', 'Uday', 'Vikram', 'Yamini', 'Zoya', 'Arjun'];
+const FIRST = [
+  'Asha',
+  'Dev',
+  'Farah',
+  'Gita',
+  'Hari',
+  'Ira',
+  'Kabir',
+  'Lakshmi',
+  'Meera',
+  'Nikhil',
+  'Omkar',
+  'Priya',
+  'Rahul',
+  'Sana',
+  'Tanvi',
+  'Uday',
+  'Vikram',
+  'Yamini',
+  'Zoya',
+  'Arjun',
+];
 const MIDDLE = ['Kumar', 'Devi', 'Rani', 'Prasad', 'Lal', 'Bai', 'Nath', 'Chand', 'Mohan', 'Kumari'];
-const LAST = ['Verma', 'Malhotra', 'Khan', 'Iyer', 'Singh', 'Das', 'Chatterjee', 'Raghunathan', 'Subramanian', 'Deshpande', 'Bhattacharya', 'Reddy', 'Nair', 'Kulkarni', 'Mukherjee', 'Pillai'];
+const LAST = [
+  'Verma',
+  'Malhotra',
+  'Khan',
+  'Iyer',
+  'Singh',
+  'Das',
+  'Chatterjee',
+  'Raghunathan',
+  'Subramanian',
+  'Deshpande',
+  'Bhattacharya',
+  'Reddy',
+  'Nair',
+  'Kulkarni',
+  'Mukherjee',
+  'Pillai',
+];
 const LANGUAGES = ['Hindi', 'English', 'Tamil', 'Telugu', 'Marathi', 'Bengali', 'Kannada', 'Gujarati'];
 
 /**

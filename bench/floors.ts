@@ -25,7 +25,9 @@ export function sqliteImportSeconds(file: CsvFile): number {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'roster-bench-sqlite3-'));
   try {
     const seconds = timed('sqlite3', [path.join(dir, 'x.db')], `.mode csv\n.import '${file.path}' t\n`);
-    const count = spawnSync('sqlite3', [path.join(dir, 'x.db'), 'select count(*) from t'], { encoding: 'utf8' }).stdout.trim();
+    const count = spawnSync('sqlite3', [path.join(dir, 'x.db'), 'select count(*) from t'], {
+      encoding: 'utf8',
+    }).stdout.trim();
     if (Number(count) !== file.rows) throw new Error(`sqlite3 .import loaded ${count} rows, expected ${file.rows}`);
     return seconds;
   } finally {
@@ -37,10 +39,27 @@ export function sqliteImportSeconds(file: CsvFile): number {
 export async function postgresCopySeconds(file: CsvFile): Promise<number> {
   const database = await createScratchDatabase();
   try {
-    timed('psql', ['-X', '-q', '-v', 'ON_ERROR_STOP=1', database.url, '-c',
-      'create unlogged table t (mobile text, name text, balance text, payment_due text, preferred_language text, customer_id text)']);
-    const seconds = timed('psql', ['-X', '-q', '-v', 'ON_ERROR_STOP=1', database.url, '-c', `\\copy t from '${file.path}' with (format csv, header true)`]);
-    const count = spawnSync('psql', ['-X', '-At', database.url, '-c', 'select count(*) from t'], { encoding: 'utf8' }).stdout.trim();
+    timed('psql', [
+      '-X',
+      '-q',
+      '-v',
+      'ON_ERROR_STOP=1',
+      database.url,
+      '-c',
+      'create unlogged table t (mobile text, name text, balance text, payment_due text, preferred_language text, customer_id text)',
+    ]);
+    const seconds = timed('psql', [
+      '-X',
+      '-q',
+      '-v',
+      'ON_ERROR_STOP=1',
+      database.url,
+      '-c',
+      `\\copy t from '${file.path}' with (format csv, header true)`,
+    ]);
+    const count = spawnSync('psql', ['-X', '-At', database.url, '-c', 'select count(*) from t'], {
+      encoding: 'utf8',
+    }).stdout.trim();
     if (Number(count) !== file.rows) throw new Error(`psql \\copy loaded ${count} rows, expected ${file.rows}`);
     return seconds;
   } finally {

@@ -7,7 +7,9 @@ export const BENCH_PG_URL = process.env.ROSTER_BENCH_DATABASE_URL ?? 'postgres:/
 /** Why PostgreSQL cannot be used, or undefined when it answers. */
 export async function postgresProblem(): Promise<string | undefined> {
   const problem = await testPostgres.postgresProblem(BENCH_PG_URL);
-  return problem === undefined ? undefined : `PostgreSQL at ${BENCH_PG_URL} is unreachable (${problem}); set ROSTER_BENCH_DATABASE_URL or start it`;
+  return problem === undefined
+    ? undefined
+    : `PostgreSQL at ${BENCH_PG_URL} is unreachable (${problem}); set ROSTER_BENCH_DATABASE_URL or start it`;
 }
 
 export interface ScratchDatabase {

@@ -17,7 +17,12 @@ export const fmt = {
   ms: (ms: number) => `${ms < 10 ? ms.toFixed(2) : ms.toFixed(1)} ms`,
   times: (ratio: number) => `${ratio.toFixed(ratio < 10 ? 2 : 1)}×`,
   percent: (ratio: number) => `${(ratio * 100).toFixed(0)}%`,
-  rows: (rows: number) => (rows >= 1e6 && rows % 1e6 === 0 ? `${rows / 1e6}M` : rows >= 1e3 && rows % 1e3 === 0 ? `${rows / 1e3}k` : String(rows)),
+  rows: (rows: number) =>
+    rows >= 1e6 && rows % 1e6 === 0
+      ? `${rows / 1e6}M`
+      : rows >= 1e3 && rows % 1e3 === 0
+        ? `${rows / 1e3}k`
+        : String(rows),
 };
 
 /** "goal → met" or "goal → MISSED", so misses stand out in the table. */
@@ -61,23 +66,37 @@ export function machine(): Machine {
 
 /** The short commit, marked when the code under test (src/, migrations/) has uncommitted changes. */
 export function commit(): string {
-  const git = (args: string[]) => execFileSync('git', args, { cwd: path.dirname(BENCH_DIR), encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+  const git = (args: string[]) =>
+    execFileSync('git', args, {
+      cwd: path.dirname(BENCH_DIR),
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'ignore'],
+    }).trim();
   try {
     const hash = git(['rev-parse', '--short', 'HEAD']);
-    return git(['status', '--porcelain', '--', 'src', 'migrations']) === '' ? hash : `${hash} + uncommitted changes in src/`;
+    return git(['status', '--porcelain', '--', 'src', 'migrations']) === ''
+      ? hash
+      : `${hash} + uncommitted changes in src/`;
   } catch {
     return 'unknown';
   }
 }
 
 const COLUMNS: (keyof TableRow)[] = ['workload', 'roster', 'baseline', 'ratio', 'target'];
-const TITLES: TableRow = { workload: 'workload', roster: 'Roster', baseline: 'baseline (same run)', ratio: 'ratio', target: 'target' };
+const TITLES: TableRow = {
+  workload: 'workload',
+  roster: 'Roster',
+  baseline: 'baseline (same run)',
+  ratio: 'ratio',
+  target: 'target',
+};
 
 /** One aligned Markdown table, so the printed output can be pasted into the README as is. */
 export function table(rows: readonly TableRow[]): string {
   const width = (column: keyof TableRow) => Math.max(...[TITLES, ...rows].map((row) => [...row[column]].length));
   const widths = COLUMNS.map(width);
-  const line = (row: TableRow) => `| ${COLUMNS.map((column, i) => row[column] + ' '.repeat((widths[i] ?? 0) - [...row[column]].length)).join(' | ')} |`;
+  const line = (row: TableRow) =>
+    `| ${COLUMNS.map((column, i) => row[column] + ' '.repeat((widths[i] ?? 0) - [...row[column]].length)).join(' | ')} |`;
   const rule = `|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`;
   return [line(TITLES), rule, ...rows.map(line)].join('\n');
 }
@@ -107,7 +126,8 @@ export function writeReport(
     date: started.toISOString(),
     mode,
     // Servers compile src/ when they start: a tree that changed mid-run mixed two versions.
-    commit: endCommit === startCommit ? startCommit : `${startCommit}, then ${endCommit} (the tree changed during the run)`,
+    commit:
+      endCommit === startCommit ? startCommit : `${startCommit}, then ${endCommit} (the tree changed during the run)`,
     machine: host,
     servers: serverSetup(),
     duration_seconds: Math.round(seconds * 10) / 10,
@@ -115,7 +135,13 @@ export function writeReport(
     workloads: Object.fromEntries(results.map((result) => [result.name, result.data])),
   };
   mkdirSync(RESULTS_DIR, { recursive: true });
-  const file = path.join(RESULTS_DIR, `${started.toISOString().replace(/\.\d+Z$/, 'Z').replace(/:/g, '-')}-${mode}.json`);
+  const file = path.join(
+    RESULTS_DIR,
+    `${started
+      .toISOString()
+      .replace(/\.\d+Z$/, 'Z')
+      .replace(/:/g, '-')}-${mode}.json`,
+  );
   writeFileSync(file, `${JSON.stringify(report, null, 2)}\n`);
   return { path: file, report };
 }
@@ -123,7 +149,9 @@ export function writeReport(
 /** The lines printed above the table: when, where, what. */
 export function heading(report: Report): string {
   const m = report.machine;
-  const settings = Object.entries(report.servers.settings).map(([name, value]) => `${name}=${value}`).join(' ');
+  const settings = Object.entries(report.servers.settings)
+    .map(([name, value]) => `${name}=${value}`)
+    .join(' ');
   return [
     `Roster benchmark (${report.mode}) — ${report.date.slice(0, 16).replace('T', ' ')} UTC, commit ${report.commit}`,
     `${m.cores} cores (${m.cpu_model}), ${m.memory_gib} GiB, Node ${m.node}, ${m.platform}; took ${fmt.seconds(report.duration_seconds)}`,

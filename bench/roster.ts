@@ -6,6 +6,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { BENCH_DIR, type CsvFile } from './data.js';
 import { freePort } from '../test/helpers/spawn-server.js';
+import type { CohortResult } from '../src/services/cohorts/cohort-service.js';
 
 export const ROOT = path.dirname(BENCH_DIR);
 export const MASTER_KEY = 'bench-master-key-0123456789abcdef';
@@ -49,7 +50,9 @@ export function track(child: ChildProcess): ChildProcess {
  * the bench server always runs as deployed.
  */
 export function startNodeFlags(): string[] {
-  const manifest = JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { scripts?: Record<string, string> };
+  const manifest = JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as {
+    scripts?: Record<string, string>;
+  };
   const words = (manifest.scripts?.start ?? '').split(/\s+/);
   const flags: string[] = [];
   for (const word of words.slice(words.indexOf('node') + 1)) {
@@ -73,7 +76,13 @@ export async function startRoster(databaseUrl?: string): Promise<RosterProcess> 
     ROSTER_DATABASE_URL: databaseUrl,
     NODE_ENV: undefined,
   };
-  const child = track(spawn(process.execPath, [...startNodeFlags(), '--import', 'tsx', path.join(BENCH_DIR, 'server.ts')], { cwd: ROOT, env, stdio: ['ignore', 'ignore', 'pipe'] }));
+  const child = track(
+    spawn(process.execPath, [...startNodeFlags(), '--import', 'tsx', path.join(BENCH_DIR, 'server.ts')], {
+      cwd: ROOT,
+      env,
+      stdio: ['ignore', 'ignore', 'pipe'],
+    }),
+  );
   let stderr = '';
   child.stderr!.on('data', (chunk: Buffer) => {
     stderr = (stderr + chunk.toString('utf8')).slice(-4000);
@@ -90,7 +99,10 @@ export async function startRoster(databaseUrl?: string): Promise<RosterProcess> 
     const deadline = Date.now() + 60_000;
     for (;;) {
       if (child.exitCode !== null) throw new Error(`bench server exited with ${child.exitCode}`);
-      const ready = await fetch(`${url}/readyz`).then((response) => response.ok, () => false);
+      const ready = await fetch(`${url}/readyz`).then(
+        (response) => response.ok,
+        () => false,
+      );
       if (ready) break;
       if (Date.now() > deadline) throw new Error('bench server did not start within 60 s');
       await sleep(50);
@@ -105,10 +117,22 @@ export async function startRoster(databaseUrl?: string): Promise<RosterProcess> 
 
 /** ROSTER_* settings the bench servers inherit from this environment (those the bench sets itself left out). */
 export function inheritedSettings(): Record<string, string> {
-  const own = ['ROSTER_DATA_DIR', 'ROSTER_PORT', 'ROSTER_MASTER_KEY', 'ROSTER_LOG_LEVEL', 'ROSTER_RATE_LIMIT_MAX', 'ROSTER_DATABASE_URL'];
+  const own = [
+    'ROSTER_DATA_DIR',
+    'ROSTER_PORT',
+    'ROSTER_MASTER_KEY',
+    'ROSTER_LOG_LEVEL',
+    'ROSTER_RATE_LIMIT_MAX',
+    'ROSTER_DATABASE_URL',
+  ];
   return Object.fromEntries(
     Object.entries(process.env).filter(
-      (entry): entry is [string, string] => entry[0].startsWith('ROSTER_') && !entry[0].startsWith('ROSTER_BENCH_') && !entry[0].startsWith('ROSTER_TEST_') && !own.includes(entry[0]) && entry[1] !== undefined,
+      (entry): entry is [string, string] =>
+        entry[0].startsWith('ROSTER_') &&
+        !entry[0].startsWith('ROSTER_BENCH_') &&
+        !entry[0].startsWith('ROSTER_TEST_') &&
+        !own.includes(entry[0]) &&
+        entry[1] !== undefined,
     ),
   );
 }
@@ -134,16 +158,23 @@ async function setupTenant(url: string): Promise<string> {
     name: 'Collections',
     variables: [{ name: 'customer_name', required: true }, { name: 'outstanding_amount' }, { name: 'due_date' }],
   });
-  await admin('/v1/orgs/bench/workspaces/main/deployments', { deployment_id: 'd', name: 'D', agent_id: 'collections', default_country: 'IN' });
+  await admin('/v1/orgs/bench/workspaces/main/deployments', {
+    deployment_id: 'd',
+    name: 'D',
+    agent_id: 'collections',
+    default_country: 'IN',
+  });
   const user = (await admin('/v1/orgs/bench/users', { email: 'bench@example.com' })) as { user_id: string };
-  const key = (await admin('/v1/orgs/bench/api-keys', { name: 'bench', user_id: user.user_id, workspaces: '*' })) as { key: string };
+  const key = (await admin('/v1/orgs/bench/api-keys', { name: 'bench', user_id: user.user_id, workspaces: '*' })) as {
+    key: string;
+  };
   return key.key;
 }
 
 export interface CohortState {
   cohort_id: string;
   status: string;
-  result: { total_records: number; valid_records: number; rejected_records: number } | null;
+  result: CohortResult | null;
   error?: { code: string; message: string };
 }
 
@@ -152,8 +183,16 @@ export async function uploadCohort(server: RosterProcess, file: CsvFile, name: s
   const form = new FormData();
   form.append('name', name);
   form.append('cohort_file', await openAsBlob(file.path, { type: 'text/csv' }), path.basename(file.path));
-  form.append('cohort_transformation_file', new Blob([JSON.stringify(BENCH_CONFIG)], { type: 'application/json' }), 'config.json');
-  const response = await fetch(`${server.url}${DEPLOYMENT_PATH}/cohorts/upload`, { method: 'POST', headers: { 'x-api-key': server.apiKey }, body: form });
+  form.append(
+    'cohort_transformation_file',
+    new Blob([JSON.stringify(BENCH_CONFIG)], { type: 'application/json' }),
+    'config.json',
+  );
+  const response = await fetch(`${server.url}${DEPLOYMENT_PATH}/cohorts/upload`, {
+    method: 'POST',
+    headers: { 'x-api-key': server.apiKey },
+    body: form,
+  });
   const text = await response.text();
   if (response.status !== 200) throw new Error(`upload answered ${response.status}: ${text}`);
   return (JSON.parse(text) as CohortState).cohort_id;
@@ -162,11 +201,30 @@ export async function uploadCohort(server: RosterProcess, file: CsvFile, name: s
 /** Polls the cohort every 100 ms until it leaves `processing`; fails unless its counts match the file's. */
 export async function waitCompleted(server: RosterProcess, cohortId: string, file: CsvFile): Promise<CohortState> {
   for (;;) {
-    const cohort = (await call(server.url, server.apiKey, 'GET', `${DEPLOYMENT_PATH}/cohorts/${cohortId}`)) as CohortState;
+    const cohort = (await call(
+      server.url,
+      server.apiKey,
+      'GET',
+      `${DEPLOYMENT_PATH}/cohorts/${cohortId}`,
+    )) as CohortState;
     if (cohort.status !== 'processing') {
       const expected = { total_records: file.rows, valid_records: file.valid, rejected_records: file.bad };
-      if (cohort.status !== 'completed' || JSON.stringify(cohort.result) !== JSON.stringify(expected)) {
-        throw new Error(`cohort ${cohortId} ended ${cohort.status} with ${JSON.stringify(cohort.result ?? cohort.error)}; expected ${JSON.stringify(expected)}`);
+      const result = cohort.result;
+      const counts = result && {
+        total_records: result.total_records,
+        valid_records: result.valid_records,
+        rejected_records: result.rejected_records,
+      };
+      // The rejections by reason must account for every rejected row.
+      const byReason = (result?.rejections_by_reason ?? []).reduce((sum, r) => sum + r.count, 0);
+      if (
+        cohort.status !== 'completed' ||
+        JSON.stringify(counts) !== JSON.stringify(expected) ||
+        byReason !== file.bad
+      ) {
+        throw new Error(
+          `cohort ${cohortId} ended ${cohort.status} with ${JSON.stringify(cohort.result ?? cohort.error)}; expected ${JSON.stringify(expected)}`,
+        );
       }
       return cohort;
     }

@@ -9,7 +9,13 @@ import { phoneWorkload } from './workloads/phone.js';
 import type { BenchContext, Mode, Workload, WorkloadResult } from './workload.js';
 
 // In this order: the phone workload relates its figure to the SQLite ingest that ran before it.
-const WORKLOADS: Workload[] = [ingestWorkload('sqlite'), ingestWorkload('postgres'), phoneWorkload, lookupWorkload, concurrentWorkload];
+const WORKLOADS: Workload[] = [
+  ingestWorkload('sqlite'),
+  ingestWorkload('postgres'),
+  phoneWorkload,
+  lookupWorkload,
+  concurrentWorkload,
+];
 
 const USAGE = `Usage: npm run bench [-- --quick] [-- --only=<workload,…>]
 
@@ -34,9 +40,14 @@ function parseArgs(argv: string[]): { mode: Mode; only: Workload[] } {
       process.stdout.write(`${USAGE}\n`);
       process.exit(0);
     } else if (arg.startsWith('--only=')) {
-      const names = arg.slice('--only='.length).split(',').map((name) => name.trim()).filter(Boolean);
+      const names = arg
+        .slice('--only='.length)
+        .split(',')
+        .map((name) => name.trim())
+        .filter(Boolean);
       const unknown = names.filter((name) => !WORKLOADS.some((w) => w.name === name));
-      if (unknown.length > 0 || names.length === 0) throw new UsageError(`unknown workload(s): ${unknown.join(', ') || '(none given)'}`);
+      if (unknown.length > 0 || names.length === 0)
+        throw new UsageError(`unknown workload(s): ${unknown.join(', ') || '(none given)'}`);
       only = WORKLOADS.filter((w) => names.includes(w.name));
     } else throw new UsageError(`unknown argument: ${arg}`);
   }
@@ -54,7 +65,8 @@ async function main(): Promise<void> {
   const log = (line: string) => process.stderr.write(`${line}\n`);
   const host = machine();
   const startCommit = commit();
-  if (host.load_average_at_start > 0.7) log(`warning: the machine is busy (1-minute load average ${host.load_average_at_start}); figures may be disturbed`);
+  if (host.load_average_at_start > 0.7)
+    log(`warning: the machine is busy (1-minute load average ${host.load_average_at_start}); figures may be disturbed`);
   const problem = only.some((w) => w.name === 'ingest-postgres') ? await postgresProblem() : undefined;
   if (problem) log(problem);
   const earlier = new Map<string, WorkloadResult>();
@@ -67,11 +79,15 @@ async function main(): Promise<void> {
     earlier.set(workload.name, result);
     log(`  (${((performance.now() - phase) / 1000).toFixed(1)} s)`);
   }
-  const { path, report } = writeReport(started, startCommit, host, mode, (performance.now() - clock) / 1000, [...earlier.values()]);
+  const { path, report } = writeReport(started, startCommit, host, mode, (performance.now() - clock) / 1000, [
+    ...earlier.values(),
+  ]);
   process.stdout.write(`\n${heading(report)}\n\n${table(report.table)}\n\nRaw runs and medians: ${path}\n`);
 }
 
 main().catch((error: unknown) => {
-  process.stderr.write(`${error instanceof UsageError ? `${error.message}\n\n${USAGE}` : error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+  process.stderr.write(
+    `${error instanceof UsageError ? `${error.message}\n\n${USAGE}` : error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
+  );
   process.exit(error instanceof UsageError ? 2 : 1);
 });

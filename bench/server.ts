@@ -22,7 +22,13 @@ app.get(
   '/bench/constant',
   {
     schema: {
-      response: { 200: { type: 'object', properties: { found: { type: 'boolean' }, phone_number: { type: 'string' } }, required: ['found', 'phone_number'] } },
+      response: {
+        200: {
+          type: 'object',
+          properties: { found: { type: 'boolean' }, phone_number: { type: 'string' } },
+          required: ['found', 'phone_number'],
+        },
+      },
     },
   },
   async () => ({ found: false, phone_number: '+910000000000' }),

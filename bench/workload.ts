@@ -34,7 +34,12 @@ export interface Workload {
 
 /** A workload that did not run, with the reason printed in its row. */
 export function skipped(name: string, label: string, reason: string): WorkloadResult {
-  return { name, skipped: reason, data: { skipped: reason }, rows: [{ workload: label, roster: `skipped: ${reason}`, baseline: '', ratio: '', target: '' }] };
+  return {
+    name,
+    skipped: reason,
+    data: { skipped: reason },
+    rows: [{ workload: label, roster: `skipped: ${reason}`, baseline: '', ratio: '', target: '' }],
+  };
 }
 
 /** In CI a missing prerequisite is a failure, never a skip. */

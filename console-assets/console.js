@@ -75,6 +75,10 @@ export function watchStatus(region, url) {
 
 function upload(form, event) {
   event.preventDefault();
+  // "Check file" posts the same form to its dry run (formaction): the answer shows in place, nothing is uploaded.
+  const submitter = event.submitter;
+  const checking = submitter?.hasAttribute('data-check') === true;
+  const action = submitter?.hasAttribute('formaction') ? submitter.formAction : form.action;
   clearErrors(form);
   // A file over the server's limit is refused here, before minutes of uploading end in a 413.
   for (const input of form.querySelectorAll('input[type="file"][data-max-bytes]')) {
@@ -88,15 +92,15 @@ function upload(form, event) {
   const data = new FormData(form);
   const before = new CustomEvent('roster:before-upload', { cancelable: true, detail: { formData: data } });
   if (!form.dispatchEvent(before)) return;
-  const button = form.querySelector('button[type="submit"]');
+  const buttons = [...form.querySelectorAll('button[type="submit"]')];
   const progressBox = form.querySelector('.upload-progress');
   const bar = progressBox?.querySelector('progress');
   const text = progressBox?.querySelector('.progress-text');
-  if (button) button.disabled = true;
+  for (const button of buttons) button.disabled = true;
   if (progressBox) progressBox.hidden = false;
 
   const xhr = new XMLHttpRequest();
-  xhr.open('POST', form.action);
+  xhr.open('POST', action);
   xhr.setRequestHeader('accept', 'application/json');
   xhr.setRequestHeader('x-csrf-token', csrfToken);
   xhr.responseType = 'json';
@@ -111,9 +115,13 @@ function upload(form, event) {
     if (text) text.textContent = 'Uploaded; checking the file…';
   });
   xhr.addEventListener('load', () => {
-    if (button) button.disabled = false;
+    for (const button of buttons) button.disabled = false;
     const body = xhr.response ?? {};
     if (xhr.status >= 200 && xhr.status < 300) {
+      if (checking) {
+        showCheck(form, body);
+        return;
+      }
       if (body.redirect) {
         window.location.assign(body.redirect);
         return;
@@ -132,16 +140,37 @@ function upload(form, event) {
       box.focus();
     }
     const fields = body.fields ?? (body.field ? { [body.field]: body.error?.message } : {});
-    const named = Object.entries(fields).filter(([field]) => form.querySelector(`[data-error-for="${CSS.escape(field)}"]`));
+    const named = Object.entries(fields).filter(([field]) =>
+      form.querySelector(`[data-error-for="${CSS.escape(field)}"]`),
+    );
     for (const [field, message] of named.reverse()) showError(form, field, message);
-    if (named.length === 0 && !body.html) showError(form, null, body.error?.message ?? `The upload failed (HTTP ${xhr.status}).`);
+    if (named.length === 0 && !body.html)
+      showError(form, null, body.error?.message ?? `The upload failed (HTTP ${xhr.status}).`);
   });
   xhr.addEventListener('error', () => {
-    if (button) button.disabled = false;
+    for (const button of buttons) button.disabled = false;
     if (progressBox) progressBox.hidden = true;
     showError(form, null, 'The upload did not reach the server; check the connection and try again.');
   });
   xhr.send(data);
+}
+
+/** After "Check file": what an upload would import and reject, in place; the form keeps its files for the upload. */
+function showCheck(form, body) {
+  const section = document.getElementById('upload-result');
+  const progressBox = form.querySelector('.upload-progress');
+  if (progressBox) progressBox.hidden = true;
+  if (!section) return;
+  section.replaceChildren();
+  const heading = document.createElement('h2');
+  heading.textContent = 'Check';
+  const region = document.createElement('div');
+  region.id = 'check-result';
+  region.innerHTML = body.html; // rendered and escaped by the server
+  section.append(heading, region);
+  section.hidden = false;
+  heading.setAttribute('tabindex', '-1');
+  heading.focus();
 }
 
 /** After a cohort upload: its status in place, live until completed or failed, with a link to its page. */
@@ -187,7 +216,8 @@ for (const link of document.querySelectorAll('nav.tabs a')) {
   if (link.pathname === window.location.pathname) link.setAttribute('aria-current', 'page');
 }
 
-for (const form of document.querySelectorAll('form[data-upload]')) form.addEventListener('submit', (event) => upload(form, event));
+for (const form of document.querySelectorAll('form[data-upload]'))
+  form.addEventListener('submit', (event) => upload(form, event));
 
 for (const region of document.querySelectorAll('[data-status-url]')) watchStatus(region, region.dataset.statusUrl);
 

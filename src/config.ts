@@ -6,6 +6,8 @@ export interface Config {
   readonly host: string;
   readonly port: number;
   readonly dataDir: string;
+  /** Bytes kept free on dataDir's disk: ingest stops and uploads are refused below it (0 = off). */
+  readonly diskReserveBytes: number;
   /** postgres://… switches storage to PostgreSQL; unset means embedded SQLite under dataDir. */
   readonly databaseUrl: string | undefined;
   readonly masterKey: string | undefined;
@@ -15,6 +17,8 @@ export interface Config {
   readonly rateLimit: {
     readonly max: number;
     readonly windowMs: number;
+    /** The caller lookup's own budget per key and window, counted apart from `max`; 0 = unlimited (and `max` 0 turns both off). */
+    readonly lookupMax: number;
     /** redis://… shares the counters between API instances; unset, each instance counts alone. */
     readonly redisUrl: string | undefined;
   };
@@ -24,6 +28,8 @@ export interface Config {
     readonly maxUploadBytes: number;
     readonly maxColumns: number;
     readonly maxFieldLength: number;
+    /** Longest CSV record, in bytes of UTF-8; a longer one (an unclosed quote, a runaway line) stops the read with invalid_csv. */
+    readonly maxRowBytes: number;
     readonly maxRows: number;
     /** Rows written to the database per transaction while ingesting. */
     readonly batchSize: number;
@@ -41,6 +47,8 @@ export interface Config {
     readonly maxBytes: number;
     readonly maxRows: number;
     readonly maxColumns: number;
+    /** ROSTER_MAX_ROW_BYTES as well: one bound for every CSV Roster reads. */
+    readonly maxRowBytes: number;
     readonly maxZipEntries: number;
     readonly maxUncompressedBytes: number;
   };
@@ -97,30 +105,46 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
 
   const databaseUrl = str('ROSTER_DATABASE_URL');
   if (databaseUrl !== undefined && !/^postgres(ql)?:\/\//.test(databaseUrl)) {
-    problems.push('ROSTER_DATABASE_URL must start with postgres:// or postgresql:// (leave it unset for embedded SQLite)');
+    problems.push(
+      'ROSTER_DATABASE_URL must start with postgres:// or postgresql:// (leave it unset for embedded SQLite)',
+    );
   }
   const masterKey = str('ROSTER_MASTER_KEY');
   if (masterKey !== undefined && masterKey.length < 24) {
     problems.push('ROSTER_MASTER_KEY must be at least 24 characters long');
   }
-  if (masterKey?.startsWith('rk_')) problems.push('ROSTER_MASTER_KEY must not start with "rk_" (that marks org API keys)');
+  if (masterKey?.startsWith('rk_'))
+    problems.push('ROSTER_MASTER_KEY must not start with "rk_" (that marks org API keys)');
   const allowHosts = (str('ROSTER_URL_SOURCE_ALLOW_HOSTS') ?? '')
     .split(',')
-    .map((host) => host.trim().toLowerCase().replace(/^\[(.*)\]$/, '$1'))
+    .map((host) =>
+      host
+        .trim()
+        .toLowerCase()
+        .replace(/^\[(.*)\]$/, '$1'),
+    )
     .filter((host) => host !== '');
   for (const host of allowHosts) {
-    if (!/^[a-z0-9._:-]+$/.test(host)) problems.push(`ROSTER_URL_SOURCE_ALLOW_HOSTS must list hostnames or IP addresses separated by commas, got "${host}"`);
+    if (!/^[a-z0-9._:-]+$/.test(host))
+      problems.push(
+        `ROSTER_URL_SOURCE_ALLOW_HOSTS must list hostnames or IP addresses separated by commas, got "${host}"`,
+      );
   }
   const s3 = s3Settings(str, problems);
   const redisUrl = str('ROSTER_REDIS_URL');
-  if (redisUrl !== undefined && !/^rediss?:\/\/\S+$/.test(redisUrl)) problems.push('ROSTER_REDIS_URL must start with redis:// or rediss://');
+  if (redisUrl !== undefined && !/^rediss?:\/\/\S+$/.test(redisUrl))
+    problems.push('ROSTER_REDIS_URL must start with redis:// or rediss://');
   const logLevel = str('ROSTER_LOG_LEVEL') ?? 'info';
   if (!LOG_LEVELS.includes(logLevel)) problems.push(`ROSTER_LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}`);
+
+  // Parsing holds at most one record of this size, whatever the file; see csv-source.ts.
+  const maxRowBytes = int('ROSTER_MAX_ROW_BYTES', 1024 * 1024, 1024, 256 * 1024 * 1024);
 
   const config: Config = {
     host: str('ROSTER_HOST') ?? '127.0.0.1',
     port: int('ROSTER_PORT', 8080, 0, 65535),
     dataDir: path.resolve(cwd, str('ROSTER_DATA_DIR') ?? './data'),
+    diskReserveBytes: int('ROSTER_DISK_RESERVE_MB', 64, 0, 1024 * 1024) * 1024 * 1024,
     databaseUrl,
     masterKey,
     production: str('NODE_ENV') === 'production',
@@ -129,6 +153,7 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
     rateLimit: {
       max: int('ROSTER_RATE_LIMIT_MAX', 6000, 0, 10_000_000),
       windowMs: int('ROSTER_RATE_LIMIT_WINDOW_MS', 60_000, 1000, 3_600_000),
+      lookupMax: int('ROSTER_LOOKUP_RATE_LIMIT_MAX', 60_000, 0, 100_000_000),
       redisUrl,
     },
     shutdownTimeoutMs: int('ROSTER_SHUTDOWN_TIMEOUT_MS', 10_000, 0, 600_000),
@@ -136,6 +161,7 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
       maxUploadBytes: int('ROSTER_MAX_UPLOAD_BYTES', 512 * 1024 * 1024, 1024, 64 * 1024 * 1024 * 1024),
       maxColumns: int('ROSTER_MAX_COLUMNS', 500, 1, 10_000),
       maxFieldLength: int('ROSTER_MAX_FIELD_LENGTH', 131_072, 16, 16 * 1024 * 1024),
+      maxRowBytes,
       maxRows: int('ROSTER_MAX_ROWS', 10_000_000, 1, 1_000_000_000),
       batchSize: int('ROSTER_INGEST_BATCH_SIZE', 1000, 1, 20_000),
       workers: int('ROSTER_INGEST_WORKERS', availableParallelism(), 0, 64),
@@ -148,8 +174,14 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
       maxBytes: int('ROSTER_BATCH_MAX_BYTES', 50 * 1024 * 1024, 1024, 4 * 1024 * 1024 * 1024),
       maxRows: int('ROSTER_BATCH_MAX_ROWS', 200_000, 1, 10_000_000),
       maxColumns: int('ROSTER_BATCH_MAX_COLUMNS', 200, 1, 10_000),
+      maxRowBytes,
       maxZipEntries: int('ROSTER_BATCH_MAX_ZIP_ENTRIES', 1000, 1, 100_000),
-      maxUncompressedBytes: int('ROSTER_BATCH_MAX_UNCOMPRESSED_BYTES', 100 * 1024 * 1024, 1024, 16 * 1024 * 1024 * 1024),
+      maxUncompressedBytes: int(
+        'ROSTER_BATCH_MAX_UNCOMPRESSED_BYTES',
+        100 * 1024 * 1024,
+        1024,
+        16 * 1024 * 1024 * 1024,
+      ),
     },
     jobs: {
       concurrency: int('ROSTER_JOB_CONCURRENCY', 2, 1, 64),
@@ -160,6 +192,11 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
     },
     s3,
   };
+  if (maxRowBytes < config.cohorts.maxFieldLength) {
+    problems.push(
+      `ROSTER_MAX_ROW_BYTES (${maxRowBytes}) must be at least ROSTER_MAX_FIELD_LENGTH (${config.cohorts.maxFieldLength}): a row holds at least one field`,
+    );
+  }
   if (problems.length > 0) throw new ConfigError(problems);
   return Object.freeze({
     ...config,
@@ -181,15 +218,26 @@ function s3Settings(str: (name: string) => string | undefined, problems: string[
   const secretAccessKey = str('ROSTER_S3_SECRET_ACCESS_KEY');
   if (endpoint === undefined) {
     if (bucket !== undefined || accessKeyId !== undefined || secretAccessKey !== undefined) {
-      problems.push('ROSTER_S3_BUCKET and the ROSTER_S3_ credentials take effect only with ROSTER_S3_ENDPOINT; set it or unset them');
+      problems.push(
+        'ROSTER_S3_BUCKET and the ROSTER_S3_ credentials take effect only with ROSTER_S3_ENDPOINT; set it or unset them',
+      );
     }
     return undefined;
   }
-  if (!/^https?:\/\/[^\s/]+/.test(endpoint)) problems.push(`ROSTER_S3_ENDPOINT must be an http:// or https:// URL, got "${endpoint}"`);
+  if (!/^https?:\/\/[^\s/]+/.test(endpoint))
+    problems.push(`ROSTER_S3_ENDPOINT must be an http:// or https:// URL, got "${endpoint}"`);
   if (bucket === undefined) problems.push('ROSTER_S3_BUCKET is required with ROSTER_S3_ENDPOINT');
-  else if (!/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(bucket)) problems.push(`ROSTER_S3_BUCKET must be a bucket name (3-63 of a-z, 0-9, '.', '-'), got "${bucket}"`);
-  if (!/^[a-z0-9-]+$/.test(region)) problems.push(`ROSTER_S3_REGION must be a region name like us-east-1, got "${region}"`);
+  else if (!/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(bucket))
+    problems.push(`ROSTER_S3_BUCKET must be a bucket name (3-63 of a-z, 0-9, '.', '-'), got "${bucket}"`);
+  if (!/^[a-z0-9-]+$/.test(region))
+    problems.push(`ROSTER_S3_REGION must be a region name like us-east-1, got "${region}"`);
   if (accessKeyId === undefined) problems.push('ROSTER_S3_ACCESS_KEY_ID is required with ROSTER_S3_ENDPOINT');
   if (secretAccessKey === undefined) problems.push('ROSTER_S3_SECRET_ACCESS_KEY is required with ROSTER_S3_ENDPOINT');
-  return { endpoint, bucket: bucket ?? '', region, accessKeyId: accessKeyId ?? '', secretAccessKey: secretAccessKey ?? '' };
+  return {
+    endpoint,
+    bucket: bucket ?? '',
+    region,
+    accessKeyId: accessKeyId ?? '',
+    secretAccessKey: secretAccessKey ?? '',
+  };
 }

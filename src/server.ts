@@ -27,13 +27,22 @@ export interface StartOptions {
 
 /** Opens storage, applies migrations, creates the demo tenant on a first start, and listens. */
 export async function startServer(config: Config, options: StartOptions = {}): Promise<RunningServer> {
-  const storage = openStorage({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
+  const storage = openStorage({
+    databaseUrl: config.databaseUrl,
+    dataDir: config.dataDir,
+    idleInTransactionMs: 2 * config.jobs.leaseMs,
+  });
   try {
     await migrateToLatest(storage);
-    const demo = config.masterKey === undefined && !config.production ? await bootstrapDemoTenant(storage.db) : undefined;
+    const demo =
+      config.masterKey === undefined && !config.production ? await bootstrapDemoTenant(storage.db) : undefined;
     const blobs = await openBlobStore(config);
     let runner: JobRunner | undefined;
-    const app = await buildApp(config, { storage, blobs, notifyWorkers: () => runner?.notify() }, options.logger ?? loggerOptions(config));
+    const app = await buildApp(
+      config,
+      { storage, blobs, notifyWorkers: () => runner?.notify() },
+      options.logger ?? loggerOptions(config),
+    );
     runner = createJobRunner(config, storage, blobs, app.log, app.cohortMetrics);
     if (options.worker !== false) await runner.start();
     await app.listen({ host: config.host, port: config.port });

@@ -20,14 +20,27 @@ export function createJobRunner(
   metrics?: CohortMetrics,
 ): JobRunner {
   let runner: JobRunner | undefined;
-  const deps: CohortDeps = { db: storage.db, capabilities: storage.capabilities, blobs, config, contacts: storage.contacts, notifyWorkers: () => runner?.notify(), metrics };
-  runner = new JobRunner(storage.db, storage.capabilities, { ingest_cohort: ingestCohortTask(deps) }, {
-    concurrency: config.jobs.concurrency,
-    pollMs: config.jobs.pollMs,
-    leaseMs: config.jobs.leaseMs,
-    backoffMs: config.jobs.backoffMs,
-    log,
-  });
+  const deps: CohortDeps = {
+    db: storage.db,
+    capabilities: storage.capabilities,
+    blobs,
+    config,
+    contacts: storage.contacts,
+    notifyWorkers: () => runner?.notify(),
+    metrics,
+  };
+  runner = new JobRunner(
+    storage.db,
+    storage.capabilities,
+    { ingest_cohort: ingestCohortTask(deps) },
+    {
+      concurrency: config.jobs.concurrency,
+      pollMs: config.jobs.pollMs,
+      leaseMs: config.jobs.leaseMs,
+      backoffMs: config.jobs.backoffMs,
+      log,
+    },
+  );
   return runner;
 }
 
@@ -51,10 +64,16 @@ export async function startWorker(
   log: FastifyBaseLogger,
   options: { metricsPort?: number } = {},
 ): Promise<RunningWorker> {
-  const storage = openStorage({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
+  const storage = openStorage({
+    databaseUrl: config.databaseUrl,
+    dataDir: config.dataDir,
+    idleInTransactionMs: 2 * config.jobs.leaseMs,
+  });
   if (!storage.capabilities.multiProcess) {
     await storage.close();
-    throw new Error('roster worker needs PostgreSQL (set ROSTER_DATABASE_URL): with embedded SQLite, `roster serve` processes jobs itself.');
+    throw new Error(
+      'roster worker needs PostgreSQL (set ROSTER_DATABASE_URL): with embedded SQLite, `roster serve` processes jobs itself.',
+    );
   }
   let operations: FastifyInstance | undefined;
   try {
@@ -66,9 +85,21 @@ export async function startWorker(
     }
     const runner = createJobRunner(config, storage, blobs, log, operations?.cohortMetrics);
     await runner.start();
-    log.info({ storage: storage.description, workerId: runner.workerId, concurrency: config.jobs.concurrency, metrics: metricsUrl }, 'roster worker is processing jobs');
+    // The runner's timers do not hold the process open, and while the database is down nothing else
+    // may: no HTTP server, the pool's sockets closed. The worker must wait the outage out, not exit.
+    const keepAlive = setInterval(() => undefined, 60_000);
+    log.info(
+      {
+        storage: storage.description,
+        workerId: runner.workerId,
+        concurrency: config.jobs.concurrency,
+        metrics: metricsUrl,
+      },
+      'roster worker is processing jobs',
+    );
     let closing: Promise<void> | undefined;
     const close = async () => {
+      clearInterval(keepAlive);
       await runner.stop();
       await operations?.close();
       await storage.close();

@@ -5,9 +5,15 @@ import { medianOf, repeat } from '../stats.js';
 import type { BenchContext, Mode, Workload } from '../workload.js';
 import { ingestRun, withWarmRoster, type IngestRun } from './ingest.js';
 
-const SHAPE: Record<Mode, { uploads: number; rows: number }> = { quick: { uploads: 10, rows: 5_000 }, full: { uploads: 10, rows: 100_000 } };
+const SHAPE: Record<Mode, { uploads: number; rows: number }> = {
+  quick: { uploads: 10, rows: 5_000 },
+  full: { uploads: 10, rows: 100_000 },
+};
 
-const summarise = (runs: IngestRun[]) => ({ seconds: medianOf(runs, (r) => r.seconds), peak_rss_mb: medianOf(runs, (r) => r.peak_rss_mb) });
+const summarise = (runs: IngestRun[]) => ({
+  seconds: medianOf(runs, (r) => r.seconds),
+  peak_rss_mb: medianOf(runs, (r) => r.peak_rss_mb),
+});
 
 export const concurrentWorkload: Workload = {
   name: 'concurrent',
@@ -19,11 +25,16 @@ export const concurrentWorkload: Workload = {
     const single = cohortFile(shape.uploads * shape.rows);
     const measure = (label: string, batch: typeof files) =>
       withWarmRoster('sqlite', (server) =>
-        repeat(async (run) => {
-          const result = await ingestRun(server, batch);
-          context.log(`  ${label}, run ${run}: ${fmt.seconds(result.seconds)}, peak RSS ${fmt.mb(result.peak_rss_mb)}`);
-          return result;
-        }, (result) => result.seconds),
+        repeat(
+          async (run) => {
+            const result = await ingestRun(server, batch);
+            context.log(
+              `  ${label}, run ${run}: ${fmt.seconds(result.seconds)}, peak RSS ${fmt.mb(result.peak_rss_mb)}`,
+            );
+            return result;
+          },
+          (result) => result.seconds,
+        ),
       );
     const concurrentRuns = await measure(`${shape.uploads} × ${fmt.rows(shape.rows)}`, files);
     const singleRuns = await measure(`1 × ${fmt.rows(single.rows)}`, [single]);

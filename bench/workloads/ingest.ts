@@ -5,7 +5,14 @@ import { createScratchDatabase } from '../postgres.js';
 import { fmt, verdict } from '../report.js';
 import { sampleRss, startRoster, uploadCohort, waitCompleted, type RosterProcess } from '../roster.js';
 import { median, medianOf, repeat } from '../stats.js';
-import { skipOrFail, type BenchContext, type Mode, type TableRow, type Workload, type WorkloadResult } from '../workload.js';
+import {
+  skipOrFail,
+  type BenchContext,
+  type Mode,
+  type TableRow,
+  type Workload,
+  type WorkloadResult,
+} from '../workload.js';
 
 export type Backend = 'sqlite' | 'postgres';
 
@@ -61,7 +68,12 @@ export async function ingestRun(server: RosterProcess, files: readonly CsvFile[]
   );
   const seconds = (performance.now() - started) / 1000;
   const rows = files.reduce((sum, file) => sum + file.rows, 0);
-  return { seconds, upload_seconds: (uploaded - started) / 1000, rows_per_sec: rows / seconds, peak_rss_mb: await rss.stop() };
+  return {
+    seconds,
+    upload_seconds: (uploaded - started) / 1000,
+    rows_per_sec: rows / seconds,
+    peak_rss_mb: await rss.stop(),
+  };
 }
 
 const LABEL: Record<Backend, { db: string; floor: string; tool: string; debian: string }> = {
@@ -71,7 +83,8 @@ const LABEL: Record<Backend, { db: string; floor: string; tool: string; debian: 
 
 async function floorRuns(backend: Backend, file: CsvFile): Promise<number[]> {
   const runs: number[] = [];
-  for (let i = 0; i < 3; i++) runs.push(backend === 'sqlite' ? sqliteImportSeconds(file) : await postgresCopySeconds(file));
+  for (let i = 0; i < 3; i++)
+    runs.push(backend === 'sqlite' ? sqliteImportSeconds(file) : await postgresCopySeconds(file));
   return runs;
 }
 
@@ -85,15 +98,25 @@ interface SizeResult {
   floor_seconds: number | null;
 }
 
-async function measureSize(backend: Backend, rows: number, withFloor: boolean, context: BenchContext): Promise<SizeResult> {
+async function measureSize(
+  backend: Backend,
+  rows: number,
+  withFloor: boolean,
+  context: BenchContext,
+): Promise<SizeResult> {
   const file = cohortFile(rows);
   const floor = withFloor ? await floorRuns(backend, file) : null;
   const runs = await withWarmRoster(backend, (server) =>
-    repeat(async (run) => {
-      const result = await ingestRun(server, [file]);
-      context.log(`  ${fmt.rows(rows)} rows, run ${run}: ${fmt.seconds(result.seconds)}, peak RSS ${fmt.mb(result.peak_rss_mb)}`);
-      return result;
-    }, (run) => run.seconds),
+    repeat(
+      async (run) => {
+        const result = await ingestRun(server, [file]);
+        context.log(
+          `  ${fmt.rows(rows)} rows, run ${run}: ${fmt.seconds(result.seconds)}, peak RSS ${fmt.mb(result.peak_rss_mb)}`,
+        );
+        return result;
+      },
+      (run) => run.seconds,
+    ),
   );
   return {
     rows,
@@ -118,12 +141,17 @@ function rowsFor(backend: Backend, sizes: readonly SizeResult[], floorProblem: s
     return {
       workload: `ingest ${fmt.rows(size.rows)} rows (${size.file_mb} MB), ${label.db}`,
       roster: `${fmt.seconds(size.median.seconds)} · ${fmt.rate(size.median.rows_per_sec, 'rows')} · peak RSS ${fmt.mb(size.median.peak_rss_mb)}`,
-      baseline: size.floor_seconds === null ? `${label.floor}: ${floorProblem}` : `${label.floor} ${fmt.seconds(size.floor_seconds)}`,
+      baseline:
+        size.floor_seconds === null
+          ? `${label.floor}: ${floorProblem}`
+          : `${label.floor} ${fmt.seconds(size.floor_seconds)}`,
       ratio: ratio === undefined ? '—' : fmt.times(ratio),
       target: [
         ratio === undefined ? undefined : verdict(`≤ ${FLOOR_RATIO_GOAL}×`, ratio <= FLOOR_RATIO_GOAL),
         verdict(`RSS < ${RSS_GOAL_MB} MB`, size.median.peak_rss_mb < RSS_GOAL_MB),
-      ].filter(Boolean).join('; '),
+      ]
+        .filter(Boolean)
+        .join('; '),
     };
   });
   const first = sizes[0];
@@ -161,12 +189,19 @@ export function ingestWorkload(backend: Backend): Workload {
     name,
     summary: `POST /upload until completed on ${label.db}, against ${label.floor} of the same file`,
     async run(context: BenchContext): Promise<WorkloadResult> {
-      if (backend === 'postgres' && context.postgresProblem) return skipOrFail(name, `ingest, ${label.db}`, context.postgresProblem);
+      if (backend === 'postgres' && context.postgresProblem)
+        return skipOrFail(name, `ingest, ${label.db}`, context.postgresProblem);
       const floorProblem = toolProblem(label.tool, label.debian);
-      if (floorProblem && process.env.CI === 'true') throw new Error(`${name}: ${floorProblem} (CI=true: not skipping the floor)`);
+      if (floorProblem && process.env.CI === 'true')
+        throw new Error(`${name}: ${floorProblem} (CI=true: not skipping the floor)`);
       const sizes: SizeResult[] = [];
-      for (const rows of INGEST_SIZES[context.mode]) sizes.push(await measureSize(backend, rows, floorProblem === undefined, context));
-      return { name, rows: rowsFor(backend, sizes, floorProblem), data: { backend, floor: label.floor, floor_problem: floorProblem ?? null, sizes } };
+      for (const rows of INGEST_SIZES[context.mode])
+        sizes.push(await measureSize(backend, rows, floorProblem === undefined, context));
+      return {
+        name,
+        rows: rowsFor(backend, sizes, floorProblem),
+        data: { backend, floor: label.floor, floor_problem: floorProblem ?? null, sizes },
+      };
     },
   };
 }

@@ -5,7 +5,15 @@ import path from 'node:path';
 import { BENCH_DIR, cohortFile, FIRST_PHONE, prng, SEED } from '../data.js';
 import type { LoadPlan, LoadResult } from '../load.js';
 import { fmt, verdict } from '../report.js';
-import { DEPLOYMENT_PATH, ROOT, startRoster, track, uploadCohort, waitCompleted, type RosterProcess } from '../roster.js';
+import {
+  DEPLOYMENT_PATH,
+  ROOT,
+  startRoster,
+  track,
+  uploadCohort,
+  waitCompleted,
+  type RosterProcess,
+} from '../roster.js';
 import { medianOf } from '../stats.js';
 import type { BenchContext, Mode, Workload } from '../workload.js';
 
@@ -26,7 +34,10 @@ function lookupPaths(union: number): { path: string; hit: boolean }[] {
   const lookups: { phone: number; hit: boolean }[] = [];
   for (let i = 0; i < DISTINCT_PATHS; i++) {
     const hit = i % 2 === 0;
-    lookups.push({ phone: FIRST_PHONE + (hit ? Math.floor(random() * union) : ABSENT_FROM + Math.floor(random() * 1_000_000)), hit });
+    lookups.push({
+      phone: FIRST_PHONE + (hit ? Math.floor(random() * union) : ABSENT_FROM + Math.floor(random() * 1_000_000)),
+      hit,
+    });
   }
   for (let i = lookups.length - 1; i > 0; i--) {
     const j = Math.floor(random() * (i + 1));
@@ -37,7 +48,10 @@ function lookupPaths(union: number): { path: string; hit: boolean }[] {
 
 /** Runs bench/load.ts as its own process with the plan and reads its figures, one per run. */
 async function load(plan: LoadPlan): Promise<LoadResult[]> {
-  const child = spawn(process.execPath, ['--import', 'tsx', path.join(BENCH_DIR, 'load.ts')], { cwd: ROOT, stdio: ['pipe', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, ['--import', 'tsx', path.join(BENCH_DIR, 'load.ts')], {
+    cwd: ROOT,
+    stdio: ['pipe', 'pipe', 'pipe'],
+  });
   track(child);
   child.stdin.end(JSON.stringify(plan));
   let out = '';
@@ -49,7 +63,9 @@ async function load(plan: LoadPlan): Promise<LoadResult[]> {
   const results = JSON.parse(out.trim().split('\n').pop() ?? '[]') as LoadResult[];
   for (const result of results) {
     if (result.errors > 0 || result.non2xx > 0 || result.timeouts > 0) {
-      throw new Error(`a load run had ${result.errors} errors, ${result.timeouts} timeouts, ${result.non2xx} non-2xx answers`);
+      throw new Error(
+        `a load run had ${result.errors} errors, ${result.timeouts} timeouts, ${result.non2xx} non-2xx answers`,
+      );
     }
   }
   return results;
@@ -60,7 +76,8 @@ async function checkLookups(server: RosterProcess, lookups: readonly { path: str
   for (const { path: route, hit } of lookups.slice(0, 200)) {
     const response = await fetch(`${server.url}${route}`, { headers: { 'x-api-key': server.apiKey } });
     const body = (await response.json()) as { found?: boolean };
-    if (response.status !== 200 || body.found !== hit) throw new Error(`GET ${route} answered ${response.status} ${JSON.stringify(body)}; expected found: ${hit}`);
+    if (response.status !== 200 || body.found !== hit)
+      throw new Error(`GET ${route} answered ${response.status} ${JSON.stringify(body)}; expected found: ${hit}`);
   }
 }
 
@@ -82,7 +99,8 @@ export const lookupWorkload: Workload = {
     const union = last.offset + last.valid;
     const server = await startRoster();
     try {
-      for (const [k, file] of files.entries()) await waitCompleted(server, await uploadCohort(server, file, `lookup ${k + 1}`), file);
+      for (const [k, file] of files.entries())
+        await waitCompleted(server, await uploadCohort(server, file, `lookup ${k + 1}`), file);
       context.log(`  ${files.length} cohorts, ${fmt.rows(totalRows)} rows, ${union} distinct phones`);
       const planned = lookupPaths(union);
       await checkLookups(server, planned);
@@ -90,14 +108,21 @@ export const lookupWorkload: Workload = {
       const connections = 2 * os.cpus().length;
       const constantPaths = ['/bench/constant'];
       // Both routes are warmed (JIT, page cache) for a second first; then they alternate, 3 runs each.
-      const runs = [{ paths, seconds: 1 }, { paths: constantPaths, seconds: 1 }];
-      for (let run = 0; run < 3; run++) runs.push({ paths, seconds: shape.seconds }, { paths: constantPaths, seconds: shape.seconds });
+      const runs = [
+        { paths, seconds: 1 },
+        { paths: constantPaths, seconds: 1 },
+      ];
+      for (let run = 0; run < 3; run++)
+        runs.push({ paths, seconds: shape.seconds }, { paths: constantPaths, seconds: shape.seconds });
       const results = (await load({ url: server.url, apiKey: server.apiKey, connections, runs })).slice(2);
       const lookups = results.filter((_, i) => i % 2 === 0);
       const constants = results.filter((_, i) => i % 2 === 1);
       lookups.forEach((lookup, i) => {
         const constant = constants[i];
-        if (constant) context.log(`  run ${i + 1}: lookup ${fmt.rate(lookup.requests_per_sec, 'req')} p99 ${fmt.ms(lookup.p99_ms)}, constant ${fmt.rate(constant.requests_per_sec, 'req')} p99 ${fmt.ms(constant.p99_ms)}`);
+        if (constant)
+          context.log(
+            `  run ${i + 1}: lookup ${fmt.rate(lookup.requests_per_sec, 'req')} p99 ${fmt.ms(lookup.p99_ms)}, constant ${fmt.rate(constant.requests_per_sec, 'req')} p99 ${fmt.ms(constant.p99_ms)}`,
+          );
       });
       const lookup = summarise(lookups);
       const constant = summarise(constants);
@@ -115,7 +140,11 @@ export const lookupWorkload: Workload = {
         ],
         data: {
           backend: 'sqlite',
-          cohorts: files.map((file) => ({ rows: file.rows, valid: file.valid, first_phone: FIRST_PHONE + file.offset })),
+          cohorts: files.map((file) => ({
+            rows: file.rows,
+            valid: file.valid,
+            first_phone: FIRST_PHONE + file.offset,
+          })),
           distinct_phones: union,
           connections,
           seconds_per_run: shape.seconds,

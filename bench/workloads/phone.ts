@@ -23,12 +23,17 @@ function normaliseAll(values: readonly string[]): PhoneRun {
 
 /** How long the largest SQLite ingest's number of phones takes here on one thread, against that ingest's wall time. */
 function shareOfIngest(context: BenchContext, valuesPerSec: number): { text: string; share: number | null } {
-  const sizes = context.earlier.get('ingest-sqlite')?.data.sizes as { rows: number; median: { seconds: number } }[] | undefined;
+  const sizes = context.earlier.get('ingest-sqlite')?.data.sizes as
+    | { rows: number; median: { seconds: number } }[]
+    | undefined;
   const largest = sizes?.[sizes.length - 1];
   if (!largest) return { text: '—', share: null };
   const seconds = largest.rows / valuesPerSec;
   const share = seconds / largest.median.seconds;
-  return { text: `${fmt.rows(largest.rows)} take ${fmt.seconds(seconds)} = ${fmt.percent(share)} of the ${fmt.rows(largest.rows)}-row SQLite ingest`, share };
+  return {
+    text: `${fmt.rows(largest.rows)} take ${fmt.seconds(seconds)} = ${fmt.percent(share)} of the ${fmt.rows(largest.rows)}-row SQLite ingest`,
+    share,
+  };
 }
 
 export const phoneWorkload: Workload = {
@@ -47,7 +52,15 @@ export const phoneWorkload: Workload = {
     const share = shareOfIngest(context, valuesPerSec);
     return {
       name: 'phone',
-      rows: [{ workload: `phone normalisation, ${fmt.rows(values.length)} values`, roster: fmt.rate(valuesPerSec, 'values'), baseline: '—', ratio: share.text, target: '—' }],
+      rows: [
+        {
+          workload: `phone normalisation, ${fmt.rows(values.length)} values`,
+          roster: fmt.rate(valuesPerSec, 'values'),
+          baseline: '—',
+          ratio: share.text,
+          target: '—',
+        },
+      ],
       data: { values: values.length, runs, median_values_per_sec: valuesPerSec, share_of_sqlite_ingest: share.share },
     };
   },

@@ -20,8 +20,18 @@ export async function fileSize(file: string, flag: string): Promise<number> {
  * `shown` names the file on the bar, `bytes` is the files' total size. Answers the server's JSON;
  * an error answer throws ApiError.
  */
-export async function uploadForm<T>(command: Command, options: OutputOptions, urlPath: string, parts: FormPart[], upload: { shown: string; bytes: number }): Promise<T> {
-  const progress = await uploadProgress(`uploading ${path.basename(upload.shown)}`, upload.bytes, progressEnabled(options));
+export async function uploadForm<T>(
+  command: Command,
+  options: OutputOptions,
+  urlPath: string,
+  parts: FormPart[],
+  upload: { shown: string; bytes: number },
+): Promise<T> {
+  const progress = await uploadProgress(
+    `uploading ${path.basename(upload.shown)}`,
+    upload.bytes,
+    progressEnabled(options),
+  );
   try {
     return await clientFrom(command).upload<T>(urlPath, parts, (sent) => progress.add(sent));
   } finally {

@@ -8,16 +8,25 @@ import { registerCallerCommands } from './commands/caller-commands.js';
 import { registerCohortCommands } from './commands/cohort-commands.js';
 import { registerDncCommands } from './commands/dnc-commands.js';
 import { registerKeyCommands } from './commands/key-commands.js';
+import { dropEmptyScopeVariables } from './commands/scope-env.js';
 import { registerServerCommands } from './commands/server-commands.js';
+import { packageVersion } from './package-version.js';
+
+dropEmptyScopeVariables();
 
 const program = new Command();
 program
   .name('roster')
+  .version(packageVersion(), '-V, --version', "print roster's version")
   .description(
     'Roster: contact ingestion for voice-AI agents.\n\n' +
       '`serve` and `migrate` open storage directly (ROSTER_DATABASE_URL, ROSTER_DATA_DIR).\n' +
       'Every other command talks to a running server over HTTP: set ROSTER_URL (default http://127.0.0.1:8080)\n' +
-      'and ROSTER_API_KEY (the master key for admin commands), or pass --url and --api-key.',
+      'and ROSTER_API_KEY (the master key for admin commands), or pass --url and --api-key.\n' +
+      '\nROSTER_ORG, ROSTER_WORKSPACE and ROSTER_DEPLOYMENT stand in for --org,\n' +
+      '--workspace and --deployment wherever a command takes them; a flag wins.\n' +
+      'Cohort and caller commands given neither take the org and workspace from\n' +
+      'the API key (GET /v1/me).',
   )
   .addHelpText(
     'after',
@@ -25,8 +34,13 @@ program
       '  0    done\n' +
       '  1    the server refused the request (`error: <message> (<code>)` on stderr, and with --json its\n' +
       '       error envelope on stdout), the server could not be reached, a file could not be read,\n' +
-      '       a cohort ended failed under --wait, or the command line was wrong\n' +
+      '       a cohort ended failed under --wait, --wait gave up after --outage-timeout seconds of failed\n' +
+      '       polls, serve could not start (port taken, database unreachable), or the command line was wrong\n' +
       '  2    serve, worker or migrate found the configuration invalid\n' +
+      '  3    cohorts upload --wait: the cohort completed but imported no row (every row was rejected), or,\n' +
+      '       with --fail-on-rejected, rejected any row; its counts and rejected rows by reason are printed\n' +
+      '  70   serve or worker stopped on a programming error (an unhandled rejection or uncaught\n' +
+      '       exception), logged on one line whose message starts with "fatal:"; a supervisor restarts it\n' +
       '  130  interrupted (Ctrl-C); a cohort being waited for keeps processing on the server\n',
   )
   .showHelpAfterError();

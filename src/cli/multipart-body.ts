@@ -32,7 +32,10 @@ function quoted(text: string): string {
  * Builds a multipart/form-data body that streams each file from disk as the socket takes it, so a
  * file of any size is sent with flat memory. `onFileBytes` is told of every chunk of file read.
  */
-export async function multipartBody(parts: FormPart[], onFileBytes: (bytes: number) => void = () => undefined): Promise<MultipartBody> {
+export async function multipartBody(
+  parts: FormPart[],
+  onFileBytes: (bytes: number) => void = () => undefined,
+): Promise<MultipartBody> {
   const boundary = `----roster-${randomBytes(16).toString('hex')}`;
   const pieces: Array<Buffer | { file: string }> = [];
   let length = 0;
@@ -49,8 +52,11 @@ export async function multipartBody(parts: FormPart[], onFileBytes: (bytes: numb
     }
     const size = (await stat(part.file)).size;
     const filename = path.basename(part.file);
-    const contentType = part.contentType ?? CONTENT_TYPES[path.extname(filename).toLowerCase()] ?? 'application/octet-stream';
-    push(`--${boundary}\r\nContent-Disposition: form-data; name=${quoted(part.name)}; filename=${quoted(filename)}\r\nContent-Type: ${contentType}\r\n\r\n`);
+    const contentType =
+      part.contentType ?? CONTENT_TYPES[path.extname(filename).toLowerCase()] ?? 'application/octet-stream';
+    push(
+      `--${boundary}\r\nContent-Disposition: form-data; name=${quoted(part.name)}; filename=${quoted(filename)}\r\nContent-Type: ${contentType}\r\n\r\n`,
+    );
     pieces.push({ file: part.file });
     length += size;
     fileBytes += size;
@@ -70,5 +76,10 @@ export async function multipartBody(parts: FormPart[], onFileBytes: (bytes: numb
       }
     }
   }
-  return { contentType: `multipart/form-data; boundary=${boundary}`, length, fileBytes, stream: Readable.from(generate(), { objectMode: false }) };
+  return {
+    contentType: `multipart/form-data; boundary=${boundary}`,
+    length,
+    fileBytes,
+    stream: Readable.from(generate(), { objectMode: false }),
+  };
 }

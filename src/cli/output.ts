@@ -41,12 +41,16 @@ export function formatValue(value: unknown): string {
 
 // Names are free text from the server: a newline or an escape sequence must not break the table or the terminal.
 function cell(text: string): string {
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: the control characters are what it removes
   return text.replace(/[\u0000-\u001f\u007f]/g, ' ');
 }
 
 /** Plain padded columns under an upper-case header row. */
 export function renderTable(items: Item[], columns: Column[]): string {
-  const rows = [columns.map((column) => column.header.toUpperCase()), ...items.map((item) => columns.map((column) => cell(column.value(item))))];
+  const rows = [
+    columns.map((column) => column.header.toUpperCase()),
+    ...items.map((item) => columns.map((column) => cell(column.value(item)))),
+  ];
   const widths = columns.map((_, index) => Math.max(...rows.map((row) => (row[index] ?? '').length)));
   const lines = rows.map((row) =>
     row
@@ -60,7 +64,8 @@ export function renderTable(items: Item[], columns: Column[]): string {
 /** `key: value` lines with the keys aligned. */
 export function renderRecord(item: Item, fields: Column[]): string {
   const width = Math.max(...fields.map((column) => column.header.length)) + 1;
-  return fields.map((column) => `${`${column.header}:`.padEnd(width)} ${cell(column.value(item))}`).join('\n') + '\n';
+  const lines = fields.map((column) => `${`${column.header}:`.padEnd(width)} ${cell(column.value(item))}`);
+  return `${lines.join('\n')}\n`;
 }
 
 /** Every field of the record in the server's order; the default view of one resource. */
@@ -86,7 +91,9 @@ export function printPage(page: Page, options: OutputOptions, columns: Column[],
     return;
   }
   if (page.items.length === 0) {
-    process.stdout.write(page.total === 0 ? `no ${plural}\n` : `no ${plural} at offset ${page.offset} (${page.total} in all)\n`);
+    process.stdout.write(
+      page.total === 0 ? `no ${plural}\n` : `no ${plural} at offset ${page.offset} (${page.total} in all)\n`,
+    );
     return;
   }
   process.stdout.write(renderTable(page.items, columns));
@@ -106,7 +113,11 @@ const LISTED_DETAILS = 20;
  * entries, `{line, column, reason}` rows (alone or under `rows`), missing columns, or `{value, reason}`.
  */
 export function detailLines(details: unknown, message = ''): string[] {
-  const entries = Array.isArray(details) ? details : isObject(details) && Array.isArray(details.rows) ? details.rows : undefined;
+  const entries = Array.isArray(details)
+    ? details
+    : isObject(details) && Array.isArray(details.rows)
+      ? details.rows
+      : undefined;
   if (entries === undefined) {
     if (isObject(details) && Array.isArray(details.missing)) return [`missing: ${formatValue(details.missing)}`];
     return [];
@@ -116,7 +127,8 @@ export function detailLines(details: unknown, message = ''): string[] {
   const lines = shown.slice(0, LISTED_DETAILS).map((entry) => {
     if (!isObject(entry)) return formatValue(entry);
     if ('code' in entry && 'message' in entry) return `${formatValue(entry.message)} (${formatValue(entry.code)})`;
-    if ('line' in entry) return `line ${formatValue(entry.line)}${entry.column == null ? '' : `, ${formatValue(entry.column)}`}: ${formatValue(entry.reason)}`;
+    if ('line' in entry)
+      return `line ${formatValue(entry.line)}${entry.column == null ? '' : `, ${formatValue(entry.column)}`}: ${formatValue(entry.reason)}`;
     if ('field' in entry) return `${formatValue(entry.field)}: ${formatValue(entry.message)}`;
     if ('value' in entry) return `${formatValue(entry.value)}: ${formatValue(entry.reason)}`;
     return formatValue(entry);
@@ -128,7 +140,10 @@ export function detailLines(details: unknown, message = ''): string[] {
 
 /** `error: <message> (<code>)` and the details, indented, on stderr. */
 export function printError(message: string, code: string, details: unknown): void {
-  const lines = [`error: ${cell(message)} (${code})`, ...detailLines(details, message).map((line) => `  ${cell(line)}`)];
+  const lines = [
+    `error: ${cell(message)} (${code})`,
+    ...detailLines(details, message).map((line) => `  ${cell(line)}`),
+  ];
   process.stderr.write(`${lines.join('\n')}\n`);
 }
 
@@ -140,7 +155,9 @@ export class LocalError extends Error {}
  * (and its details, one per line) on stderr and exit code 1; with --json the server's error envelope
  * is printed on stdout as well. It sets process.exitCode rather than exiting, so pending output flushes.
  */
-export function reportApiErrors<Args extends unknown[]>(action: (...args: Args) => Promise<void>): (...args: Args) => Promise<void> {
+export function reportApiErrors<Args extends unknown[]>(
+  action: (...args: Args) => Promise<void>,
+): (...args: Args) => Promise<void> {
   return async (...args: Args) => {
     try {
       await action(...args);

@@ -1,7 +1,7 @@
 import type { OutputOptions } from './output.js';
 
 // cli-progress is loaded only when a bar is drawn: most runs (scripts, --json, pipes) never draw one.
-const loadBars = async () => (await import('cli-progress')).default;
+export const loadBars = async () => (await import('cli-progress')).default;
 
 /** Something drawn on stderr while work goes on; a no-op when bars are off. */
 export interface Progress {
@@ -32,7 +32,7 @@ export function formatBytes(bytes: number): string {
 }
 
 /** Ctrl-C while a bar hides the cursor: stop the bar (which shows the cursor again), then exit 130 as shells expect. */
-function stoppedOnInterrupt(stop: () => void): () => void {
+export function stoppedOnInterrupt(stop: () => void): () => void {
   const interrupted = () => {
     stop();
     process.exit(130);
@@ -70,31 +70,5 @@ export async function uploadProgress(label: string, totalBytes: number, enabled:
   };
 }
 
-const SPINNER = ['⠋', '⠙', '⠹', '⠸', '⠼', '⠴', '⠦', '⠧', '⠇', '⠏'];
-
-/**
- * A spinner with the status and the time spent, for work whose size the server does not report
- * (a cohort says only `processing` until it is done).
- */
-export async function waitingProgress(label: string, initialStatus: string, enabled: boolean): Promise<Progress> {
-  if (!enabled) return NO_PROGRESS;
-  const cliProgress = await loadBars();
-  const bar = new cliProgress.SingleBar({ stream: process.stderr, format: `{spinner} ${label}: {status} ({duration_formatted})`, hideCursor: true });
-  let frame = 0;
-  let status = initialStatus;
-  bar.start(1, 0, { spinner: SPINNER[0], status });
-  const timer = setInterval(() => {
-    frame = (frame + 1) % SPINNER.length;
-    bar.update(0, { spinner: SPINNER[frame], status });
-  }, 100);
-  return {
-    add: () => undefined,
-    status(text) {
-      status = text;
-    },
-    stop: stoppedOnInterrupt(() => {
-      clearInterval(timer);
-      bar.stop();
-    }),
-  };
-}
+/** The frames of a spinner, for work whose end is not known yet. */
+export const SPINNER = ['⠋', '⠙', '⠹', '⠸', '⠼', '⠴', '⠦', '⠧', '⠇', '⠏'];

@@ -6,7 +6,13 @@ import type { CohortDeps } from '../services/cohorts/cohort-deps.js';
 import type { BlobStore } from '../storage/blobs/blob-store.js';
 import type { Storage } from '../storage/db.js';
 import { installBodyParsers } from './body-parsers.js';
-import { registerErrorHandling } from './error-handler.js';
+import {
+  clientErrorHandler,
+  frameworkErrorHandler,
+  MAX_PARAM_LENGTH,
+  refuseWhileClosing,
+  registerErrorHandling,
+} from './error-handler.js';
 import { consolePlugin } from './console/console-plugin.js';
 import { serializeRequest } from './log-redaction.js';
 import { authPlugin } from './plugins/auth.js';
@@ -14,6 +20,7 @@ import { metricsPlugin } from './plugins/metrics.js';
 import { openapiPlugin } from './plugins/openapi.js';
 import { rateLimitPlugin } from './plugins/rate-limit.js';
 import { orgRoutes } from './routes/admin/org-routes.js';
+import { meRoutes } from './routes/me/me-routes.js';
 import { batchRoutes } from './routes/batches/batch-routes.js';
 import { dialerRoutes } from './routes/batches/dialer-routes.js';
 import { dncRoutes } from './routes/batches/dnc-routes.js';
@@ -39,12 +46,19 @@ export function loggerOptions(config: Config): LoggerSetting {
   return {
     level: config.logLevel,
     serializers: { req: serializeRequest as never },
-    redact: { paths: ['req.headers.authorization', 'req.headers["x-api-key"]', '*.key', '*.secret'], censor: '[redacted]' },
+    redact: {
+      paths: ['req.headers.authorization', 'req.headers["x-api-key"]', '*.key', '*.secret'],
+      censor: '[redacted]',
+    },
   };
 }
 
 /** Builds the whole HTTP app, ready for inject() or listen(); never listens itself. */
-export async function buildApp(config: Config, deps: AppDeps, logger: LoggerSetting = loggerOptions(config)): Promise<FastifyInstance> {
+export async function buildApp(
+  config: Config,
+  deps: AppDeps,
+  logger: LoggerSetting = loggerOptions(config),
+): Promise<FastifyInstance> {
   const app = Fastify({
     logger,
     bodyLimit: config.bodyLimitBytes,
@@ -55,7 +69,12 @@ export async function buildApp(config: Config, deps: AppDeps, logger: LoggerSett
       const given = request.headers['x-request-id'];
       return typeof given === 'string' && /^[A-Za-z0-9._-]{1,128}$/.test(given) ? given : randomUUID();
     },
-    return503OnClosing: true,
+    // Requests that arrive while the server drains get our own 503 (below), in the envelope.
+    return503OnClosing: false,
+    // Errors raised before a route runs (router, HTTP parser) come out in the envelope too.
+    routerOptions: { maxParamLength: MAX_PARAM_LENGTH },
+    frameworkErrors: frameworkErrorHandler,
+    clientErrorHandler,
   });
   app.setValidatorCompiler(validatorCompiler());
   installBodyParsers(app);
@@ -63,6 +82,7 @@ export async function buildApp(config: Config, deps: AppDeps, logger: LoggerSett
     void reply.header('x-request-id', request.id);
   });
   registerErrorHandling(app);
+  refuseWhileClosing(app);
 
   await app.register(openapiPlugin);
   await app.register(rateLimitPlugin, config.rateLimit);
@@ -71,6 +91,7 @@ export async function buildApp(config: Config, deps: AppDeps, logger: LoggerSett
 
   await app.register(healthRoutes, { storage: deps.storage, blobs: deps.blobs });
   await app.register(orgRoutes, { db: deps.storage.db });
+  await app.register(meRoutes, { db: deps.storage.db });
   await app.register(workspaceRoutes, { db: deps.storage.db });
   const cohortDeps: CohortDeps = {
     db: deps.storage.db,
@@ -86,11 +107,19 @@ export async function buildApp(config: Config, deps: AppDeps, logger: LoggerSett
     await app.register(cohortRoutes, { prefix, deps: cohortDeps });
     await app.register(callerRoutes, { prefix, deps: cohortDeps });
   }
-  const batchDeps: BatchDeps = { db: deps.storage.db, capabilities: deps.storage.capabilities, config, now: deps.now ?? (() => new Date()) };
+  const batchDeps: BatchDeps = {
+    db: deps.storage.db,
+    capabilities: deps.storage.capabilities,
+    config,
+    now: deps.now ?? (() => new Date()),
+  };
   // Batches use the vendor's multipart field names; their routes get a multipart parser of their own.
   await app.register(batchRoutes, { deps: batchDeps, dataDir: config.dataDir });
   await app.register(dialerRoutes, { deps: batchDeps });
-  await app.register(dncRoutes, { deps: batchDeps });
-  await app.register(consolePlugin, { prefix: '/console', deps: { cohorts: cohortDeps, batches: batchDeps, masterKey: config.masterKey, dataDir: config.dataDir } });
+  await app.register(dncRoutes, { deps: batchDeps, dataDir: config.dataDir });
+  await app.register(consolePlugin, {
+    prefix: '/console',
+    deps: { cohorts: cohortDeps, batches: batchDeps, masterKey: config.masterKey, dataDir: config.dataDir },
+  });
   return app;
 }

@@ -10,7 +10,10 @@ import { healthRoutes } from './routes/health-routes.js';
  * counters and the database-wide job gauge), `/healthz` and `/readyz`. No API, no keys: the
  * routes are the same public ones the API serves.
  */
-export async function buildOperationsApp(deps: { storage: Storage; blobs: BlobStore }, log: FastifyBaseLogger): Promise<FastifyInstance> {
+export async function buildOperationsApp(
+  deps: { storage: Storage; blobs: BlobStore },
+  log: FastifyBaseLogger,
+): Promise<FastifyInstance> {
   const app = Fastify({ loggerInstance: log, return503OnClosing: true });
   registerErrorHandling(app);
   await app.register(metricsPlugin, { db: deps.storage.db });

@@ -10,7 +10,13 @@ export interface PageEnvelope<T> {
 }
 
 /** Wraps one page of items with links to its neighbours, keeping the request's other query parameters. */
-export function pageEnvelope<T>(request: FastifyRequest, items: T[], total: number, offset: number, limit: number): PageEnvelope<T> {
+export function pageEnvelope<T>(
+  request: FastifyRequest,
+  items: T[],
+  total: number,
+  offset: number,
+  limit: number,
+): PageEnvelope<T> {
   const link = (newOffset: number): string => {
     const url = new URL(request.url, 'http://roster.invalid');
     url.searchParams.set('offset', String(newOffset));

@@ -6,12 +6,29 @@ export const ErrorEnvelopeSchema = Type.Object(
   {
     error: Type.Object({
       message: Type.String({ description: 'What went wrong and what to do about it, for a person.' }),
-      type: Type.String({ description: 'Broad class: invalid_request_error, authentication_error, not_found_error, …' }),
+      type: Type.String({
+        description: 'Broad class: invalid_request_error, authentication_error, not_found_error, …',
+      }),
       code: Type.String({ description: 'Stable machine-readable code from the catalogue (see README).' }),
       data: Type.Object({ details: Type.Unknown({ description: 'Code-specific details, e.g. every failing field.' }) }),
     }),
   },
   { title: 'Error' },
+);
+
+/** The batch vendor's envelope, which every error on /api/call uses (its clients read this shape). */
+export const BatchVendorErrorSchema = Type.Object(
+  {
+    message: Type.String({ description: 'What kind of error, for a person.' }),
+    status: Type.Literal(false),
+    code: Type.Integer({ description: 'The HTTP status, repeated.' }),
+    errorMessage: Type.String({ description: 'What went wrong and what to do about it, for a person.' }),
+    data: Type.Object({
+      code: Type.String({ description: 'Stable machine-readable code from the catalogue (see README).' }),
+      details: Type.Unknown({ description: 'Code-specific details, e.g. every failing field.' }),
+    }),
+  },
+  { title: 'BatchVendorError' },
 );
 
 export const SlugId = (description: string) => Type.String({ pattern: SLUG_PATTERN, description });

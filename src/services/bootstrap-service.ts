@@ -1,6 +1,6 @@
 import type { Kysely } from 'kysely';
 import type { Database } from '../storage/schema.js';
-import { countOrgs } from '../storage/repositories/tenants-repository.js';
+import { countOrgs } from '../storage/repositories/orgs-repository.js';
 import { findMasterKeyHash } from '../storage/repositories/keys-repository.js';
 import { createApiKey, generateMasterKey } from './key-service.js';
 import * as tenancy from './tenancy-service.js';
@@ -59,7 +59,11 @@ export async function bootstrapDemoTenant(db: Kysely<Database>): Promise<DemoTen
     agent_id: DEMO.agentId,
     label: 'Demo calling number',
   });
-  const key = await createApiKey(db, DEMO.orgId, { name: 'demo', user_id: user.user_id, workspaces: [DEMO.workspaceId] });
+  const key = await createApiKey(db, DEMO.orgId, {
+    name: 'demo',
+    user_id: user.user_id,
+    workspaces: [DEMO.workspaceId],
+  });
   return {
     masterKey,
     apiKey: key.key,

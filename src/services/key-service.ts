@@ -5,7 +5,9 @@ import { newSlugId, nowIso } from '../domain/tenancy/ids.js';
 import type { Principal } from '../domain/tenancy/principal.js';
 import type { Database } from '../storage/schema.js';
 import * as keys from '../storage/repositories/keys-repository.js';
-import * as tenants from '../storage/repositories/tenants-repository.js';
+import { findOrg } from '../storage/repositories/orgs-repository.js';
+import { findUser } from '../storage/repositories/users-repository.js';
+import { findWorkspace } from '../storage/repositories/workspaces-repository.js';
 import type { PageRequest } from '../storage/repositories/paging.js';
 import { isUniqueViolation } from '../storage/db-errors.js';
 
@@ -28,7 +30,7 @@ function toView(row: keys.ApiKeyRow): ApiKeyView {
     user_id: row.user_id,
     name: row.name,
     prefix: row.prefix,
-    workspaces: row.workspaces === '*' ? '*' : (JSON.parse(row.workspaces) as string[]),
+    workspaces: row.workspaces,
     created_at: row.created_at,
   };
 }
@@ -38,16 +40,28 @@ function toView(row: keys.ApiKeyRow): ApiKeyView {
  * ROSTER_MASTER_KEY when set, else against the hash stored at first start; API keys are found by
  * their public prefix and their hashes compared in constant time.
  */
-export async function authenticate(db: Db, secret: string, configuredMasterKey: string | undefined): Promise<Principal | undefined> {
+export async function authenticate(
+  db: Db,
+  secret: string,
+  configuredMasterKey: string | undefined,
+): Promise<Principal | undefined> {
   if (!secret.startsWith('rk_')) {
-    const masterHash = configuredMasterKey !== undefined ? hashKey(configuredMasterKey) : await keys.findMasterKeyHash(db);
+    const masterHash =
+      configuredMasterKey !== undefined ? hashKey(configuredMasterKey) : await keys.findMasterKeyHash(db);
     return masterHash !== undefined && keyMatchesHash(secret, masterHash) ? { kind: 'master' } : undefined;
   }
   if (secret.length > 200) return undefined;
   const row = await keys.findApiKeyByPrefix(db, keyPrefix(secret));
   if (!row || !keyMatchesHash(secret, row.key_hash)) return undefined;
   const view = toView(row);
-  return { kind: 'key', keyId: row.key_id, orgId: row.org_id, userId: row.user_id, userEmail: row.user_email, workspaces: view.workspaces };
+  return {
+    kind: 'key',
+    keyId: row.key_id,
+    orgId: row.org_id,
+    userId: row.user_id,
+    userEmail: row.user_email,
+    workspaces: view.workspaces,
+  };
 }
 
 export interface CreateApiKeyInput {
@@ -56,9 +70,13 @@ export interface CreateApiKeyInput {
   workspaces: '*' | string[];
 }
 
-export async function createApiKey(db: Db, orgId: string, input: CreateApiKeyInput): Promise<ApiKeyView & { key: string }> {
-  if (!(await tenants.findOrg(db, orgId))) throw new AppError('not_found', `Org '${orgId}' not found.`);
-  if (!(await tenants.findUser(db, orgId, input.user_id))) {
+export async function createApiKey(
+  db: Db,
+  orgId: string,
+  input: CreateApiKeyInput,
+): Promise<ApiKeyView & { key: string }> {
+  if (!(await findOrg(db, orgId))) throw new AppError('not_found', `Org '${orgId}' not found.`);
+  if (!(await findUser(db, orgId, input.user_id))) {
     throw new AppError('validation_failed', `User '${input.user_id}' is not a user of org '${orgId}'.`, [
       { field: '/body/user_id', message: 'no such user in this org' },
     ]);
@@ -66,7 +84,7 @@ export async function createApiKey(db: Db, orgId: string, input: CreateApiKeyInp
   if (input.workspaces !== '*') {
     const missing: string[] = [];
     for (const workspaceId of new Set(input.workspaces)) {
-      if (!(await tenants.findWorkspace(db, orgId, workspaceId))) missing.push(workspaceId);
+      if (!(await findWorkspace(db, orgId, workspaceId))) missing.push(workspaceId);
     }
     if (missing.length > 0) {
       throw new AppError('validation_failed', `Workspaces not found in org '${orgId}': ${missing.join(', ')}.`, [
@@ -83,7 +101,7 @@ export async function createApiKey(db: Db, orgId: string, input: CreateApiKeyInp
       name: input.name,
       prefix: generated.prefix,
       key_hash: generated.hash,
-      workspaces: input.workspaces === '*' ? '*' : JSON.stringify([...new Set(input.workspaces)]),
+      workspaces: input.workspaces === '*' ? '*' : [...new Set(input.workspaces)],
       created_at: nowIso(),
     };
     try {

@@ -1,20 +1,19 @@
 import type { Kysely } from 'kysely';
 import { isSupportedCountry } from 'libphonenumber-js/max';
 import { AppError } from '../errors.js';
+import type { AgentVariable } from '../domain/tenancy/agent-variable.js';
 import { newHex24Id, newSlugId, nowIso } from '../domain/tenancy/ids.js';
 import type { Database } from '../storage/schema.js';
 import { isUniqueViolation } from '../storage/db-errors.js';
 import type { PageRequest } from '../storage/repositories/paging.js';
-import * as repo from '../storage/repositories/tenants-repository.js';
+import * as agentsRepo from '../storage/repositories/agents-repository.js';
+import * as deploymentsRepo from '../storage/repositories/deployments-repository.js';
+import * as orgsRepo from '../storage/repositories/orgs-repository.js';
+import * as phoneNumbersRepo from '../storage/repositories/phone-numbers-repository.js';
+import * as usersRepo from '../storage/repositories/users-repository.js';
+import * as workspacesRepo from '../storage/repositories/workspaces-repository.js';
 
 type Db = Kysely<Database>;
-
-export interface AgentVariable {
-  name: string;
-  required: boolean;
-  default: string | null;
-  description: string | null;
-}
 
 export interface AgentView {
   org_id: string;
@@ -57,75 +56,94 @@ function invalidField(field: string, message: string): AppError {
 
 // Orgs ---------------------------------------------------------------------------------------------
 
-export async function createOrg(db: Db, input: { org_id?: string; name: string }): Promise<repo.OrgRow> {
+export async function createOrg(db: Db, input: { org_id?: string; name: string }): Promise<orgsRepo.OrgRow> {
   const row = { org_id: input.org_id ?? newSlugId('org'), name: input.name, created_at: nowIso() };
-  await insertUnique('Org', row.org_id, () => repo.insertOrg(db, row));
+  await insertUnique('Org', row.org_id, () => orgsRepo.insertOrg(db, row));
   return row;
 }
 
-export async function getOrg(db: Db, orgId: string): Promise<repo.OrgRow> {
-  const row = await repo.findOrg(db, orgId);
+export async function getOrg(db: Db, orgId: string): Promise<orgsRepo.OrgRow> {
+  const row = await orgsRepo.findOrg(db, orgId);
   if (!row) throw notFound('Org', orgId);
   return row;
 }
 
 export async function listOrgs(db: Db, page: PageRequest) {
-  const result = await repo.listOrgs(db, page);
+  const result = await orgsRepo.listOrgs(db, page);
   return { items: result.rows, total: result.total };
 }
 
 export async function deleteOrg(db: Db, orgId: string): Promise<void> {
-  if (!(await repo.deleteOrg(db, orgId))) throw notFound('Org', orgId);
+  if (!(await orgsRepo.deleteOrg(db, orgId))) throw notFound('Org', orgId);
 }
 
 // Workspaces ---------------------------------------------------------------------------------------
 
-export async function createWorkspace(db: Db, orgId: string, input: { workspace_id?: string; name: string }): Promise<repo.WorkspaceRow> {
+export async function createWorkspace(
+  db: Db,
+  orgId: string,
+  input: { workspace_id?: string; name: string },
+): Promise<workspacesRepo.WorkspaceRow> {
   await getOrg(db, orgId);
-  const row = { org_id: orgId, workspace_id: input.workspace_id ?? newSlugId('ws'), name: input.name, created_at: nowIso() };
-  await insertUnique('Workspace', row.workspace_id, () => repo.insertWorkspace(db, row));
+  const row = {
+    org_id: orgId,
+    workspace_id: input.workspace_id ?? newSlugId('ws'),
+    name: input.name,
+    created_at: nowIso(),
+  };
+  await insertUnique('Workspace', row.workspace_id, () => workspacesRepo.insertWorkspace(db, row));
   return row;
 }
 
-export async function getWorkspace(db: Db, orgId: string, workspaceId: string): Promise<repo.WorkspaceRow> {
-  const row = await repo.findWorkspace(db, orgId, workspaceId);
+export async function getWorkspace(db: Db, orgId: string, workspaceId: string): Promise<workspacesRepo.WorkspaceRow> {
+  const row = await workspacesRepo.findWorkspace(db, orgId, workspaceId);
   if (!row) throw notFound('Workspace', workspaceId);
   return row;
 }
 
 export async function listWorkspaces(db: Db, orgId: string, only: '*' | readonly string[], page: PageRequest) {
   await getOrg(db, orgId);
-  const result = await repo.listWorkspaces(db, orgId, only === '*' ? '*' : [...only], page);
+  const result = await workspacesRepo.listWorkspaces(db, orgId, only === '*' ? '*' : [...only], page);
   return { items: result.rows, total: result.total };
 }
 
 export async function deleteWorkspace(db: Db, orgId: string, workspaceId: string): Promise<void> {
-  if (!(await repo.deleteWorkspace(db, orgId, workspaceId))) throw notFound('Workspace', workspaceId);
+  if (!(await workspacesRepo.deleteWorkspace(db, orgId, workspaceId))) throw notFound('Workspace', workspaceId);
 }
 
 // Users --------------------------------------------------------------------------------------------
 
-export async function createUser(db: Db, orgId: string, input: { email: string; name?: string }): Promise<repo.UserRow> {
+export async function createUser(
+  db: Db,
+  orgId: string,
+  input: { email: string; name?: string },
+): Promise<usersRepo.UserRow> {
   await getOrg(db, orgId);
-  const row = { user_id: newHex24Id(), org_id: orgId, email: input.email.toLowerCase(), name: input.name ?? null, created_at: nowIso() };
-  await insertUnique('User with email', row.email, () => repo.insertUser(db, row));
+  const row = {
+    user_id: newHex24Id(),
+    org_id: orgId,
+    email: input.email.toLowerCase(),
+    name: input.name ?? null,
+    created_at: nowIso(),
+  };
+  await insertUnique('User with email', row.email, () => usersRepo.insertUser(db, row));
   return row;
 }
 
-export async function getUser(db: Db, orgId: string, userId: string): Promise<repo.UserRow> {
-  const row = await repo.findUser(db, orgId, userId);
+export async function getUser(db: Db, orgId: string, userId: string): Promise<usersRepo.UserRow> {
+  const row = await usersRepo.findUser(db, orgId, userId);
   if (!row) throw notFound('User', userId);
   return row;
 }
 
 export async function listUsers(db: Db, orgId: string, page: PageRequest) {
   await getOrg(db, orgId);
-  const result = await repo.listUsers(db, orgId, page);
+  const result = await usersRepo.listUsers(db, orgId, page);
   return { items: result.rows, total: result.total };
 }
 
 export async function deleteUser(db: Db, orgId: string, userId: string): Promise<void> {
-  if (!(await repo.deleteUser(db, orgId, userId))) throw notFound('User', userId);
+  if (!(await usersRepo.deleteUser(db, orgId, userId))) throw notFound('User', userId);
 }
 
 // Agents -------------------------------------------------------------------------------------------
@@ -138,25 +156,39 @@ export interface CreateAgentInput {
   states?: string[];
 }
 
-function agentView(row: repo.AgentRow): AgentView {
+function agentView(row: agentsRepo.AgentRow): AgentView {
   return {
     org_id: row.org_id,
     workspace_id: row.workspace_id,
     agent_id: row.agent_id,
     name: row.name,
-    variables: JSON.parse(row.variables) as AgentVariable[],
-    languages: JSON.parse(row.languages) as string[],
-    states: JSON.parse(row.states) as string[],
+    variables: row.variables,
+    languages: row.languages,
+    states: row.states,
     created_at: row.created_at,
   };
 }
 
-export async function createAgent(db: Db, orgId: string, workspaceId: string, input: CreateAgentInput): Promise<AgentView> {
+export async function createAgent(
+  db: Db,
+  orgId: string,
+  workspaceId: string,
+  input: CreateAgentInput,
+): Promise<AgentView> {
   await getWorkspace(db, orgId, workspaceId);
   const seen = new Set<string>();
-  const duplicates = input.variables.map((v) => v.name).filter((name) => (seen.has(name) ? true : (seen.add(name), false)));
+  const duplicates = input.variables
+    .map((v) => v.name)
+    .filter((name) => {
+      if (seen.has(name)) return true;
+      seen.add(name);
+      return false;
+    });
   if (duplicates.length > 0) {
-    throw invalidField('/body/variables', `Variable names must be unique; repeated: ${[...new Set(duplicates)].join(', ')}.`);
+    throw invalidField(
+      '/body/variables',
+      `Variable names must be unique; repeated: ${[...new Set(duplicates)].join(', ')}.`,
+    );
   }
   const variables: AgentVariable[] = input.variables.map((v) => ({
     name: v.name,
@@ -164,35 +196,35 @@ export async function createAgent(db: Db, orgId: string, workspaceId: string, in
     default: v.default ?? null,
     description: v.description ?? null,
   }));
-  const row: repo.AgentRow = {
+  const row: agentsRepo.AgentRow = {
     org_id: orgId,
     workspace_id: workspaceId,
     agent_id: input.agent_id ?? newSlugId('agent'),
     name: input.name,
-    variables: JSON.stringify(variables),
-    languages: JSON.stringify(input.languages ?? []),
-    states: JSON.stringify(input.states ?? []),
+    variables,
+    languages: input.languages ?? [],
+    states: input.states ?? [],
     created_at: nowIso(),
   };
-  await insertUnique('Agent', row.agent_id, () => repo.insertAgent(db, row));
+  await insertUnique('Agent', row.agent_id, () => agentsRepo.insertAgent(db, row));
   return agentView(row);
 }
 
 export async function getAgent(db: Db, orgId: string, workspaceId: string, agentId: string): Promise<AgentView> {
-  const row = await repo.findAgent(db, orgId, workspaceId, agentId);
+  const row = await agentsRepo.findAgent(db, orgId, workspaceId, agentId);
   if (!row) throw notFound('Agent', agentId);
   return agentView(row);
 }
 
 export async function listAgents(db: Db, orgId: string, workspaceId: string, page: PageRequest) {
   await getWorkspace(db, orgId, workspaceId);
-  const result = await repo.listAgents(db, orgId, workspaceId, page);
+  const result = await agentsRepo.listAgents(db, orgId, workspaceId, page);
   return { items: result.rows.map(agentView), total: result.total };
 }
 
 export async function deleteAgent(db: Db, orgId: string, workspaceId: string, agentId: string): Promise<void> {
   await getAgent(db, orgId, workspaceId, agentId);
-  const users = await repo.findAgentUsers(db, orgId, workspaceId, agentId);
+  const users = await agentsRepo.findAgentUsers(db, orgId, workspaceId, agentId);
   if (users.deployments.length > 0 || users.phoneNumbers.length > 0) {
     throw new AppError(
       'in_use',
@@ -200,13 +232,13 @@ export async function deleteAgent(db: Db, orgId: string, workspaceId: string, ag
       users,
     );
   }
-  await repo.deleteAgent(db, orgId, workspaceId, agentId);
+  await agentsRepo.deleteAgent(db, orgId, workspaceId, agentId);
 }
 
 // Deployments --------------------------------------------------------------------------------------
 
 async function requireAgentForBody(db: Db, orgId: string, workspaceId: string, agentId: string): Promise<void> {
-  if (!(await repo.findAgent(db, orgId, workspaceId, agentId))) {
+  if (!(await agentsRepo.findAgent(db, orgId, workspaceId, agentId))) {
     throw invalidField('/body/agent_id', `Agent '${agentId}' does not exist in workspace '${workspaceId}'.`);
   }
 }
@@ -216,14 +248,17 @@ export async function createDeployment(
   orgId: string,
   workspaceId: string,
   input: { deployment_id?: string; name: string; agent_id: string; default_country?: string },
-): Promise<repo.DeploymentRow> {
+): Promise<deploymentsRepo.DeploymentRow> {
   await getWorkspace(db, orgId, workspaceId);
   await requireAgentForBody(db, orgId, workspaceId, input.agent_id);
   const country = input.default_country?.toUpperCase();
   if (country !== undefined && !isSupportedCountry(country)) {
-    throw invalidField('/body/default_country', `default_country '${input.default_country}' is not an ISO 3166-1 alpha-2 code with a phone numbering plan (e.g. IN, US, GB).`);
+    throw invalidField(
+      '/body/default_country',
+      `default_country '${input.default_country}' is not an ISO 3166-1 alpha-2 code with a phone numbering plan (e.g. IN, US, GB).`,
+    );
   }
-  const row: repo.DeploymentRow = {
+  const row: deploymentsRepo.DeploymentRow = {
     org_id: orgId,
     workspace_id: workspaceId,
     deployment_id: input.deployment_id ?? newSlugId('dep'),
@@ -232,29 +267,40 @@ export async function createDeployment(
     default_country: country ?? null,
     created_at: nowIso(),
   };
-  await insertUnique('Deployment', row.deployment_id, () => repo.insertDeployment(db, row));
+  await insertUnique('Deployment', row.deployment_id, () => deploymentsRepo.insertDeployment(db, row));
   return row;
 }
 
-export async function getDeployment(db: Db, orgId: string, workspaceId: string, deploymentId: string): Promise<repo.DeploymentRow> {
-  const row = await repo.findDeployment(db, orgId, workspaceId, deploymentId);
+export async function getDeployment(
+  db: Db,
+  orgId: string,
+  workspaceId: string,
+  deploymentId: string,
+): Promise<deploymentsRepo.DeploymentRow> {
+  const row = await deploymentsRepo.findDeployment(db, orgId, workspaceId, deploymentId);
   if (!row) throw notFound('Deployment', deploymentId);
   return row;
 }
 
 export async function listDeployments(db: Db, orgId: string, workspaceId: string, page: PageRequest) {
   await getWorkspace(db, orgId, workspaceId);
-  const result = await repo.listDeployments(db, orgId, workspaceId, page);
+  const result = await deploymentsRepo.listDeployments(db, orgId, workspaceId, page);
   return { items: result.rows, total: result.total };
 }
 
-export async function deleteDeployment(db: Db, orgId: string, workspaceId: string, deploymentId: string): Promise<void> {
-  if (!(await repo.deleteDeployment(db, orgId, workspaceId, deploymentId))) throw notFound('Deployment', deploymentId);
+export async function deleteDeployment(
+  db: Db,
+  orgId: string,
+  workspaceId: string,
+  deploymentId: string,
+): Promise<void> {
+  if (!(await deploymentsRepo.deleteDeployment(db, orgId, workspaceId, deploymentId)))
+    throw notFound('Deployment', deploymentId);
 }
 
 // Phone numbers ------------------------------------------------------------------------------------
 
-function phoneNumberView(row: repo.PhoneNumberRow): PhoneNumberView {
+function phoneNumberView(row: phoneNumbersRepo.PhoneNumberRow): PhoneNumberView {
   return {
     _id: row.phone_number_id,
     org_id: row.org_id,
@@ -274,7 +320,7 @@ export async function createPhoneNumber(
 ): Promise<PhoneNumberView> {
   await getWorkspace(db, orgId, workspaceId);
   await requireAgentForBody(db, orgId, workspaceId, input.agent_id);
-  const row: repo.PhoneNumberRow = {
+  const row: phoneNumbersRepo.PhoneNumberRow = {
     phone_number_id: newHex24Id(),
     org_id: orgId,
     workspace_id: workspaceId,
@@ -283,22 +329,33 @@ export async function createPhoneNumber(
     label: input.label ?? null,
     created_at: nowIso(),
   };
-  await insertUnique('Phone number', row.phone_number, () => repo.insertPhoneNumber(db, row));
+  await insertUnique('Phone number', row.phone_number, () => phoneNumbersRepo.insertPhoneNumber(db, row));
   return phoneNumberView(row);
 }
 
-export async function getPhoneNumber(db: Db, orgId: string, workspaceId: string, phoneNumberId: string): Promise<PhoneNumberView> {
-  const row = await repo.findPhoneNumber(db, orgId, workspaceId, phoneNumberId);
+export async function getPhoneNumber(
+  db: Db,
+  orgId: string,
+  workspaceId: string,
+  phoneNumberId: string,
+): Promise<PhoneNumberView> {
+  const row = await phoneNumbersRepo.findPhoneNumber(db, orgId, workspaceId, phoneNumberId);
   if (!row) throw notFound('Phone number', phoneNumberId);
   return phoneNumberView(row);
 }
 
 export async function listPhoneNumbers(db: Db, orgId: string, workspaceId: string, page: PageRequest) {
   await getWorkspace(db, orgId, workspaceId);
-  const result = await repo.listPhoneNumbers(db, orgId, workspaceId, page);
+  const result = await phoneNumbersRepo.listPhoneNumbers(db, orgId, workspaceId, page);
   return { items: result.rows.map(phoneNumberView), total: result.total };
 }
 
-export async function deletePhoneNumber(db: Db, orgId: string, workspaceId: string, phoneNumberId: string): Promise<void> {
-  if (!(await repo.deletePhoneNumber(db, orgId, workspaceId, phoneNumberId))) throw notFound('Phone number', phoneNumberId);
+export async function deletePhoneNumber(
+  db: Db,
+  orgId: string,
+  workspaceId: string,
+  phoneNumberId: string,
+): Promise<void> {
+  if (!(await phoneNumbersRepo.deletePhoneNumber(db, orgId, workspaceId, phoneNumberId)))
+    throw notFound('Phone number', phoneNumberId);
 }

@@ -1,18 +1,31 @@
 import type { Selectable } from 'kysely';
+import type { RowRejectionCode } from '../domain/ingest/row-rejection.js';
+import type { JobClaim } from './repositories/jobs-repository.js';
 import type { ContactsTable } from './schema.js';
 
 export type ContactRow = Selectable<ContactsTable>;
 
-/** A data row that is not kept: its fields as uploaded, and why. */
+/** A data row that is not kept: its spreadsheet row, its fields as uploaded, and why (code and words). */
 export interface RowRejection {
   row: number;
   fields: string[];
+  code: RowRejectionCode;
   reason: string;
 }
 
-/** Where a load hands rejected rows, in row order (the cohort's rejection file). */
+/** Where a load hands rejected rows, in row order (the cohort's rejection file, which counts them by code). */
 export interface RejectionSink {
-  add(fields: string[], reason: string): Promise<void>;
+  add(rejection: RowRejection): Promise<void>;
+}
+
+/**
+ * The job attempt a load writes for. Every write to `contacts` checks, in its own transaction,
+ * that the attempt still holds the job (and renews its lease); once it does not, the write throws
+ * LeaseLostError and changes nothing.
+ */
+export interface LoadFence {
+  claim: JobClaim;
+  leaseMs: number;
 }
 
 /** One unit of transformed rows, in file order. */
@@ -41,10 +54,16 @@ export interface ContactLoad {
 
 /** Writes many contacts each backend's fastest way. */
 export interface ContactLoader {
-  begin(cohortSeq: number, rejections: RejectionSink): Promise<ContactLoad>;
-  /** Removes every contact of the cohort: the clean slate an attempt starts from. */
-  clear(cohortSeq: number): Promise<void>;
+  begin(cohortSeq: number, rejections: RejectionSink, fence: LoadFence): Promise<ContactLoad>;
+  /**
+   * Removes every contact of the cohort: the clean slate an attempt starts from (fenced), or the
+   * clean-up after a cohort failed for good (no fence: no attempt holds its job any more).
+   */
+  clear(cohortSeq: number, fence: LoadFence | undefined): Promise<void>;
 }
+
+/** The code of a row that loses to an earlier row with the same phone. */
+export const REPEAT_CODE = 'duplicate_phone' satisfies RowRejectionCode;
 
 /** The reason a row loses to an earlier row with the same phone. */
 export function repeatReason(phone: string, firstRow: number | undefined): string {

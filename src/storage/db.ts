@@ -4,6 +4,9 @@ import SqliteDatabase from 'better-sqlite3';
 import { Kysely, PostgresDialect, SqliteDialect, sql } from 'kysely';
 import pg from 'pg';
 import type { ContactLoader } from './contact-loader.js';
+import type { DialectExpressions } from './dialect-expressions.js';
+import { postgresExpressions } from './postgres/postgres-expressions.js';
+import { sqliteExpressions } from './sqlite/sqlite-expressions.js';
 import { postgresContactLoader } from './postgres/postgres-contact-loader.js';
 import type { Database } from './schema.js';
 import { sqliteContactLoader } from './sqlite/sqlite-contact-loader.js';
@@ -18,6 +21,8 @@ export interface Capabilities {
   readonly rowLocking: boolean;
   /** Whether several processes may share this database. */
   readonly multiProcess: boolean;
+  /** Expressions spelt differently per backend (JSON fields held as text, code-point text order). */
+  readonly expressions: DialectExpressions;
 }
 
 export interface Storage {
@@ -40,6 +45,13 @@ export interface StorageOptions {
   /** PostgreSQL schema to use (tests give each file its own); default `public`. */
   pgSchema?: string;
   poolSize?: number;
+  /**
+   * PostgreSQL ends a session left idle inside a transaction this long (default 60 s), releasing
+   * its row locks: a worker paused or partitioned mid-transaction would otherwise hold its job's
+   * row, which claimers skip, so the job could not pass to another worker however long ago its
+   * lease ran out. Servers and workers pass twice the job lease.
+   */
+  idleInTransactionMs?: number;
 }
 
 export function openStorage(options: StorageOptions): Storage {
@@ -57,7 +69,7 @@ function openSqlite(dataDir: string): Storage {
   const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(handle) }) });
   return {
     db,
-    capabilities: { dialect: 'sqlite', rowLocking: false, multiProcess: false },
+    capabilities: { dialect: 'sqlite', rowLocking: false, multiProcess: false, expressions: sqliteExpressions },
     contacts: sqliteContactLoader(db, handle),
     description: `sqlite:${file}`,
     schema: undefined,
@@ -65,20 +77,33 @@ function openSqlite(dataDir: string): Storage {
   };
 }
 
+/** How long a query waits for a PostgreSQL connection (a new one or a free one in the pool). */
+const CONNECT_TIMEOUT_MS = 5000;
+
 function openPostgres(url: string, options: StorageOptions): Storage {
   const schema = options.pgSchema;
   const pool = new pg.Pool({
     connectionString: url,
     max: options.poolSize ?? 10,
+    // A dead or unreachable database must fail a request (503) within seconds, never hang it: this
+    // bounds both opening a connection and waiting for a free one. Keep-alive notices a peer that
+    // vanished without closing the connection.
+    connectionTimeoutMillis: CONNECT_TIMEOUT_MS,
+    keepAlive: true,
+    idle_in_transaction_session_timeout: options.idleInTransactionMs ?? 60_000,
     ...(schema ? { options: `-c search_path=${schema}` } : {}),
   });
   // An idle client that loses its connection must not crash the process; the pool replaces it.
   pool.on('error', () => undefined);
+  // pg-pool drops its own listener while a client is checked out, and a client that loses its
+  // connection then (a database restart mid-query or mid-COPY) emits 'error': with no listener that
+  // kills the process. The query in flight rejects on its own, so the event needs only a listener.
+  pool.on('connect', (client) => client.on('error', () => undefined));
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
   const parsed = new URL(url);
   return {
     db,
-    capabilities: { dialect: 'postgres', rowLocking: true, multiProcess: true },
+    capabilities: { dialect: 'postgres', rowLocking: true, multiProcess: true, expressions: postgresExpressions },
     contacts: postgresContactLoader(pool),
     description: `postgres://${parsed.host}${parsed.pathname}${schema ? `?schema=${schema}` : ''}`,
     schema,

@@ -52,9 +52,11 @@ export interface MigrationReport {
 }
 
 /**
- * Applies pending migrations. Kysely's migrator holds a lock while it runs (an advisory lock on
- * PostgreSQL, the write lock on SQLite), so instances starting together apply each file once.
- * A SQLite writer that loses the race sees SQLITE_BUSY and simply tries again.
+ * Applies pending migrations. On PostgreSQL Kysely's migrator takes an advisory lock and runs in a
+ * transaction, so API and worker processes starting together apply each file once. On SQLite it
+ * takes no lock at all: one server process owns the database file (workers and `--no-worker` need
+ * PostgreSQL), so there is no race to guard; a statement that meets another connection's write
+ * (`roster migrate` next to a running server) gets SQLITE_BUSY and the run is tried again.
  */
 export async function migrateToLatest(storage: Storage): Promise<MigrationReport> {
   const migrator = migratorFor(storage);

@@ -107,6 +107,8 @@ export interface CohortsTable {
   total_records: number | null;
   valid_records: number | null;
   rejected_records: number | null;
+  /** JSON: [{code, count, example_row}], set when the cohort completes (migration 0008). */
+  rejections_by_reason: string | null;
   error_code: string | null;
   error_message: string | null;
   error_details: string | null;
@@ -115,6 +117,12 @@ export interface CohortsTable {
   file_encoding: string | null;
   file_bytes: number | null;
   rejected_file_key: string | null;
+  /** Progress of the running attempt (migration 0007): NULL until an attempt has started. */
+  progress_started_at: string | null;
+  progress_rows: number | null;
+  progress_bytes: number | null;
+  progress_valid: number | null;
+  progress_rejected: number | null;
 }
 
 export interface ContactsTable {
@@ -138,6 +146,10 @@ export interface JobsTable {
   run_at: string;
   locked_by: string | null;
   locked_until: string | null;
+  /** Drawn anew by each claim; every write on behalf of an attempt names it (fencing). */
+  lease_token: string | null;
+  /** Attempts whose process stopped without reporting (killed, crashed, lease expired). */
+  lost_attempts: Generated<number>;
   last_error: string | null;
   created_at: string;
   updated_at: string;
@@ -156,8 +168,10 @@ export interface BatchesTable {
   status: BatchStatus;
   calling_numbers: string;
   enable_dnc: number;
+  /** Retries after the first call (0 = call once). */
   retry: number;
-  delay_minutes: number;
+  /** Seconds from the end of one attempt to the earliest next. */
+  delay_seconds: number;
   timezone: string;
   calling_start: string;
   calling_end: string;

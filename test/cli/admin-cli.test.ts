@@ -12,7 +12,6 @@ import { cliRunner } from '../helpers/cli.js';
 const projectRoot = fileURLToPath(new URL('../../', import.meta.url));
 const cliEntry = path.join(projectRoot, 'src/cli/index.ts');
 
-
 async function freePort(): Promise<number> {
   const probe = createServer();
   probe.listen(0, '127.0.0.1');
@@ -25,10 +24,21 @@ async function freePort(): Promise<number> {
 }
 
 /** Starts `roster serve` on a fresh data dir and resolves with the keys its first-start banner prints. */
-async function startServer(port: number, dataDir: string): Promise<{ child: ChildProcess; masterKey: string; demoKey: string }> {
+async function startServer(
+  port: number,
+  dataDir: string,
+): Promise<{ child: ChildProcess; masterKey: string; demoKey: string }> {
   const child = spawn(process.execPath, ['--import', 'tsx', cliEntry, 'serve'], {
     cwd: projectRoot,
-    env: { ...process.env, ROSTER_DATA_DIR: dataDir, ROSTER_PORT: String(port), ROSTER_LOG_LEVEL: 'warn', ROSTER_MASTER_KEY: '', ROSTER_DATABASE_URL: '', NODE_ENV: 'test' },
+    env: {
+      ...process.env,
+      ROSTER_DATA_DIR: dataDir,
+      ROSTER_PORT: String(port),
+      ROSTER_LOG_LEVEL: 'warn',
+      ROSTER_MASTER_KEY: '',
+      ROSTER_DATABASE_URL: '',
+      NODE_ENV: 'test',
+    },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let stdout = '';
@@ -86,8 +96,20 @@ describe('roster admin and key commands against a running server', () => {
   });
 
   test('workspaces create --json prints the server answer as one JSON document', async () => {
-    const workspace = await rosterJson('workspaces', 'create', '--org', 'acme', '--id', 'support', '--name', 'Support line');
-    assert.deepEqual({ org_id: workspace.org_id, workspace_id: workspace.workspace_id, name: workspace.name }, { org_id: 'acme', workspace_id: 'support', name: 'Support line' });
+    const workspace = await rosterJson(
+      'workspaces',
+      'create',
+      '--org',
+      'acme',
+      '--id',
+      'support',
+      '--name',
+      'Support line',
+    );
+    assert.deepEqual(
+      { org_id: workspace.org_id, workspace_id: workspace.workspace_id, name: workspace.name },
+      { org_id: 'acme', workspace_id: 'support', name: 'Support line' },
+    );
   });
 
   test('users create returns a 24-hex user id', async () => {
@@ -98,8 +120,28 @@ describe('roster admin and key commands against a running server', () => {
 
   test('agents create sends repeated --variable flags after the variables file', async () => {
     const file = path.join(dataDir, 'vars.json');
-    await writeFile(file, JSON.stringify([{ name: 'customer_name', required: true, description: 'Greeting name' }, { name: 'due_date', default: null }]));
-    const agent = await rosterJson('agents', 'create', ...inWorkspace, '--id', 'collections', '--name', 'Collections', '--variables-file', file, '--variable', 'amount:required', '--variable', 'note');
+    await writeFile(
+      file,
+      JSON.stringify([
+        { name: 'customer_name', required: true, description: 'Greeting name' },
+        { name: 'due_date', default: null },
+      ]),
+    );
+    const agent = await rosterJson(
+      'agents',
+      'create',
+      ...inWorkspace,
+      '--id',
+      'collections',
+      '--name',
+      'Collections',
+      '--variables-file',
+      file,
+      '--variable',
+      'amount:required',
+      '--variable',
+      'note',
+    );
     assert.deepEqual(
       (agent.variables as Array<{ name: string; required: boolean }>).map(({ name, required }) => ({ name, required })),
       [
@@ -112,13 +154,35 @@ describe('roster admin and key commands against a running server', () => {
   });
 
   test('deployments create links a deployment to the agent', async () => {
-    const deployment = await rosterJson('deployments', 'create', ...inWorkspace, '--id', 'prod', '--name', 'Production', '--agent', 'collections', '--default-country', 'IN');
+    const deployment = await rosterJson(
+      'deployments',
+      'create',
+      ...inWorkspace,
+      '--id',
+      'prod',
+      '--name',
+      'Production',
+      '--agent',
+      'collections',
+      '--default-country',
+      'IN',
+    );
     assert.equal(deployment.agent_id, 'collections');
     assert.equal(deployment.default_country, 'IN');
   });
 
   test('numbers create registers a calling number with a 24-hex _id', async () => {
-    const number = await rosterJson('numbers', 'create', ...inWorkspace, '--number', '+14155550123', '--agent', 'collections', '--label', 'US outbound');
+    const number = await rosterJson(
+      'numbers',
+      'create',
+      ...inWorkspace,
+      '--number',
+      '+14155550123',
+      '--agent',
+      'collections',
+      '--label',
+      'US outbound',
+    );
     assert.match(String(number._id), /^[0-9a-f]{24}$/);
     assert.equal(number.phone_number, '+14155550123');
   });
@@ -133,14 +197,30 @@ describe('roster admin and key commands against a running server', () => {
   });
 
   test('keys create --json prints the secret once, starting with rk_', async () => {
-    const key = await rosterJson('keys', 'create', '--org', 'acme', '--user', userId, '--name', 'billing sync', '--workspaces', 'support');
+    const key = await rosterJson(
+      'keys',
+      'create',
+      '--org',
+      'acme',
+      '--user',
+      userId,
+      '--name',
+      'billing sync',
+      '--workspaces',
+      'support',
+    );
     assert.match(String(key.key), /^rk_/);
     assert.deepEqual(key.workspaces, ['support']);
     keyId = String(key.key_id);
   });
 
   test('keys list --json prints the server page with the new key and no secret', async () => {
-    const page = await rosterJson<{ total: number; items: Array<Record<string, unknown>> }>('keys', 'list', '--org', 'acme');
+    const page = await rosterJson<{ total: number; items: Array<Record<string, unknown>> }>(
+      'keys',
+      'list',
+      '--org',
+      'acme',
+    );
     assert.equal(page.total, 1);
     assert.equal(page.items[0]?.key_id, keyId);
     assert.equal(page.items[0]?.key, undefined);

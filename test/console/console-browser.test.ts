@@ -17,7 +17,8 @@ const MAX_UPLOAD_BYTES = 1024 * 1024;
 /** A cohort CSV of the seed config's columns: ROWS good rows and one whose phone is no number. */
 function cohortCsv(): string {
   const lines = ['mobile,name,balance,payment_due,preferred_language'];
-  for (let i = 0; i < ROWS; i++) lines.push(`98${String(10_000_000 + i).slice(0, 8)},Customer ${i},${100 + i},2024-07-31,English`);
+  for (let i = 0; i < ROWS; i++)
+    lines.push(`98${String(10_000_000 + i).slice(0, 8)},Customer ${i},${100 + i},2024-07-31,English`);
   lines.splice(3, 0, 'N/A,Bad Row,5,2024-07-31,Hindi');
   return `${lines.join('\n')}\n`;
 }
@@ -66,20 +67,36 @@ describe('web console in a real browser', { skip: browserSkip() }, () => {
     await page.getByLabel('API key').fill(tenant.apiKey);
     await page.getByRole('button', { name: 'Sign in' }).click();
     await page.waitForURL(`${base}/console/orgs/acme`);
-    assert.equal(await page.evaluate<number>('localStorage.length + sessionStorage.length'), 0, 'nothing kept in web storage');
+    assert.equal(
+      await page.evaluate<number>('localStorage.length + sessionStorage.length'),
+      0,
+      'nothing kept in web storage',
+    );
     assert.equal(await page.evaluate<string>('document.cookie'), '', 'the session cookie is HttpOnly');
     await shot('workspaces');
     await page.getByRole('link', { name: 'Inbound' }).click();
     await page.waitForURL(deployment);
-    assert.equal(await page.locator('tbody th code').allTextContents().then((names) => names.join(',')), 'customer_name,outstanding_amount,due_date');
+    assert.equal(
+      await page
+        .locator('tbody th code')
+        .allTextContents()
+        .then((names) => names.join(',')),
+      'customer_name,outstanding_amount,due_date',
+    );
     await shot('deployment');
   });
 
   it('uploads a cohort with a bad row: progress, then completed with counts and the rejection file', async () => {
     await page.goto(`${deployment}/cohorts/new`);
     await page.getByLabel('Cohort name').fill('April users');
-    await page.getByLabel('CSV file').setInputFiles({ name: 'users.csv', mimeType: 'text/csv', buffer: Buffer.from(cohortCsv()) });
-    await page.getByLabel('Transformation config (JSON)').setInputFiles({ name: 'map.json', mimeType: 'application/json', buffer: Buffer.from(JSON.stringify(SEED_CONFIG)) });
+    await page
+      .getByLabel('CSV file')
+      .setInputFiles({ name: 'users.csv', mimeType: 'text/csv', buffer: Buffer.from(cohortCsv()) });
+    await page.getByLabel('Transformation config (JSON)').setInputFiles({
+      name: 'map.json',
+      mimeType: 'application/json',
+      buffer: Buffer.from(JSON.stringify(SEED_CONFIG)),
+    });
     // Record every value the progress bar shows while the file goes up.
     // A string, not a function: the test runner's transpiler would add helpers the page does not have.
     await page.evaluate(`(() => {
@@ -94,13 +111,22 @@ describe('web console in a real browser', { skip: browserSkip() }, () => {
     assert.ok(seen.length > 0 && seen.at(-1) === 100, `progress went up to 100: ${seen.join(',')}`);
     assert.equal(await page.locator('#cohort-status').getAttribute('data-done'), 'completed');
     const facts = await page.locator('#cohort-status dd').allTextContents();
-    assert.deepEqual(facts, [String(ROWS + 1), String(ROWS), '1']);
+    const count = new Intl.NumberFormat('en-US');
+    // Rows, imported, rejected, and the phones lookups answer from it (all of them: it is the latest).
+    assert.deepEqual(
+      facts,
+      [count.format(ROWS + 1), count.format(ROWS), '1', count.format(ROWS)],
+      'counts with thousands separators',
+    );
     assert.equal(await page.getByRole('heading', { name: 'Completed' }).count(), 1);
     await shot('cohort-upload');
     const download = page.waitForEvent('download');
     await page.getByRole('link', { name: 'Download the rejected rows (CSV)' }).click();
     const file = await readFile((await (await download).path())!, 'utf8');
-    const lines = file.replace(/^\uFEFF/, '').trim().split(/\r?\n/);
+    const lines = file
+      .replace(/^\uFEFF/, '')
+      .trim()
+      .split(/\r?\n/);
     assert.equal(lines.length, 2);
     assert.equal(lines[0], 'mobile,name,balance,payment_due,preferred_language,rejected_reason');
     assert.match(lines[1]!, /^N\/A,Bad Row,5,2024-07-31,Hindi,/);
@@ -120,15 +146,23 @@ describe('web console in a real browser', { skip: browserSkip() }, () => {
     await t.runner.stop();
     const form = new FormData();
     form.append('name', 'Arrives later');
-    form.append('cohort_file', new Blob(['mobile,name,balance,payment_due,preferred_language\n9830000001,Zoya,1,2024-01-01,English\n']), 'later.csv');
+    form.append(
+      'cohort_file',
+      new Blob(['mobile,name,balance,payment_due,preferred_language\n9830000001,Zoya,1,2024-01-01,English\n']),
+      'later.csv',
+    );
     form.append('cohort_transformation_file', new Blob([JSON.stringify(SEED_CONFIG)]), 'map.json');
-    const accepted = await fetch(`${base}/v1/orgs/acme/workspaces/main/deployments/inbound/cohorts/upload`, { method: 'POST', headers: { 'x-api-key': tenant.apiKey }, body: form });
+    const accepted = await fetch(`${base}/v1/orgs/acme/workspaces/main/deployments/inbound/cohorts/upload`, {
+      method: 'POST',
+      headers: { 'x-api-key': tenant.apiKey },
+      body: form,
+    });
     const { cohort_id: cohortId } = (await accepted.json()) as { cohort_id: string };
     await page.goto(`${deployment}/cohorts/${cohortId}`);
     assert.match(await page.locator('#cohort-status').innerText(), /processing/);
     await t.runner.start();
     await page.locator('#cohort-status[data-done="completed"]').waitFor({ timeout: 30_000 });
-    assert.deepEqual(await page.locator('#cohort-status dd').allTextContents(), ['1', '1', '0']);
+    assert.deepEqual(await page.locator('#cohort-status dd').allTextContents(), ['1', '1', '0', '1']);
   });
 
   it('looks a caller up and shows the cohort that answers with its variables', async () => {
@@ -147,8 +181,14 @@ describe('web console in a real browser', { skip: browserSkip() }, () => {
   it('shows a blocking error next to the field it concerns', async () => {
     await page.goto(`${deployment}/cohorts/new`);
     await page.getByLabel('Cohort name').fill('Broken');
-    await page.getByLabel('CSV file').setInputFiles({ name: 'users.csv', mimeType: 'text/csv', buffer: Buffer.from('phone,name\n9810000001,A\n') });
-    await page.getByLabel('Transformation config (JSON)').setInputFiles({ name: 'map.json', mimeType: 'application/json', buffer: Buffer.from(JSON.stringify(SEED_CONFIG)) });
+    await page
+      .getByLabel('CSV file')
+      .setInputFiles({ name: 'users.csv', mimeType: 'text/csv', buffer: Buffer.from('phone,name\n9810000001,A\n') });
+    await page.getByLabel('Transformation config (JSON)').setInputFiles({
+      name: 'map.json',
+      mimeType: 'application/json',
+      buffer: Buffer.from(JSON.stringify(SEED_CONFIG)),
+    });
     await page.getByRole('button', { name: 'Upload' }).click();
     const message = page.locator('[data-error-for="cohort_transformation_file"]');
     await message.waitFor({ state: 'visible' });
@@ -157,13 +197,53 @@ describe('web console in a real browser', { skip: browserSkip() }, () => {
     await shot('cohort-blocking-error');
   });
 
+  it('"Check file" shows what would be imported and rejected in place, uploads nothing, and Upload then sends the same form', async () => {
+    await page.goto(`${deployment}/cohorts/new`);
+    const csv =
+      'mobile,name,balance,payment_due,preferred_language\n9810000101,Kept,1,2024-07-31,Hindi\nN/A,Bad,1,2024-07-31,Hindi\n9810000101,Again,1,2024-07-31,Hindi\n';
+    await page
+      .getByLabel('CSV file')
+      .setInputFiles({ name: 'check.csv', mimeType: 'text/csv', buffer: Buffer.from(csv) });
+    await page.getByLabel('Transformation config (JSON)').setInputFiles({
+      name: 'map.json',
+      mimeType: 'application/json',
+      buffer: Buffer.from(JSON.stringify(SEED_CONFIG)),
+    });
+    const cohorts = async () =>
+      (
+        (
+          await t.call('GET', '/v1/orgs/acme/workspaces/main/deployments/inbound/cohorts', { key: tenant.apiKey })
+        ).json() as { total: number }
+      ).total;
+    const before = await cohorts();
+    // No name typed: a check needs none.
+    await page.getByRole('button', { name: 'Check file' }).click();
+    await page.locator('#check-result').waitFor();
+    assert.deepEqual(await page.locator('#check-result dd').allTextContents(), ['3', '1', '2']);
+    assert.match(await page.locator('#check-rejected-rows').innerText(), /repeats row 2/);
+    assert.equal(await page.getByRole('heading', { name: 'Check' }).count(), 1);
+    assert.equal(await cohorts(), before, 'nothing was uploaded');
+    await shot('cohort-check');
+    await page.getByLabel('Cohort name').fill('Checked first');
+    await page.getByRole('button', { name: 'Upload' }).click();
+    await page.locator('#cohort-status[data-done]').waitFor({ timeout: 30_000 });
+    assert.equal(await page.locator('#cohort-status').getAttribute('data-done'), 'completed');
+    assert.deepEqual(await page.locator('#cohort-status dd').allTextContents(), ['3', '1', '2', '1']);
+  });
+
   it('refuses a file over the upload limit in the page, before sending it', async () => {
     await page.goto(`${deployment}/cohorts/new`);
     let posted = false;
     page.on('request', (request) => (posted ||= request.method() === 'POST'));
     await page.getByLabel('Cohort name').fill('Too big');
-    await page.getByLabel('CSV file').setInputFiles({ name: 'big.csv', mimeType: 'text/csv', buffer: Buffer.alloc(MAX_UPLOAD_BYTES + 1, 'a') });
-    await page.getByLabel('Transformation config (JSON)').setInputFiles({ name: 'map.json', mimeType: 'application/json', buffer: Buffer.from(JSON.stringify(SEED_CONFIG)) });
+    await page
+      .getByLabel('CSV file')
+      .setInputFiles({ name: 'big.csv', mimeType: 'text/csv', buffer: Buffer.alloc(MAX_UPLOAD_BYTES + 1, 'a') });
+    await page.getByLabel('Transformation config (JSON)').setInputFiles({
+      name: 'map.json',
+      mimeType: 'application/json',
+      buffer: Buffer.from(JSON.stringify(SEED_CONFIG)),
+    });
     await page.getByRole('button', { name: 'Upload' }).click();
     const message = page.locator('[data-error-for="cohort_file"]');
     await message.waitFor({ state: 'visible' });
@@ -174,7 +254,11 @@ describe('web console in a real browser', { skip: browserSkip() }, () => {
   it('builds the mapping from the CSV header in the browser and uploads with it', async () => {
     await page.goto(`${deployment}/cohorts/new`);
     await page.getByLabel('Cohort name').fill('Built here');
-    await page.getByLabel('CSV file').setInputFiles({ name: 'users.csv', mimeType: 'text/csv', buffer: Buffer.from('phone_number;customer_name;due_date\n+919820000001;Mira;2024-08-01\n') });
+    await page.getByLabel('CSV file').setInputFiles({
+      name: 'users.csv',
+      mimeType: 'text/csv',
+      buffer: Buffer.from('phone_number;customer_name;due_date\n+919820000001;Mira;2024-08-01\n'),
+    });
     await page.getByLabel("Build the mapping here from the CSV's header").check();
     await page.getByLabel('Phone number (required)').waitFor();
     assert.equal(await page.getByLabel('customer_name (required)').inputValue(), 'customer_name');
@@ -183,6 +267,70 @@ describe('web console in a real browser', { skip: browserSkip() }, () => {
     await page.getByRole('button', { name: 'Upload' }).click();
     await page.locator('#cohort-status[data-done]').waitFor({ timeout: 30_000 });
     assert.equal(await page.locator('#cohort-status').getAttribute('data-done'), 'completed');
+  });
+
+  it('starts a required variable unmapped and refuses to upload until it is chosen; pre-selects a name match', async () => {
+    const posted: string[] = [];
+    const watch = (request: { method(): string; url(): string }) => {
+      if (request.method() === 'POST' && request.url().endsWith('/cohorts')) posted.push(request.url());
+    };
+    page.on('request', watch);
+    await page.goto(`${deployment}/cohorts/new`);
+    await page.getByLabel('Cohort name').fill('Mapped by hand');
+    await page.getByLabel("Build the mapping here from the CSV's header").check();
+    await page.getByLabel('CSV file').setInputFiles({
+      name: 'users.csv',
+      mimeType: 'text/csv',
+      buffer: Buffer.from('mobile,name,Outstanding Amount,lang\n9820000003,Ravi,"1,200.50",Hindi\n'),
+    });
+    await page.locator('#mapping-builder[data-ready]').waitFor();
+    const customer = page.getByLabel('customer_name (required)');
+    assert.equal(await customer.inputValue(), '', 'the first column is not taken for a required variable');
+    assert.equal(await page.getByLabel('Phone number (required)').inputValue(), 'mobile');
+    assert.equal(await page.getByLabel('outstanding_amount', { exact: true }).inputValue(), 'Outstanding Amount');
+    const amountRow = page.locator('tr[data-variable="outstanding_amount"]');
+    assert.equal(await amountRow.locator('.badge-matched').innerText(), 'matched by name');
+    assert.equal(await page.locator('tr[data-variable="customer_name"] .badge-matched').count(), 0);
+
+    await page.getByRole('button', { name: 'Upload' }).click();
+    const message = page.locator('[data-error-for="map-var-0"]');
+    await message.waitFor({ state: 'visible' });
+    assert.match(await message.innerText(), /Choose the column that holds customer_name/);
+    assert.equal(await customer.getAttribute('aria-invalid'), 'true');
+    assert.deepEqual(posted, [], 'nothing was sent');
+    await shot('cohort-mapping-refused');
+
+    await customer.selectOption('name');
+    await amountRow.getByRole('button', { name: 'Add format step' }).click();
+    await amountRow.getByLabel('Format function').selectOption('number');
+    await amountRow.getByLabel('locale').fill('en-IN');
+    await page.getByLabel('initial_language_name', { exact: true }).selectOption('lang');
+    const config = JSON.parse(await page.locator('#mapping-json').innerText()) as unknown;
+    assert.deepEqual(config, {
+      phone_number: { column_name: 'mobile' },
+      app_variables: {
+        customer_name: { column_name: 'name' },
+        outstanding_amount: { column_name: 'Outstanding Amount', format: { fn: 'number', locale: 'en-IN' } },
+      },
+      app_overrides: { initial_language_name: { column_name: 'lang' } },
+    });
+    const [download] = await Promise.all([
+      page.waitForEvent('download'),
+      page.getByRole('button', { name: 'Download config.json' }).click(),
+    ]);
+    assert.equal(download.suggestedFilename(), 'config.json');
+    assert.deepEqual(JSON.parse(await readFile((await download.path())!, 'utf8')), config);
+    await shot('cohort-mapping-refused-then-mapped');
+    await page.getByRole('button', { name: 'Upload' }).click();
+    await page.locator('#cohort-status[data-done]').waitFor({ timeout: 30_000 });
+    assert.equal(await page.locator('#cohort-status').getAttribute('data-done'), 'completed');
+    page.off('request', watch);
+    const caller = await t.call('GET', '/v1/orgs/acme/workspaces/main/deployments/inbound/callers/9820000003', {
+      key: tenant.apiKey,
+    });
+    const found = caller.json() as { app_variables: Record<string, string>; app_overrides: Record<string, string> };
+    assert.deepEqual(found.app_variables, { customer_name: 'Ravi', outstanding_amount: '1200.50' });
+    assert.deepEqual(found.app_overrides, { initial_language_name: 'Hindi' });
   });
 
   it('deletes a cohort after asking, and its callers are gone', async () => {
@@ -196,13 +344,19 @@ describe('web console in a real browser', { skip: browserSkip() }, () => {
     await page.getByRole('button', { name: 'Delete' }).click();
     await page.getByText(/Cohort coh-[a-z0-9]+ was deleted/).waitFor();
     assert.equal(await page.getByRole('link', { name: 'Built here' }).count(), 0);
-    const lookup = await t.call('GET', '/v1/orgs/acme/workspaces/main/deployments/inbound/callers/+919820000001', { key: tenant.apiKey });
+    const lookup = await t.call('GET', '/v1/orgs/acme/workspaces/main/deployments/inbound/callers/+919820000001', {
+      key: tenant.apiKey,
+    });
     assert.equal((lookup.json() as { found: boolean }).found, false);
   });
 
   it('uploads a batch from an .xlsx file with the vendor fields, then pauses it', async () => {
     await page.goto(`${base}/console/orgs/acme/workspaces/main/batches/new`);
-    await page.getByLabel('Contacts file').setInputFiles({ name: 'contacts.xlsx', mimeType: 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet', buffer: await batchXlsx() });
+    await page.getByLabel('Contacts file').setInputFiles({
+      name: 'contacts.xlsx',
+      mimeType: 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet',
+      buffer: await batchXlsx(),
+    });
     await page.getByLabel('Batch name').fill('May campaign');
     await page.getByLabel('Time zone').selectOption('America/New_York');
     // Every hour of every day, so the dialer below gets the calls whenever the test runs.
@@ -210,17 +364,26 @@ describe('web console in a real browser', { skip: browserSkip() }, () => {
     await page.getByLabel('Until').fill('23:59');
     await page.getByLabel('Saturday').check();
     await page.getByLabel('Sunday').check();
-    await page.getByLabel('Attempts per contact').fill('2');
+    await page.getByLabel('Retries after the first call').fill('1');
     await shot('batch-upload');
     await page.getByRole('button', { name: 'Upload batch' }).click();
     await page.getByText('Batch created with 3 calls').waitFor();
-    assert.match(await page.locator('.facts').innerText(), /00:00–23:59 America\/New_York, Sun Mon Tue Wed Thu Fri Sat/);
+    assert.match(
+      await page.locator('.facts').innerText(),
+      /00:00–23:59 America\/New_York, Sun Mon Tue Wed Thu Fri Sat/,
+    );
     assert.equal(await page.locator('tbody tr').count(), 3);
     // A dialer makes one attempt: the details show its status and the attempt log.
-    const leased = await t.call('POST', '/api/call/dialer/lease', { key: tenant.apiKey, body: { max: 1, lease_seconds: 60 } });
+    const leased = await t.call('POST', '/api/call/dialer/lease', {
+      key: tenant.apiKey,
+      body: { max: 1, lease_seconds: 60 },
+    });
     const [call] = (leased.json() as { calls: Array<{ callId: string; leaseId: string; phoneNumber: string }> }).calls;
     assert.ok(call, leased.body);
-    const report = await t.call('POST', '/api/call/dialer/report', { key: tenant.apiKey, body: { callId: call.callId, leaseId: call.leaseId, callStatus: 'no_answer', callDuration: 12 } });
+    const report = await t.call('POST', '/api/call/dialer/report', {
+      key: tenant.apiKey,
+      body: { callId: call.callId, leaseId: call.leaseId, callStatus: 'no_answer', callDuration: 12 },
+    });
     assert.equal(report.statusCode, 200, report.body);
     await page.reload();
     const row = page.locator('tbody tr', { hasText: call.phoneNumber });
@@ -241,7 +404,11 @@ describe('web console in a real browser', { skip: browserSkip() }, () => {
 
   it('shows a batch field error inline', async () => {
     await page.goto(`${base}/console/orgs/acme/workspaces/main/batches/new`);
-    await page.getByLabel('Contacts file').setInputFiles({ name: 'contacts.xlsx', mimeType: 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet', buffer: await batchXlsx() });
+    await page.getByLabel('Contacts file').setInputFiles({
+      name: 'contacts.xlsx',
+      mimeType: 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet',
+      buffer: await batchXlsx(),
+    });
     await page.getByLabel('Batch name').fill('Bad window');
     await page.getByLabel('From').fill('10:00');
     await page.getByLabel('Until').fill('10:00');
@@ -270,7 +437,9 @@ describe('web console in a real browser', { skip: browserSkip() }, () => {
       ['narrow-deployment', deployment],
     ] as const) {
       await page.goto(url);
-      const overflow = await page.evaluate<number>('document.documentElement.scrollWidth - document.documentElement.clientWidth');
+      const overflow = await page.evaluate<number>(
+        'document.documentElement.scrollWidth - document.documentElement.clientWidth',
+      );
       assert.ok(overflow <= 0, `${name} scrolls sideways by ${overflow} px`);
       await shot(name);
     }
@@ -302,7 +471,10 @@ describe('web console in a real browser', { skip: browserSkip() }, () => {
     await page.goto(`${deployment}`);
     await page.getByRole('button', { name: 'Sign out' }).click();
     await page.waitForURL(/\/console\/sign-in$/);
-    const replay = await fetch(`${base}/console/orgs/acme`, { headers: { cookie: `roster_session=${cookie.value}` }, redirect: 'manual' });
+    const replay = await fetch(`${base}/console/orgs/acme`, {
+      headers: { cookie: `roster_session=${cookie.value}` },
+      redirect: 'manual',
+    });
     assert.equal(replay.status, 303);
     assert.match(replay.headers.get('location') ?? '', /^\/console\/sign-in/);
   });

@@ -1,60 +1,12 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
-import type { LightMyRequestResponse } from 'fastify';
 import { buildApp } from '../../src/http/app.js';
 import { LocalBlobStore } from '../../src/storage/blobs/local-blob-store.js';
 import { backends } from '../helpers/backends.js';
 import { SEED_CONFIG } from '../helpers/seed-config.js';
+import { cookieOf, form, multipart, ORIGIN, postSignIn, signIn } from '../helpers/console.js';
 import { createTestApp, seedTenant, TEST_MASTER_KEY, type SeededTenant, type TestApp } from '../helpers/test-app.js';
-
-const ORIGIN = 'http://localhost:80';
-
-function cookieOf(response: LightMyRequestResponse, name: string): { value: string; header: string } | undefined {
-  const headers = [response.headers['set-cookie'] ?? []].flat();
-  const header = headers.find((h) => h.startsWith(`${name}=`));
-  return header ? { value: header.slice(name.length + 1).split(';')[0]!, header } : undefined;
-}
-
-function hiddenCsrf(body: string): string {
-  const match = /name="_csrf" value="([^"]+)"/.exec(body);
-  assert.ok(match, 'the page has a CSRF field');
-  return match[1]!;
-}
-
-/** A multipart body as a browser sends it, for inject. */
-async function multipart(parts: Array<[string, string] | [string, string, string]>): Promise<{ body: Buffer; type: string }> {
-  const data = new FormData();
-  for (const [name, value, filename] of parts) {
-    if (filename === undefined) data.append(name, value);
-    else data.append(name, new Blob([value]), filename);
-  }
-  const encoded = new Response(data);
-  return { body: Buffer.from(await encoded.arrayBuffer()), type: encoded.headers.get('content-type')! };
-}
-
-function form(fields: Record<string, string>): string {
-  return new URLSearchParams(fields).toString();
-}
-
-/** Signs in through the form as a browser would; returns the session cookie and the page's CSRF token. */
-async function signIn(t: TestApp, key: string): Promise<{ cookie: string; csrf: string }> {
-  const page = await t.app.inject({ method: 'GET', url: '/console/sign-in' });
-  const formCookie = cookieOf(page, 'roster_sign_in')!;
-  const response = await t.app.inject({
-    method: 'POST',
-    url: '/console/sign-in',
-    headers: { cookie: `roster_sign_in=${formCookie.value}`, origin: ORIGIN, 'content-type': 'application/x-www-form-urlencoded' },
-    payload: form({ _csrf: hiddenCsrf(page.body), api_key: key, next: '/console/' }),
-  });
-  assert.equal(response.statusCode, 303, response.body);
-  const session = cookieOf(response, 'roster_session');
-  assert.ok(session, 'a session cookie is set');
-  const cookie = `roster_session=${session.value}`;
-  const home = await t.app.inject({ method: 'GET', url: '/console/', headers: { cookie } });
-  const target = home.statusCode === 303 ? await t.app.inject({ method: 'GET', url: home.headers.location!, headers: { cookie } }) : home;
-  return { cookie, csrf: hiddenCsrf(target.body) };
-}
 
 for (const backend of await backends()) {
   describe(`web console sessions (${backend.name})`, { skip: backend.skip }, () => {
@@ -73,23 +25,20 @@ for (const backend of await backends()) {
       const response = await t.app.inject({ method: 'GET', url: '/console/orgs/acme' });
       assert.equal(response.statusCode, 303);
       assert.equal(response.headers.location, '/console/sign-in?next=%2Fconsole%2Forgs%2Facme');
-      const json = await t.app.inject({ method: 'GET', url: '/console/orgs/acme', headers: { accept: 'application/json' } });
+      const json = await t.app.inject({
+        method: 'GET',
+        url: '/console/orgs/acme',
+        headers: { accept: 'application/json' },
+      });
       assert.equal(json.statusCode, 401);
       assert.equal((json.json() as { error: { code: string } }).error.code, 'unauthorized');
     });
 
     it('signs in with an org key: an HttpOnly SameSite=Strict cookie scoped to /console, only its hash stored', async () => {
-      const page = await t.app.inject({ method: 'GET', url: '/console/sign-in' });
+      const { page, response } = await postSignIn(t, tenant.apiKey, { next: '/console/orgs/acme' });
       assert.equal(page.statusCode, 200);
       assert.match(String(page.headers['content-security-policy']), /script-src 'self'/);
       assert.doesNotMatch(page.body, /<script>|<script [^>]*>[^<]/, 'no inline script');
-      const formCookie = cookieOf(page, 'roster_sign_in')!;
-      const response = await t.app.inject({
-        method: 'POST',
-        url: '/console/sign-in',
-        headers: { cookie: `roster_sign_in=${formCookie.value}`, origin: ORIGIN, 'content-type': 'application/x-www-form-urlencoded' },
-        payload: form({ _csrf: hiddenCsrf(page.body), api_key: tenant.apiKey, next: '/console/orgs/acme' }),
-      });
       assert.equal(response.statusCode, 303);
       assert.equal(response.headers.location, '/console/orgs/acme');
       const session = cookieOf(response, 'roster_session')!;
@@ -98,31 +47,37 @@ for (const backend of await backends()) {
       assert.match(session.header, /Path=\/console/);
       assert.doesNotMatch(session.header, /Secure/, 'plain http: no Secure flag');
       assert.doesNotMatch(response.body, new RegExp(tenant.apiKey));
-      const rows = await t.backing.storage.db.selectFrom('console_sessions').selectAll().where('key_id', '=', tenant.keyId).execute();
+      const rows = await t.backing.storage.db
+        .selectFrom('console_sessions')
+        .selectAll()
+        .where('key_id', '=', tenant.keyId)
+        .execute();
       assert.equal(rows.length, 1);
       assert.equal(rows[0]!.token_hash, createHash('sha256').update(session.value).digest('hex'));
       assert.equal(Number(rows[0]!.is_master), 0);
-      const org = await t.app.inject({ method: 'GET', url: '/console/orgs/acme', headers: { cookie: `roster_session=${session.value}` } });
+      const org = await t.app.inject({
+        method: 'GET',
+        url: '/console/orgs/acme',
+        headers: { cookie: `roster_session=${session.value}` },
+      });
       assert.equal(org.statusCode, 200);
       assert.match(org.body, /Inbound/);
       assert.doesNotMatch(org.body, new RegExp(tenant.apiKey), 'the key is never in the page');
     });
 
     it('marks the cookie Secure when the request came over https', async () => {
-      const page = await t.app.inject({ method: 'GET', url: '/console/sign-in', headers: { 'x-forwarded-proto': 'https' } });
+      const page = await t.app.inject({
+        method: 'GET',
+        url: '/console/sign-in',
+        headers: { 'x-forwarded-proto': 'https' },
+      });
       // Without trustProxy the protocol is the socket's: an injected request is http, so no Secure.
       assert.doesNotMatch(cookieOf(page, 'roster_sign_in')!.header, /Secure/);
     });
 
     it('refuses a wrong key with the message next to the field, and no session', async () => {
-      const page = await t.app.inject({ method: 'GET', url: '/console/sign-in' });
-      const formCookie = cookieOf(page, 'roster_sign_in')!;
-      const response = await t.app.inject({
-        method: 'POST',
-        url: '/console/sign-in',
-        headers: { cookie: `roster_sign_in=${formCookie.value}`, origin: ORIGIN, 'content-type': 'application/x-www-form-urlencoded' },
-        payload: form({ _csrf: hiddenCsrf(page.body), api_key: `${tenant.apiKey.slice(0, -1)}${tenant.apiKey.endsWith('x') ? 'y' : 'x'}` }),
-      });
+      const wrongKey = `${tenant.apiKey.slice(0, -1)}${tenant.apiKey.endsWith('x') ? 'y' : 'x'}`;
+      const { response } = await postSignIn(t, wrongKey);
       assert.equal(response.statusCode, 401);
       assert.match(response.body, /id="api_key-error"[^>]*>That key is not valid/);
       assert.equal(cookieOf(response, 'roster_session'), undefined);
@@ -143,7 +98,12 @@ for (const backend of await backends()) {
       const { cookie, csrf } = await signIn(t, tenant.apiKey);
       const url = '/console/orgs/acme/workspaces/main/dnc';
       const post = (headers: Record<string, string>, fields: Record<string, string>) =>
-        t.app.inject({ method: 'POST', url, headers: { cookie, 'content-type': 'application/x-www-form-urlencoded', ...headers }, payload: form(fields) });
+        t.app.inject({
+          method: 'POST',
+          url,
+          headers: { cookie, 'content-type': 'application/x-www-form-urlencoded', ...headers },
+          payload: form(fields),
+        });
       const noToken = await post({ origin: ORIGIN }, { numbers: '+14155550123' });
       assert.equal(noToken.statusCode, 403);
       assert.match(noToken.body, /security token/);
@@ -155,33 +115,63 @@ for (const backend of await backends()) {
       assert.equal(crossSite.statusCode, 403);
       const noOrigin = await post({}, { _csrf: csrf, numbers: '+14155550123' });
       assert.equal(noOrigin.statusCode, 403);
-      const crossSiteSameHost = await post({ origin: ORIGIN, 'sec-fetch-site': 'same-site' }, { _csrf: csrf, numbers: '+14155550123' });
+      const crossSiteSameHost = await post(
+        { origin: ORIGIN, 'sec-fetch-site': 'same-site' },
+        { _csrf: csrf, numbers: '+14155550123' },
+      );
       assert.equal(crossSiteSameHost.statusCode, 403, 'a sibling subdomain is another origin');
-      const json = await t.app.inject({ method: 'POST', url, headers: { cookie, origin: ORIGIN, accept: 'application/json', 'content-type': 'application/x-www-form-urlencoded' }, payload: form({ numbers: '1' }) });
+      const json = await t.app.inject({
+        method: 'POST',
+        url,
+        headers: {
+          cookie,
+          origin: ORIGIN,
+          accept: 'application/json',
+          'content-type': 'application/x-www-form-urlencoded',
+        },
+        payload: form({ numbers: '1' }),
+      });
       assert.equal((json.json() as { error: { code: string } }).error.code, 'csrf_rejected');
       const listed = await t.call('GET', '/api/call/dnc?workspace_id=main', { key: tenant.apiKey });
       assert.equal((listed.json() as { total: number }).total, 0, 'nothing was added');
       // Behind a proxy that ends TLS the browser's Origin is https while this server sees http: same host, accepted.
       const behindTls = await post({ origin: 'https://localhost:80' }, { _csrf: csrf, numbers: '+14155550124' });
       assert.equal(behindTls.statusCode, 200, behindTls.body);
-      const ok = await post({ origin: ORIGIN, 'sec-fetch-site': 'same-origin' }, { _csrf: csrf, numbers: '+14155550123' });
+      const ok = await post(
+        { origin: ORIGIN, 'sec-fetch-site': 'same-origin' },
+        { _csrf: csrf, numbers: '+14155550123' },
+      );
       assert.equal(ok.statusCode, 200, ok.body);
       assert.match(ok.body, /Added 1/);
-      const header = await t.app.inject({ method: 'POST', url: `${url}/remove`, headers: { cookie, origin: ORIGIN, 'x-csrf-token': csrf, 'content-type': 'application/x-www-form-urlencoded' }, payload: form({ phone: '+14155550123' }) });
+      const header = await t.app.inject({
+        method: 'POST',
+        url: `${url}/remove`,
+        headers: { cookie, origin: ORIGIN, 'x-csrf-token': csrf, 'content-type': 'application/x-www-form-urlencoded' },
+        payload: form({ phone: '+14155550123' }),
+      });
       assert.equal(header.statusCode, 200, header.body);
       assert.match(header.body, /Removed \+14155550123/);
     });
 
     it("keeps an org key inside its reach: another org's pages answer 404", async () => {
       const { cookie } = await signIn(t, tenant.apiKey);
-      const response = await t.app.inject({ method: 'GET', url: '/console/orgs/other/workspaces/main/deployments/inbound', headers: { cookie } });
+      const response = await t.app.inject({
+        method: 'GET',
+        url: '/console/orgs/other/workspaces/main/deployments/inbound',
+        headers: { cookie },
+      });
       assert.equal(response.statusCode, 404);
       assert.match(String(response.headers['content-type']), /text\/html/);
     });
 
     it('signing out deletes the session: the cookie no longer works', async () => {
       const { cookie, csrf } = await signIn(t, tenant.apiKey);
-      const out = await t.app.inject({ method: 'POST', url: '/console/sign-out', headers: { cookie, origin: ORIGIN, 'content-type': 'application/x-www-form-urlencoded' }, payload: form({ _csrf: csrf }) });
+      const out = await t.app.inject({
+        method: 'POST',
+        url: '/console/sign-out',
+        headers: { cookie, origin: ORIGIN, 'content-type': 'application/x-www-form-urlencoded' },
+        payload: form({ _csrf: csrf }),
+      });
       assert.equal(out.statusCode, 303);
       assert.match(String([out.headers['set-cookie']].flat().join('\n')), /roster_session=;/);
       const again = await t.app.inject({ method: 'GET', url: '/console/orgs/acme', headers: { cookie } });
@@ -191,45 +181,78 @@ for (const backend of await backends()) {
 
     it('signing out needs the session token; signing in again ends the session the browser had', async () => {
       const { cookie } = await signIn(t, tenant.apiKey);
-      const forged = await t.app.inject({ method: 'POST', url: '/console/sign-out', headers: { cookie, origin: ORIGIN, 'content-type': 'application/x-www-form-urlencoded' }, payload: form({}) });
-      assert.equal(forged.statusCode, 403);
-      assert.equal((await t.app.inject({ method: 'GET', url: '/console/orgs/acme', headers: { cookie } })).statusCode, 200, 'still signed in');
-      const page = await t.app.inject({ method: 'GET', url: '/console/sign-in' });
-      const formCookie = cookieOf(page, 'roster_sign_in')!;
-      const again = await t.app.inject({
+      const forged = await t.app.inject({
         method: 'POST',
-        url: '/console/sign-in',
-        headers: { cookie: `${cookie}; roster_sign_in=${formCookie.value}`, origin: ORIGIN, 'content-type': 'application/x-www-form-urlencoded' },
-        payload: form({ _csrf: hiddenCsrf(page.body), api_key: tenant.apiKey }),
+        url: '/console/sign-out',
+        headers: { cookie, origin: ORIGIN, 'content-type': 'application/x-www-form-urlencoded' },
+        payload: form({}),
       });
+      assert.equal(forged.statusCode, 403);
+      assert.equal(
+        (await t.app.inject({ method: 'GET', url: '/console/orgs/acme', headers: { cookie } })).statusCode,
+        200,
+        'still signed in',
+      );
+      const { response: again } = await postSignIn(t, tenant.apiKey, { cookie });
       assert.equal(again.statusCode, 303);
       assert.notEqual(`roster_session=${cookieOf(again, 'roster_session')!.value}`, cookie);
-      assert.equal((await t.app.inject({ method: 'GET', url: '/console/orgs/acme', headers: { cookie } })).statusCode, 303, 'the old session ended');
+      assert.equal(
+        (await t.app.inject({ method: 'GET', url: '/console/orgs/acme', headers: { cookie } })).statusCode,
+        303,
+        'the old session ended',
+      );
     });
 
     it('signing out of a session that already ended still clears the cookie', async () => {
-      const response = await t.app.inject({ method: 'POST', url: '/console/sign-out', headers: { cookie: 'roster_session=gone', origin: ORIGIN, 'content-type': 'application/x-www-form-urlencoded' }, payload: form({}) });
+      const response = await t.app.inject({
+        method: 'POST',
+        url: '/console/sign-out',
+        headers: { cookie: 'roster_session=gone', origin: ORIGIN, 'content-type': 'application/x-www-form-urlencoded' },
+        payload: form({}),
+      });
       assert.equal(response.statusCode, 303);
       assert.equal(response.headers.location, '/console/sign-in');
     });
 
     it('another API instance on the same database accepts the session, and sees its sign-out', async () => {
-      const other = await buildApp(t.config, { storage: t.backing.storage, blobs: new LocalBlobStore(t.backing.dataDir) }, false);
+      const other = await buildApp(
+        t.config,
+        { storage: t.backing.storage, blobs: new LocalBlobStore(t.backing.dataDir) },
+        false,
+      );
       try {
         const { cookie, csrf } = await signIn(t, tenant.apiKey);
-        assert.equal((await other.inject({ method: 'GET', url: '/console/orgs/acme', headers: { cookie } })).statusCode, 200);
-        const out = await other.inject({ method: 'POST', url: '/console/sign-out', headers: { cookie, origin: ORIGIN, 'content-type': 'application/x-www-form-urlencoded' }, payload: form({ _csrf: csrf }) });
+        assert.equal(
+          (await other.inject({ method: 'GET', url: '/console/orgs/acme', headers: { cookie } })).statusCode,
+          200,
+        );
+        const out = await other.inject({
+          method: 'POST',
+          url: '/console/sign-out',
+          headers: { cookie, origin: ORIGIN, 'content-type': 'application/x-www-form-urlencoded' },
+          payload: form({ _csrf: csrf }),
+        });
         assert.equal(out.statusCode, 303);
-        assert.equal((await t.app.inject({ method: 'GET', url: '/console/orgs/acme', headers: { cookie } })).statusCode, 303);
+        assert.equal(
+          (await t.app.inject({ method: 'GET', url: '/console/orgs/acme', headers: { cookie } })).statusCode,
+          303,
+        );
       } finally {
         await other.close();
       }
     });
 
     it('revoking the key ends its sessions at once', async () => {
-      const key = (await t.call('POST', '/v1/orgs/acme/api-keys', { body: { name: 'temp', user_id: tenant.userId, workspaces: '*' } })).json() as { key: string; key_id: string };
+      const key = (
+        await t.call('POST', '/v1/orgs/acme/api-keys', {
+          body: { name: 'temp', user_id: tenant.userId, workspaces: '*' },
+        })
+      ).json() as { key: string; key_id: string };
       const { cookie } = await signIn(t, key.key);
-      assert.equal((await t.app.inject({ method: 'GET', url: '/console/orgs/acme', headers: { cookie } })).statusCode, 200);
+      assert.equal(
+        (await t.app.inject({ method: 'GET', url: '/console/orgs/acme', headers: { cookie } })).statusCode,
+        200,
+      );
       assert.equal((await t.call('DELETE', `/v1/orgs/acme/api-keys/${key.key_id}`)).statusCode, 200);
       const after = await t.app.inject({ method: 'GET', url: '/console/orgs/acme', headers: { cookie } });
       assert.equal(after.statusCode, 303);
@@ -251,15 +274,29 @@ for (const backend of await backends()) {
         .set({ expires_at: new Date(Date.now() - 1000).toISOString() })
         .where('token_hash', '=', createHash('sha256').update(token).digest('hex'))
         .execute();
-      assert.equal((await t.app.inject({ method: 'GET', url: '/console/orgs/acme', headers: { cookie } })).statusCode, 303);
+      assert.equal(
+        (await t.app.inject({ method: 'GET', url: '/console/orgs/acme', headers: { cookie } })).statusCode,
+        303,
+      );
     });
 
     it('uploads a cohort through the console and reports its status until completed; a blocking error names its field', async () => {
       const { cookie, csrf } = await signIn(t, tenant.apiKey);
       const url = '/console/orgs/acme/workspaces/main/deployments/inbound/cohorts';
-      const headers = (type: string) => ({ cookie, origin: ORIGIN, 'x-csrf-token': csrf, accept: 'application/json', 'content-type': type });
-      const csv = 'mobile,name,balance,payment_due,preferred_language\n9876543210,Asha,10,2024-01-01,Hindi\nN/A,Bad,1,2024-01-01,English\n';
-      const good = await multipart([['name', 'Console upload'], ['cohort_file', csv, 'users.csv'], ['cohort_transformation_file', JSON.stringify(SEED_CONFIG), 'map.json']]);
+      const headers = (type: string) => ({
+        cookie,
+        origin: ORIGIN,
+        'x-csrf-token': csrf,
+        accept: 'application/json',
+        'content-type': type,
+      });
+      const csv =
+        'mobile,name,balance,payment_due,preferred_language\n9876543210,Asha,10,2024-01-01,Hindi\nN/A,Bad,1,2024-01-01,English\n';
+      const good = await multipart([
+        ['name', 'Console upload'],
+        ['cohort_file', csv, 'users.csv'],
+        ['cohort_transformation_file', JSON.stringify(SEED_CONFIG), 'map.json'],
+      ]);
       const accepted = await t.app.inject({ method: 'POST', url, headers: headers(good.type), payload: good.body });
       assert.equal(accepted.statusCode, 200, accepted.body);
       const first = accepted.json() as { status: string; cohort_url: string };
@@ -267,39 +304,229 @@ for (const backend of await backends()) {
       let status = first as { status: string; done?: boolean; html?: string };
       for (let i = 0; i < 400 && status.status === 'processing'; i++) {
         await new Promise((resolve) => setTimeout(resolve, 50));
-        status = (await t.app.inject({ method: 'GET', url: `${first.cohort_url}/status`, headers: { cookie, accept: 'application/json' } })).json();
+        status = (
+          await t.app.inject({
+            method: 'GET',
+            url: `${first.cohort_url}/status`,
+            headers: { cookie, accept: 'application/json' },
+          })
+        ).json();
       }
       assert.equal(status.status, 'completed');
       assert.equal(status.done, true);
-      assert.match(status.html!, /<dt>Rows in the file<\/dt><dd>2<\/dd>.*<dt>Imported<\/dt><dd>1<\/dd>.*<dt>Rejected<\/dt><dd>1<\/dd>/s);
-      const rejected = await t.app.inject({ method: 'GET', url: `${first.cohort_url}/files/rejected_records`, headers: { cookie } });
-      assert.match(rejected.body, /^\uFEFF?mobile,name,balance,payment_due,preferred_language,rejected_reason\r?\nN\/A,Bad,/);
+      assert.match(
+        status.html!,
+        /<dt>Rows in the file<\/dt><dd>2<\/dd>.*<dt>Imported<\/dt><dd>1<\/dd>.*<dt>Rejected<\/dt><dd>1<\/dd>/s,
+      );
+      assert.match(
+        status.html!,
+        /<caption>Rejected rows by reason<\/caption>.*<th scope="row"><code>invalid_phone<\/code><\/th><td>1<\/td><td>3<\/td>/s,
+      );
+      assert.doesNotMatch(status.html!, /class="warning"/, 'half the rows rejected is not more than half');
+      // The live marker: lookups answer its one imported phone from it, in the list and on its page.
+      assert.match(status.html!, /<span class="badge badge-live"[^>]*>live<\/span>/);
+      assert.match(status.html!, /<dt>Served by lookups<\/dt><dd>1<\/dd>/);
+      const listPage = await t.app.inject({ method: 'GET', url, headers: { cookie } });
+      assert.match(
+        listPage.body,
+        />Console upload<\/a><\/th><td><span class="badge badge-completed">completed<\/span> <span class="badge badge-live"/,
+      );
+      const rejected = await t.app.inject({
+        method: 'GET',
+        url: `${first.cohort_url}/files/rejected_records`,
+        headers: { cookie },
+      });
+      assert.match(
+        rejected.body,
+        /^\uFEFF?mobile,name,balance,payment_due,preferred_language,rejected_reason\r?\nN\/A,Bad,/,
+      );
 
-      const wrongColumns = await multipart([['name', 'Broken'], ['cohort_file', 'phone,name\n9876543210,A\n', 'users.csv'], ['cohort_transformation_file', JSON.stringify(SEED_CONFIG), 'map.json']]);
-      const refused = await t.app.inject({ method: 'POST', url, headers: headers(wrongColumns.type), payload: wrongColumns.body });
+      const wrongColumns = await multipart([
+        ['name', 'Broken'],
+        ['cohort_file', 'phone,name\n9876543210,A\n', 'users.csv'],
+        ['cohort_transformation_file', JSON.stringify(SEED_CONFIG), 'map.json'],
+      ]);
+      const refused = await t.app.inject({
+        method: 'POST',
+        url,
+        headers: headers(wrongColumns.type),
+        payload: wrongColumns.body,
+      });
       assert.equal(refused.statusCode, 422);
       const body = refused.json() as { error: { code: string; message: string }; field: string };
       assert.equal(body.error.code, 'column_not_found');
       assert.equal(body.field, 'cohort_transformation_file');
 
       // Without JavaScript the form posts _csrf first; a file before it is refused before it is stored.
-      const noToken = await multipart([['name', 'Sneaky'], ['cohort_file', csv, 'users.csv'], ['cohort_transformation_file', JSON.stringify(SEED_CONFIG), 'map.json']]);
-      const forged = await t.app.inject({ method: 'POST', url, headers: { cookie, origin: ORIGIN, 'content-type': noToken.type }, payload: noToken.body });
+      const noToken = await multipart([
+        ['name', 'Sneaky'],
+        ['cohort_file', csv, 'users.csv'],
+        ['cohort_transformation_file', JSON.stringify(SEED_CONFIG), 'map.json'],
+      ]);
+      const forged = await t.app.inject({
+        method: 'POST',
+        url,
+        headers: { cookie, origin: ORIGIN, 'content-type': noToken.type },
+        payload: noToken.body,
+      });
       assert.equal(forged.statusCode, 403);
-      const plain = await multipart([['_csrf', csrf], ['name', 'Plain form'], ['cohort_file', csv, 'users.csv'], ['cohort_transformation_file', JSON.stringify(SEED_CONFIG), 'map.json']]);
-      const posted = await t.app.inject({ method: 'POST', url, headers: { cookie, origin: ORIGIN, 'content-type': plain.type }, payload: plain.body });
+      const plain = await multipart([
+        ['_csrf', csrf],
+        ['name', 'Plain form'],
+        ['cohort_file', csv, 'users.csv'],
+        ['cohort_transformation_file', JSON.stringify(SEED_CONFIG), 'map.json'],
+      ]);
+      const posted = await t.app.inject({
+        method: 'POST',
+        url,
+        headers: { cookie, origin: ORIGIN, 'content-type': plain.type },
+        payload: plain.body,
+      });
       assert.equal(posted.statusCode, 303, posted.body);
       assert.match(posted.headers.location!, /\/cohorts\/coh-[a-z0-9]+$/);
-      const list = await t.call('GET', '/v1/orgs/acme/workspaces/main/deployments/inbound/cohorts?search=sneaky', { key: tenant.apiKey });
+      const list = await t.call('GET', '/v1/orgs/acme/workspaces/main/deployments/inbound/cohorts?search=sneaky', {
+        key: tenant.apiKey,
+      });
       assert.equal((list.json() as { total: number }).total, 0);
+    });
+
+    it('"Check file" shows what an upload would import and reject, and uploads nothing', async () => {
+      const { cookie, csrf } = await signIn(t, tenant.apiKey);
+      const base = '/console/orgs/acme/workspaces/main/deployments/inbound/cohorts';
+      const form = await t.app.inject({ method: 'GET', url: `${base}/new`, headers: { cookie } });
+      assert.match(
+        form.body,
+        /<button type="submit" class="secondary" formaction="[^"]*\/cohorts\/check" formnovalidate data-check>Check file<\/button>\s*<button type="submit">Upload<\/button>/,
+      );
+      const countCohorts = async () =>
+        (
+          (
+            await t.call('GET', '/v1/orgs/acme/workspaces/main/deployments/inbound/cohorts', { key: tenant.apiKey })
+          ).json() as { total: number }
+        ).total;
+      const before = await countCohorts();
+      const csv =
+        'mobile,name,balance,payment_due,preferred_language\n9876543288,Asha,10,2024-01-01,Hindi\nN/A,Bad,1,2024-01-01,English\n9876543288,Again,1,2024-01-01,Hindi\n';
+      const parts = (withToken: boolean) =>
+        multipart([
+          ...(withToken ? ([['_csrf', csrf]] as Array<[string, string]>) : []),
+          ['name', ''],
+          ['cohort_file', csv, 'users.csv'],
+          ['cohort_transformation_file', JSON.stringify(SEED_CONFIG), 'map.json'],
+        ]);
+      const scripted = await parts(false);
+      const checked = await t.app.inject({
+        method: 'POST',
+        url: `${base}/check`,
+        headers: {
+          cookie,
+          origin: ORIGIN,
+          'x-csrf-token': csrf,
+          accept: 'application/json',
+          'content-type': scripted.type,
+        },
+        payload: scripted.body,
+      });
+      assert.equal(checked.statusCode, 200, checked.body);
+      const fragment = (checked.json() as { checked: boolean; html: string }).html;
+      assert.match(
+        fragment,
+        /<dt>Rows in the file<\/dt><dd>3<\/dd>.*<dt>Would be imported<\/dt><dd>1<\/dd>.*<dt>Would be rejected<\/dt><dd>2<\/dd>/s,
+      );
+      assert.match(fragment, /<th scope="row"><code>duplicate_phone<\/code><\/th><td>1<\/td><td>4<\/td>/);
+      assert.match(fragment, /<tr><th scope="row">3<\/th><td><code>invalid_phone<\/code><\/td>/);
+      assert.match(fragment, /phone \+919876543288 repeats row 2; the first row is kept/);
+
+      // Without JavaScript: the upload page again, the answer under the form.
+      const plain = await parts(true);
+      const page = await t.app.inject({
+        method: 'POST',
+        url: `${base}/check`,
+        headers: { cookie, origin: ORIGIN, 'content-type': plain.type },
+        payload: plain.body,
+      });
+      assert.equal(page.statusCode, 200, page.body);
+      assert.match(page.body, /<form class="card" id="cohort-upload"/);
+      assert.match(page.body, /<section id="upload-result" class="card" aria-live="polite"><h2>Check<\/h2>/);
+      assert.match(page.body, /<dt>Would be rejected<\/dt><dd>2<\/dd>/);
+
+      const forged = await t.app.inject({
+        method: 'POST',
+        url: `${base}/check`,
+        headers: { cookie, origin: ORIGIN, 'content-type': scripted.type },
+        payload: scripted.body,
+      });
+      assert.equal(forged.statusCode, 403);
+      assert.equal(await countCohorts(), before, 'nothing was uploaded');
+    });
+
+    it('a cohort page warns, not in green, when more than half the rows were rejected, and lists why', async () => {
+      const { cookie, csrf } = await signIn(t, tenant.apiKey);
+      const url = '/console/orgs/acme/workspaces/main/deployments/inbound/cohorts';
+      const csv =
+        'mobile,name,balance,payment_due,preferred_language\n9876543299,Asha,10,2024-01-01,Hindi\nN/A,Bad,1,2024-01-01,English\n12,Worse,1,2024-01-01,English\n9876543299,Again,1,2024-01-01,Hindi\n';
+      const upload = await multipart([
+        ['name', 'Mostly rejected'],
+        ['cohort_file', csv, 'users.csv'],
+        ['cohort_transformation_file', JSON.stringify(SEED_CONFIG), 'map.json'],
+      ]);
+      const accepted = await t.app.inject({
+        method: 'POST',
+        url,
+        headers: {
+          cookie,
+          origin: ORIGIN,
+          'x-csrf-token': csrf,
+          accept: 'application/json',
+          'content-type': upload.type,
+        },
+        payload: upload.body,
+      });
+      assert.equal(accepted.statusCode, 200, accepted.body);
+      const cohortUrl = (accepted.json() as { cohort_url: string }).cohort_url;
+      let status = 'processing';
+      for (let i = 0; i < 400 && status === 'processing'; i++) {
+        await new Promise((resolve) => setTimeout(resolve, 50));
+        status = (
+          (
+            await t.app.inject({
+              method: 'GET',
+              url: `${cohortUrl}/status`,
+              headers: { cookie, accept: 'application/json' },
+            })
+          ).json() as { status: string }
+        ).status;
+      }
+      assert.equal(status, 'completed');
+      const page = await t.app.inject({ method: 'GET', url: cohortUrl, headers: { cookie } });
+      assert.equal(page.statusCode, 200);
+      assert.match(
+        page.body,
+        /<div class="warning" role="alert"><strong>Most rows were rejected\.<\/strong> 3 of 4 rows were rejected; lookups find only the 1 imported\./,
+      );
+      const rows = [
+        ...page.body.matchAll(/<tr><th scope="row"><code>([a-z_]+)<\/code><\/th><td>(\d+)<\/td><td>(\d+)<\/td>/g),
+      ].map((m) => [m[1], Number(m[2]), Number(m[3])]);
+      assert.deepEqual(rows, [
+        ['invalid_phone', 2, 3],
+        ['duplicate_phone', 1, 5],
+      ]);
+      assert.match(page.body, /the phone repeats an earlier row of the file/);
     });
 
     it('escapes what others typed: a batch named with markup shows as text', async () => {
       const evil = '<img src=x onerror="alert(1)">';
-      const created = await t.call('POST', '/api/call/batches', { key: tenant.apiKey, body: { userId: tenant.userId, batchName: evil, callingNumbers: [tenant.phoneNumberId] } });
+      const created = await t.call('POST', '/api/call/createBatch', {
+        key: tenant.apiKey,
+        body: { batchName: evil, callingNumbers: [tenant.phoneNumberId] },
+      });
       assert.equal(created.statusCode, 201, created.body);
       const { cookie } = await signIn(t, tenant.apiKey);
-      const list = await t.app.inject({ method: 'GET', url: '/console/orgs/acme/workspaces/main/batches', headers: { cookie } });
+      const list = await t.app.inject({
+        method: 'GET',
+        url: '/console/orgs/acme/workspaces/main/batches',
+        headers: { cookie },
+      });
       assert.equal(list.statusCode, 200);
       assert.ok(!list.body.includes(evil));
       assert.ok(list.body.includes('&lt;img src=x onerror=&quot;alert(1)&quot;&gt;'));
@@ -307,10 +534,56 @@ for (const backend of await backends()) {
 
     it('serves the CSV template: phone_number and the variables, BOM, formula-safe', async () => {
       const { cookie } = await signIn(t, tenant.apiKey);
-      const response = await t.app.inject({ method: 'GET', url: '/console/orgs/acme/workspaces/main/deployments/inbound/template.csv', headers: { cookie } });
+      const response = await t.app.inject({
+        method: 'GET',
+        url: '/console/orgs/acme/workspaces/main/deployments/inbound/template.csv',
+        headers: { cookie },
+      });
       assert.equal(response.statusCode, 200);
       assert.match(String(response.headers['content-disposition']), /attachment/);
       assert.equal(response.body, '\uFEFFphone_number,customer_name,outstanding_amount,due_date\r\n');
+    });
+
+    it("suggests the mapper's config from a CSV's header with the session and its token, as the API does", async () => {
+      const { cookie, csrf } = await signIn(t, tenant.apiKey);
+      const base = '/console/orgs/acme/workspaces/main/deployments/inbound/cohorts';
+      const page = await t.app.inject({ method: 'GET', url: `${base}/new`, headers: { cookie } });
+      assert.match(page.body, /data-suggest-url="[^"]*\/cohorts\/mapping-suggestion"/);
+      assert.match(page.body, /data-formats="\[\{&quot;name&quot;:&quot;trim&quot;/);
+      const body = await multipart([['cohort_file', 'mobile,Customer Name,balance\n9876543210,Asha,1\n', 'users.csv']]);
+      const post = (headers: Record<string, string>) =>
+        t.app.inject({
+          method: 'POST',
+          url: `${base}/mapping-suggestion`,
+          headers: { cookie, origin: ORIGIN, accept: 'application/json', 'content-type': body.type, ...headers },
+          payload: body.body,
+        });
+      const answer = await post({ 'x-csrf-token': csrf });
+      assert.equal(answer.statusCode, 200, answer.body);
+      const api = await t.app.inject({
+        method: 'POST',
+        url: '/v1/orgs/acme/workspaces/main/deployments/inbound/cohorts/mapping-suggestion',
+        headers: { 'x-api-key': tenant.apiKey, 'content-type': body.type },
+        payload: body.body,
+      });
+      assert.deepEqual(answer.json(), api.json(), 'the console and the API answer alike');
+      assert.deepEqual((answer.json() as { unmapped_required: string[] }).unmapped_required, []);
+      const noToken = await post({});
+      assert.equal(noToken.statusCode, 403);
+      assert.equal((noToken.json() as { error: { code: string } }).error.code, 'csrf_rejected');
+      const elsewhere = await t.app.inject({
+        method: 'POST',
+        url: '/console/orgs/other/workspaces/main/deployments/inbound/cohorts/mapping-suggestion',
+        headers: {
+          cookie,
+          origin: ORIGIN,
+          accept: 'application/json',
+          'content-type': body.type,
+          'x-csrf-token': csrf,
+        },
+        payload: body.body,
+      });
+      assert.equal(elsewhere.statusCode, 404);
     });
   });
 }

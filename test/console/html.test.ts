@@ -6,7 +6,10 @@ import { safeCsvLine } from '../../src/domain/ingest/csv-cells.js';
 describe('console HTML and CSV output', () => {
   it('escapes every interpolated value, in text and in attributes', () => {
     const name = `<img src=x onerror="alert('x')">&\``;
-    assert.equal(html`<p title="${name}">${name}</p>`.text, '<p title="&lt;img src=x onerror=&quot;alert(&#39;x&#39;)&quot;&gt;&amp;&#96;">&lt;img src=x onerror=&quot;alert(&#39;x&#39;)&quot;&gt;&amp;&#96;</p>');
+    assert.equal(
+      html`<p title="${name}">${name}</p>`.text,
+      '<p title="&lt;img src=x onerror=&quot;alert(&#39;x&#39;)&quot;&gt;&amp;&#96;">&lt;img src=x onerror=&quot;alert(&#39;x&#39;)&quot;&gt;&amp;&#96;</p>',
+    );
   });
 
   it('passes markup built by the tag through, flattens arrays and drops null, undefined and false', () => {

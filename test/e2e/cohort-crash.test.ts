@@ -5,7 +5,13 @@ import SqliteDatabase from 'better-sqlite3';
 import pg from 'pg';
 import { backends } from '../helpers/backends.js';
 import { createScratchDatabase } from '../helpers/e2e-databases.js';
-import { E2E_DEPLOYMENT, E2E_MASTER_KEY, setUpTenant, uploadSeedCohort, waitForCohortOverHttp } from '../helpers/e2e-tenant.js';
+import {
+  E2E_DEPLOYMENT,
+  E2E_MASTER_KEY,
+  setUpTenant,
+  uploadSeedCohort,
+  waitForCohortOverHttp,
+} from '../helpers/e2e-tenant.js';
 import { spawnServer } from '../helpers/spawn-server.js';
 
 const ROWS = 60_000;
@@ -70,9 +76,16 @@ for (const backend of await backends()) {
         const cohort = await waitForCohortOverHttp(server.url, accepted.cohort_id, 90_000);
         const duplicates = ROWS / 20;
         assert.equal(cohort.status, 'completed', JSON.stringify(cohort));
-        assert.deepEqual(cohort.result, { total_records: ROWS, valid_records: ROWS - duplicates, rejected_records: duplicates });
+        assert.deepEqual(cohort.result, {
+          total_records: ROWS,
+          valid_records: ROWS - duplicates,
+          rejected_records: duplicates,
+          rejections_by_reason: [{ code: 'duplicate_phone', count: duplicates, example_row: 21 }],
+        });
         assert.equal(await countContacts(), ROWS - duplicates, 'contacts duplicated or lost across the restart');
-        const response = await fetch(`${server.url}${E2E_DEPLOYMENT}/callers/${9800000000 + ROWS - 2}?country=IN`, { headers: { 'x-api-key': E2E_MASTER_KEY } });
+        const response = await fetch(`${server.url}${E2E_DEPLOYMENT}/callers/${9800000000 + ROWS - 2}?country=IN`, {
+          headers: { 'x-api-key': E2E_MASTER_KEY },
+        });
         const last = (await response.json()) as { found: boolean; app_variables: { customer_name: string } };
         assert.equal(last.found, true);
         assert.equal(last.app_variables.customer_name, `Person ${ROWS - 2}`);

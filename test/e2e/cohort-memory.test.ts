@@ -12,7 +12,8 @@ const HEAP_MB = Number(process.env.ROSTER_TEST_HEAP_MB ?? 64);
 
 function csvOf(rows: number, offset: number): Blob {
   const parts: string[] = [`${HEADER}\n`];
-  for (let i = 0; i < rows; i++) parts.push(`${9000000000 + offset + i},Person ${i} with a longer name,${i}.50,2024-07-31,Hindi\n`);
+  for (let i = 0; i < rows; i++)
+    parts.push(`${9000000000 + offset + i},Person ${i} with a longer name,${i}.50,2024-07-31,Hindi\n`);
   return new Blob(parts);
 }
 
@@ -22,7 +23,11 @@ async function rssMb(pid: number): Promise<number> {
 }
 
 /** Uploads `rows` rows and samples the server's resident memory until the cohort completes. */
-async function ingestPeak(server: SpawnedServer, rows: number, offset: number): Promise<{ peak: number; cohort: CohortBody }> {
+async function ingestPeak(
+  server: SpawnedServer,
+  rows: number,
+  offset: number,
+): Promise<{ peak: number; cohort: CohortBody }> {
   let peak = 0;
   let sampling = true;
   const sampler = (async () => {
@@ -52,9 +57,21 @@ for (const backend of await backends()) {
         await setUpTenant(server.url);
         const small = await ingestPeak(server, 10_000, 0);
         const large = await ingestPeak(server, 100_000, 10_000);
-        process.stdout.write(`# ${backend.name}: peak RSS ${small.peak.toFixed(0)} MB at 10k rows, ${large.peak.toFixed(0)} MB at 100k rows\n`);
-        assert.deepEqual(large.cohort.result, { total_records: 100_000, valid_records: 100_000, rejected_records: 0 });
-        assert.deepEqual(small.cohort.result, { total_records: 10_000, valid_records: 10_000, rejected_records: 0 });
+        process.stdout.write(
+          `# ${backend.name}: peak RSS ${small.peak.toFixed(0)} MB at 10k rows, ${large.peak.toFixed(0)} MB at 100k rows\n`,
+        );
+        assert.deepEqual(large.cohort.result, {
+          total_records: 100_000,
+          valid_records: 100_000,
+          rejected_records: 0,
+          rejections_by_reason: [],
+        });
+        assert.deepEqual(small.cohort.result, {
+          total_records: 10_000,
+          valid_records: 10_000,
+          rejected_records: 0,
+          rejections_by_reason: [],
+        });
         assert.equal(server.child.exitCode, null, 'the server died');
       } finally {
         await server.stop();

@@ -15,11 +15,26 @@ describe('first start with no setup', () => {
       assert.equal(response.status, 200);
       const body = (await response.json()) as { deployment_id: string; agent_id: string };
       assert.equal(body.deployment_id, 'demo');
-      const agent = (await (await fetch(`${server.url}/v1/orgs/demo/workspaces/default/agents/${body.agent_id}`, { headers: { 'X-API-Key': curl[1]! } })).json()) as {
+      const agent = (await (
+        await fetch(`${server.url}/v1/orgs/demo/workspaces/default/agents/${body.agent_id}`, {
+          headers: { 'X-API-Key': curl[1]! },
+        })
+      ).json()) as {
         variables: Array<{ name: string; required: boolean }>;
       };
-      assert.deepEqual(agent.variables.map((v) => [v.name, v.required]), [['customer_name', true], ['outstanding_amount', false], ['due_date', false]]);
-      const numbers = (await (await fetch(`${server.url}/v1/orgs/demo/workspaces/default/phone-numbers`, { headers: { 'X-API-Key': curl[1]! } })).json()) as { total: number };
+      assert.deepEqual(
+        agent.variables.map((v) => [v.name, v.required]),
+        [
+          ['customer_name', true],
+          ['outstanding_amount', false],
+          ['due_date', false],
+        ],
+      );
+      const numbers = (await (
+        await fetch(`${server.url}/v1/orgs/demo/workspaces/default/phone-numbers`, {
+          headers: { 'X-API-Key': curl[1]! },
+        })
+      ).json()) as { total: number };
       assert.equal(numbers.total, 1);
     } finally {
       await server.stop();
@@ -33,12 +48,17 @@ describe('first start with no setup', () => {
   });
 
   it('generates and prints nothing with ROSTER_MASTER_KEY set or in production', async () => {
-    const variants: Array<Record<string, string>> = [{ ROSTER_MASTER_KEY: 'a-master-key-of-enough-length-123' }, { NODE_ENV: 'production' }];
+    const variants: Array<Record<string, string>> = [
+      { ROSTER_MASTER_KEY: 'a-master-key-of-enough-length-123' },
+      { NODE_ENV: 'production' },
+    ];
     for (const env of variants) {
       const server = await spawnServer(env);
       try {
         assert.doesNotMatch(server.stdout(), /rk_|rmk_/);
-        const orgs = await fetch(`${server.url}/v1/orgs`, { headers: { 'X-API-Key': 'a-master-key-of-enough-length-123' } });
+        const orgs = await fetch(`${server.url}/v1/orgs`, {
+          headers: { 'X-API-Key': 'a-master-key-of-enough-length-123' },
+        });
         assert.equal(orgs.status, 'ROSTER_MASTER_KEY' in env ? 200 : 401);
         if (orgs.status === 200) assert.equal(((await orgs.json()) as { total: number }).total, 0);
       } finally {

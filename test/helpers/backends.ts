@@ -54,6 +54,26 @@ async function openSqliteBackend(): Promise<TestStorage> {
   };
 }
 
+/**
+ * migrateToLatest for a test file's own schema. Kysely's migrator starts by listing the tables of
+ * every schema in the database, calling has_schema_privilege on each name: when another test file
+ * drops its schema during that scan, the call fails with 3F000 naming that schema (seen once in
+ * CI). That is retried; an error about this file's own schema is not.
+ */
+export async function migrateTestSchema(storage: Storage, schema: string): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await migrateToLatest(storage);
+      return;
+    } catch (error) {
+      const { code, message } = error as { code?: unknown; message?: unknown };
+      const anotherSchema = code === '3F000' && typeof message === 'string' && !message.includes(schema);
+      if (!anotherSchema || attempt === 20) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 20 * attempt));
+    }
+  }
+}
+
 async function openPostgresBackend(): Promise<TestStorage> {
   const schema = `t_${process.pid}_${Math.random().toString(36).slice(2, 10)}`;
   const admin = new pg.Client({ connectionString: TEST_PG_URL });
@@ -62,7 +82,7 @@ async function openPostgresBackend(): Promise<TestStorage> {
   await admin.end();
   const dataDir = await mkdtemp(path.join(os.tmpdir(), 'roster-test-pg-'));
   const storage = openStorage({ databaseUrl: TEST_PG_URL, dataDir, pgSchema: schema, poolSize: 5 });
-  await migrateToLatest(storage);
+  await migrateTestSchema(storage, schema);
   return {
     storage,
     dataDir,
@@ -109,11 +129,21 @@ async function openScratchDatabaseBackend(): Promise<TestStorage> {
  */
 export async function backends(options: { scaleOut?: boolean } = {}): Promise<Backend[]> {
   const problem = await postgresProblem();
-  const pgSkip = problem === undefined || inCi ? false : `PostgreSQL at ${TEST_PG_URL} is unreachable (${problem}); set ROSTER_TEST_DATABASE_URL or start it`;
+  const pgSkip =
+    problem === undefined || inCi
+      ? false
+      : `PostgreSQL at ${TEST_PG_URL} is unreachable (${problem}); set ROSTER_TEST_DATABASE_URL or start it`;
   const list: Backend[] = [
     { name: 'sqlite', dialect: 'sqlite', externalWorker: false, skip: false, open: openSqliteBackend },
     { name: 'postgres', dialect: 'postgres', externalWorker: false, skip: pgSkip, open: openPostgresBackend },
   ];
-  if (options.scaleOut) list.push({ name: SCALE_OUT, dialect: 'postgres', externalWorker: true, skip: pgSkip, open: openScratchDatabaseBackend });
+  if (options.scaleOut)
+    list.push({
+      name: SCALE_OUT,
+      dialect: 'postgres',
+      externalWorker: true,
+      skip: pgSkip,
+      open: openScratchDatabaseBackend,
+    });
   return list;
 }

@@ -8,12 +8,20 @@ export async function uploadBatch(
   const form = new FormData();
   if (file) form.append('file', new Blob([file.content]), file.name);
   for (const [name, value] of Object.entries(fields)) form.append(name, value);
-  const response = await fetch(`${baseUrl}/api/call/upload`, { method: 'POST', headers: { authorization: `Bearer ${key}` }, body: form });
+  const response = await fetch(`${baseUrl}/api/call/upload`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${key}` },
+    body: form,
+  });
   return { status: response.status, body: (await response.json()) as Record<string, unknown> };
 }
 
 /** The vendor's example form, for a user and calling number of the test tenant. */
-export function vendorFields(userId: string, callingNumberId: string, overrides: Record<string, string> = {}): Record<string, string> {
+export function vendorFields(
+  userId: string,
+  callingNumberId: string,
+  overrides: Record<string, string> = {},
+): Record<string, string> {
   return {
     userId,
     batchName: 'Marketing Campaign May 2025',

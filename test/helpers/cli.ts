@@ -1,6 +1,11 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
+import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { onProcessExit } from './exit-cleanup.js';
 import { CLI, ROOT } from './spawn-server.js';
 
 export interface CliResult {
@@ -16,16 +21,30 @@ export interface CliRunner {
   rosterJson<T = Record<string, unknown>>(...args: string[]): Promise<T>;
 }
 
+// What npm puts in the environment of what it starts. A suite run by `npm test` inherits them; roster
+// reads them to tell how it was started, so the runner drops them to run it as from a plain shell.
+const NPM_INVOCATION = ['npm_execpath', 'npm_command', 'npm_lifecycle_event', 'npm_config_user_agent'];
+
+function fromShell(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  const clean = { ...env };
+  for (const name of NPM_INVOCATION) delete clean[name];
+  return clean;
+}
+
+async function collect(command: string, args: string[], env: NodeJS.ProcessEnv, cwd: string): Promise<CliResult> {
+  const child = spawn(command, args, { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  const [code] = (await once(child, 'close')) as [number | null];
+  return { code, stdout, stderr };
+}
+
 /** The CLI as a user runs it; `env` is read at each run, so a suite can set it up in before(). */
 export function cliRunner(env: () => NodeJS.ProcessEnv): CliRunner {
   async function roster(...args: string[]): Promise<CliResult> {
-    const child = spawn(process.execPath, [...CLI, ...args], { cwd: ROOT, env: env(), stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    const [code] = (await once(child, 'close')) as [number | null];
-    return { code, stdout, stderr };
+    return collect(process.execPath, [...CLI, ...args], fromShell(env()), ROOT);
   }
   async function rosterJson<T>(...args: string[]): Promise<T> {
     const result = await roster(...args, '--json');
@@ -33,4 +52,33 @@ export function cliRunner(env: () => NodeJS.ProcessEnv): CliRunner {
     return JSON.parse(result.stdout) as T;
   }
   return { roster, rosterJson };
+}
+
+/** A word as `sh` reads it back, for building command lines. */
+export function shellQuote(word: string): string {
+  return `'${word.replace(/'/g, `'\\''`)}'`;
+}
+
+export interface NpxProject {
+  /** The project folder: `npx roster` run in it finds roster in its node_modules/.bin. */
+  dir: string;
+  /** Runs a command line with `sh -c` in the project folder, e.g. one roster printed. */
+  sh(commandLine: string): Promise<CliResult>;
+}
+
+/**
+ * A project folder where roster is installed as a dependency's bin (a script that runs the sources
+ * through tsx), so that the real `npx roster …` works in it as it does where roster is installed:
+ * npx runs the bin with npm's variables set. Removed when the test process ends.
+ */
+export function npxProject(env: () => NodeJS.ProcessEnv): NpxProject {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'roster-npx-'));
+  onProcessExit(() => rmSync(dir, { recursive: true, force: true }));
+  const bin = path.join(dir, 'node_modules', '.bin');
+  mkdirSync(bin, { recursive: true });
+  const tsx = fileURLToPath(import.meta.resolve('tsx'));
+  const script = `#!/bin/sh\nexec ${shellQuote(process.execPath)} --import ${shellQuote(tsx)} ${shellQuote(path.join(ROOT, 'src/cli/index.ts'))} "$@"\n`;
+  writeFileSync(path.join(bin, 'roster'), script);
+  chmodSync(path.join(bin, 'roster'), 0o755);
+  return { dir, sh: (commandLine) => collect('sh', ['-c', commandLine], fromShell(env()), dir) };
 }

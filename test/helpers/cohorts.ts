@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import type { TestApp } from './test-app.js';
+import type { CohortResult } from '../../src/services/cohorts/cohort-service.js';
 
 export interface UploadParts {
   name?: string;
@@ -24,7 +25,7 @@ export async function uploadCohort(baseUrl: string, path: string, key: string, p
 export interface CohortBody {
   cohort_id: string;
   status: string;
-  result: { total_records: number; valid_records: number; rejected_records: number } | null;
+  result: CohortResult | null;
   error?: { code: string; message: string };
   created_by: string;
   source_type: string;
@@ -43,9 +44,20 @@ export async function waitForCohort(t: TestApp, path: string, key: string, timeo
     assert.equal(response.statusCode, 200, response.body);
     const body = response.json() as CohortBody;
     if (body.status !== 'processing') return body;
-    if (Date.now() > deadline) throw new Error(`cohort still processing after ${timeoutMs} ms${t.worker ? `\n${t.worker.output()}` : ''}`);
+    if (Date.now() > deadline)
+      throw new Error(`cohort still processing after ${timeoutMs} ms${t.worker ? `\n${t.worker.output()}` : ''}`);
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
 }
+
+/** What examples/cohort-users.csv's rejected rows earn, with examples/cohort-transformation.json (README). */
+export const EXAMPLE_REJECTIONS = [
+  { code: 'format_failed', count: 2, example_row: 8 },
+  { code: 'duplicate_phone', count: 1, example_row: 10 },
+  { code: 'invalid_phone', count: 1, example_row: 5 },
+  { code: 'missing_required_value', count: 1, example_row: 6 },
+  { code: 'phone_scientific_notation', count: 1, example_row: 7 },
+  { code: 'wrong_field_count', count: 1, example_row: 11 },
+];
 
 export { SEED_CONFIG } from './seed-config.js';

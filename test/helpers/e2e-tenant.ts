@@ -19,13 +19,30 @@ export async function setUpTenant(baseUrl: string, deployment: { default_country
   };
   await post('/v1/orgs', { org_id: 'acme', name: 'Acme' });
   await post('/v1/orgs/acme/workspaces', { workspace_id: 'main', name: 'Main' });
-  await post('/v1/orgs/acme/workspaces/main/agents', { agent_id: 'a', name: 'A', variables: [{ name: 'customer_name', required: true }, { name: 'outstanding_amount' }, { name: 'due_date' }] });
-  await post('/v1/orgs/acme/workspaces/main/deployments', { deployment_id: 'd', name: 'D', agent_id: 'a', ...deployment });
+  await post('/v1/orgs/acme/workspaces/main/agents', {
+    agent_id: 'a',
+    name: 'A',
+    variables: [{ name: 'customer_name', required: true }, { name: 'outstanding_amount' }, { name: 'due_date' }],
+  });
+  await post('/v1/orgs/acme/workspaces/main/deployments', {
+    deployment_id: 'd',
+    name: 'D',
+    agent_id: 'a',
+    ...deployment,
+  });
 }
 
 /** Uploads a CSV with the seed's config to the e2e deployment and answers the accepted cohort. */
-export async function uploadSeedCohort(baseUrl: string, name: string, csv: string | Buffer | Blob): Promise<CohortBody> {
-  const response = await uploadCohort(baseUrl, `${E2E_COHORTS}/upload`, E2E_MASTER_KEY, { name, csv, config: SEED_CONFIG });
+export async function uploadSeedCohort(
+  baseUrl: string,
+  name: string,
+  csv: string | Buffer | Blob,
+): Promise<CohortBody> {
+  const response = await uploadCohort(baseUrl, `${E2E_COHORTS}/upload`, E2E_MASTER_KEY, {
+    name,
+    csv,
+    config: SEED_CONFIG,
+  });
   const body = (await response.json()) as CohortBody;
   assert.equal(response.status, 200, JSON.stringify(body));
   return body;
@@ -33,11 +50,17 @@ export async function uploadSeedCohort(baseUrl: string, name: string, csv: strin
 
 /** The cohort as the API shows it. */
 export async function fetchCohort(baseUrl: string, cohortId: string): Promise<CohortBody> {
-  return (await (await fetch(`${baseUrl}${E2E_COHORTS}/${cohortId}`, { headers: { 'x-api-key': E2E_MASTER_KEY } })).json()) as CohortBody;
+  return (await (
+    await fetch(`${baseUrl}${E2E_COHORTS}/${cohortId}`, { headers: { 'x-api-key': E2E_MASTER_KEY } })
+  ).json()) as CohortBody;
 }
 
 /** Polls until the cohort leaves `processing`; fails the test past `timeoutMs`. */
-export async function waitForCohortOverHttp(baseUrl: string, cohortId: string, timeoutMs = 120_000): Promise<CohortBody> {
+export async function waitForCohortOverHttp(
+  baseUrl: string,
+  cohortId: string,
+  timeoutMs = 120_000,
+): Promise<CohortBody> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const cohort = await fetchCohort(baseUrl, cohortId);

@@ -42,7 +42,13 @@ export interface TestS3Server {
 /** A real S3-compatible server (s3rver) on 127.0.0.1 with the `roster` bucket; `port`/`directory` restart one. */
 export async function startS3Server(options: { port?: number; directory?: string } = {}): Promise<TestS3Server> {
   const directory = options.directory ?? (await mkdtemp(path.join(os.tmpdir(), 'roster-s3-')));
-  const server = new S3rver({ address: '127.0.0.1', port: options.port ?? 0, directory, silent: true, configureBuckets: [{ name: TEST_BUCKET }] });
+  const server = new S3rver({
+    address: '127.0.0.1',
+    port: options.port ?? 0,
+    directory,
+    silent: true,
+    configureBuckets: [{ name: TEST_BUCKET }],
+  });
   const { port } = await server.run();
   const endpoint = `http://127.0.0.1:${port}`;
   let stopped: Promise<void> | undefined;
@@ -52,7 +58,13 @@ export async function startS3Server(options: { port?: number; directory?: string
       server.httpServer?.closeAllConnections();
       await closing;
     })());
-  const settings: S3Config = { endpoint, bucket: TEST_BUCKET, region: 'us-east-1', accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' };
+  const settings: S3Config = {
+    endpoint,
+    bucket: TEST_BUCKET,
+    region: 'us-east-1',
+    accessKeyId: 'S3RVER',
+    secretAccessKey: 'S3RVER',
+  };
   return {
     endpoint,
     port,
@@ -60,12 +72,19 @@ export async function startS3Server(options: { port?: number; directory?: string
     settings,
     stop,
     async listKeys(prefix = '') {
-      const client = new S3Client({ endpoint, region: settings.region, forcePathStyle: true, credentials: { accessKeyId: settings.accessKeyId, secretAccessKey: settings.secretAccessKey } });
+      const client = new S3Client({
+        endpoint,
+        region: settings.region,
+        forcePathStyle: true,
+        credentials: { accessKeyId: settings.accessKeyId, secretAccessKey: settings.secretAccessKey },
+      });
       try {
         const keys: string[] = [];
         let token: string | undefined;
         do {
-          const page = await client.send(new ListObjectsV2Command({ Bucket: TEST_BUCKET, Prefix: prefix, ContinuationToken: token }));
+          const page = await client.send(
+            new ListObjectsV2Command({ Bucket: TEST_BUCKET, Prefix: prefix, ContinuationToken: token }),
+          );
           keys.push(...(page.Contents ?? []).map((object) => object.Key ?? ''));
           token = page.IsTruncated ? page.NextContinuationToken : undefined;
         } while (token);

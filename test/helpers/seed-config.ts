@@ -1,4 +1,4 @@
-import type { TransformationConfig } from '../../src/domain/ingest/transformation-config.js';
+import type { TransformationConfig } from '../../src/domain/ingest/transformation-schema.js';
 
 /** The transformation config from the vendor's cohort page, used across the suites. */
 export const SEED_CONFIG: TransformationConfig = {

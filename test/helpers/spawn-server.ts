@@ -1,9 +1,11 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { rmSync } from 'node:fs';
 import { mkdtemp } from 'node:fs/promises';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { onProcessExit } from './exit-cleanup.js';
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 export const CLI = ['--import', 'tsx', path.join(ROOT, 'src/cli/index.ts')];
@@ -31,13 +33,37 @@ export interface SpawnedServer {
   stop(signal?: NodeJS.Signals): Promise<number | null>;
 }
 
+/**
+ * A data folder for a server the test gave none: removed when the test process ends (not at stop,
+ * since a test may start another server on the same folder, or read its files after).
+ */
+async function madeDataDir(): Promise<string> {
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'roster-e2e-'));
+  onProcessExit(() => rmSync(dir, { recursive: true, force: true }));
+  return dir;
+}
+
 /** Starts `roster serve` as a real process on a free port and waits until /healthz answers. */
-export async function spawnServer(env: Record<string, string> = {}, dataDir?: string, args: string[] = ['serve']): Promise<SpawnedServer> {
-  const dir = dataDir ?? (await mkdtemp(path.join(os.tmpdir(), 'roster-e2e-')));
+export async function spawnServer(
+  env: Record<string, string> = {},
+  dataDir?: string,
+  args: string[] = ['serve'],
+): Promise<SpawnedServer> {
+  const dir = dataDir ?? (await madeDataDir());
   const port = await freePort();
-  const childEnv: Record<string, string> = { ...(process.env as Record<string, string>), ROSTER_DATA_DIR: dir, ROSTER_PORT: String(port), ROSTER_LOG_LEVEL: 'warn', ...env };
+  const childEnv: Record<string, string> = {
+    ...(process.env as Record<string, string>),
+    ROSTER_DATA_DIR: dir,
+    ROSTER_PORT: String(port),
+    ROSTER_LOG_LEVEL: 'warn',
+    ...env,
+  };
   for (const name of ['ROSTER_MASTER_KEY', 'NODE_ENV']) if (!(name in env)) delete childEnv[name];
-  const child = spawn(process.execPath, [...CLI, ...args], { cwd: ROOT, env: childEnv, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [...CLI, ...args], {
+    cwd: ROOT,
+    env: childEnv,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let out = '';
   let err = '';
   child.stdout!.on('data', (chunk: Buffer) => (out += chunk.toString('utf8')));
@@ -72,9 +98,22 @@ export async function spawnServer(env: Record<string, string> = {}, dataDir?: st
 }
 
 /** Starts `roster worker` (or another command) and waits until its output matches `ready`. */
-export async function spawnCommand(args: string[], env: Record<string, string>, ready: RegExp, timeoutMs = 30_000): Promise<{ child: ChildProcess; output(): string; exited: Promise<number | null> }> {
-  const childEnv: Record<string, string> = { ...(process.env as Record<string, string>), ROSTER_LOG_LEVEL: 'info', ...env };
-  const child = spawn(process.execPath, [...CLI, ...args], { cwd: ROOT, env: childEnv, stdio: ['ignore', 'pipe', 'pipe'] });
+export async function spawnCommand(
+  args: string[],
+  env: Record<string, string>,
+  ready: RegExp,
+  timeoutMs = 30_000,
+): Promise<{ child: ChildProcess; output(): string; exited: Promise<number | null> }> {
+  const childEnv: Record<string, string> = {
+    ...(process.env as Record<string, string>),
+    ROSTER_LOG_LEVEL: 'info',
+    ...env,
+  };
+  const child = spawn(process.execPath, [...CLI, ...args], {
+    cwd: ROOT,
+    env: childEnv,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let out = '';
   child.stdout!.on('data', (chunk: Buffer) => (out += chunk.toString('utf8')));
   child.stderr!.on('data', (chunk: Buffer) => (out += chunk.toString('utf8')));

@@ -33,7 +33,11 @@ export interface TestApp {
   /** Stops and restarts job processing, whether in-process or in the worker process. */
   jobs: { stop(): Promise<void>; start(): Promise<void> };
   /** Sends a request with the given key (master by default) and a JSON body. */
-  call(method: string, url: string, options?: { key?: string | null; body?: unknown; headers?: Record<string, string> }): Promise<LightMyRequestResponse>;
+  call(
+    method: string,
+    url: string,
+    options?: { key?: string | null; body?: unknown; headers?: Record<string, string> },
+  ): Promise<LightMyRequestResponse>;
   /** The ids of the cohorts that have files in the store, wherever it is. */
   storedCohortIds(): Promise<string[]>;
   /** Stops everything started for the app; rejects, after cleaning up, if the worker died or did not stop cleanly. */
@@ -64,7 +68,10 @@ export async function createTestApp(
   env: Record<string, string> = {},
   options: { now?: () => Date; blobs?: BlobStore; s3?: TestS3Server } = {},
 ): Promise<TestApp> {
-  if (backend.externalWorker && options.blobs) throw new Error(`${backend.name}: the worker process cannot share a BlobStore object; pass the S3 server as \`s3\``);
+  if (backend.externalWorker && options.blobs)
+    throw new Error(
+      `${backend.name}: the worker process cannot share a BlobStore object; pass the S3 server as \`s3\``,
+    );
   const cleanups: Array<() => Promise<unknown> | unknown> = [];
   let closing: Promise<void> | undefined;
   const cleanUp = () => (closing ??= runAll([...cleanups].reverse()));
@@ -108,7 +115,16 @@ export async function createTestApp(
     }
 
     let runner: JobRunner | undefined;
-    const app = await buildApp(config, { storage: backing.storage, blobs, notifyWorkers: () => runner?.notify(), ...(options.now ? { now: options.now } : {}) }, false);
+    const app = await buildApp(
+      config,
+      {
+        storage: backing.storage,
+        blobs,
+        notifyWorkers: () => runner?.notify(),
+        ...(options.now ? { now: options.now } : {}),
+      },
+      false,
+    );
     cleanups.push(() => app.close());
     await app.ready();
     if (!worker) {
@@ -126,7 +142,10 @@ export async function createTestApp(
       blobs,
       s3,
       get runner(): JobRunner {
-        if (!runner) throw new Error(`${backend.name} has no in-process job runner: jobs run in a roster worker process (use t.jobs)`);
+        if (!runner)
+          throw new Error(
+            `${backend.name} has no in-process job runner: jobs run in a roster worker process (use t.jobs)`,
+          );
         return runner;
       },
       worker,
@@ -134,12 +153,15 @@ export async function createTestApp(
       call(method, url, options = {}) {
         const key = options.key === undefined ? TEST_MASTER_KEY : options.key;
         const headers: Record<string, string> = { ...(key ? { 'x-api-key': key } : {}), ...options.headers };
-        if (options.body !== undefined && typeof options.body !== 'string') headers['content-type'] ??= 'application/json';
+        if (options.body !== undefined && typeof options.body !== 'string')
+          headers['content-type'] ??= 'application/json';
         return app.inject({
           method: method as 'GET',
           url,
           headers,
-          ...(options.body === undefined ? {} : { payload: typeof options.body === 'string' ? options.body : JSON.stringify(options.body) }),
+          ...(options.body === undefined
+            ? {}
+            : { payload: typeof options.body === 'string' ? options.body : JSON.stringify(options.body) }),
         });
       },
       async storedCohortIds() {
@@ -182,9 +204,18 @@ export async function seedTenant(t: TestApp, orgId: string, workspaceId = 'main'
     variables: [{ name: 'customer_name', required: true }, { name: 'outstanding_amount' }, { name: 'due_date' }],
     languages: ['English'],
   });
-  await ok('POST', `${ws}/deployments`, { deployment_id: 'inbound', name: 'Inbound', agent_id: 'collections', default_country: 'IN' });
+  await ok('POST', `${ws}/deployments`, {
+    deployment_id: 'inbound',
+    name: 'Inbound',
+    agent_id: 'collections',
+    default_country: 'IN',
+  });
   const number = await ok('POST', `${ws}/phone-numbers`, { phone_number: '+14155550100', agent_id: 'collections' });
-  const key = await ok('POST', `/v1/orgs/${orgId}/api-keys`, { name: 'ops', user_id: user.user_id, workspaces: [workspaceId] });
+  const key = await ok('POST', `/v1/orgs/${orgId}/api-keys`, {
+    name: 'ops',
+    user_id: user.user_id,
+    workspaces: [workspaceId],
+  });
   return {
     orgId,
     workspaceId,

@@ -31,7 +31,10 @@ async function adminQuery(serverUrl: string, text: string): Promise<void> {
  * A fresh database on the test server, dropped after. Used where another process must share the
  * database (a spawned server or worker), since only this process's pool can be pointed at a schema.
  */
-export async function createScratchDatabase(prefix = 'roster_e2e', serverUrl = TEST_PG_URL): Promise<{ url: string; drop(): Promise<void> }> {
+export async function createScratchDatabase(
+  prefix = 'roster_e2e',
+  serverUrl = TEST_PG_URL,
+): Promise<{ url: string; drop(): Promise<void> }> {
   const name = `${prefix}_${process.pid}_${Math.random().toString(36).slice(2, 8)}`;
   await adminQuery(serverUrl, `create database ${name}`);
   const url = new URL(serverUrl);

@@ -46,7 +46,10 @@ function workerEnv(settings: Record<string, string>): Record<string, string> {
 }
 
 /** A `roster worker` (`node --import tsx src/cli/index.ts worker`) with these ROSTER_* settings; call `start()`. */
-export function testWorker(settings: Record<string, string>, options: { readyTimeoutMs?: number; stopTimeoutMs?: number } = {}): TestWorker {
+export function testWorker(
+  settings: Record<string, string>,
+  options: { readyTimeoutMs?: number; stopTimeoutMs?: number } = {},
+): TestWorker {
   const readyTimeoutMs = options.readyTimeoutMs ?? 60_000;
   const stopTimeoutMs = options.stopTimeoutMs ?? 15_000;
   let child: ChildProcess | undefined;
@@ -71,21 +74,32 @@ export function testWorker(settings: Record<string, string>, options: { readyTim
     stderr = '';
     stopping = false;
     died = undefined;
-    const spawned = spawn(process.execPath, [...CLI, 'worker'], { cwd: ROOT, env: workerEnv(settings), stdio: ['ignore', 'pipe', 'pipe'] });
+    const spawned = spawn(process.execPath, [...CLI, 'worker'], {
+      cwd: ROOT,
+      env: workerEnv(settings),
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     child = spawned;
     live.add(spawned);
     spawned.stdout!.on('data', (chunk: Buffer) => (stdout = tail(stdout + chunk.toString('utf8'))));
     spawned.stderr!.on('data', (chunk: Buffer) => (stderr = tail(stderr + chunk.toString('utf8'))));
-    spawned.on('error', (error) => (died ??= new Error(`the roster worker process could not be started: ${error.message}`)));
+    spawned.on(
+      'error',
+      (error) => (died ??= new Error(`the roster worker process could not be started: ${error.message}`)),
+    );
     exited = new Promise<void>((resolve) => {
       spawned.on('exit', (code, signal) => {
         live.delete(spawned);
         if (child === spawned) child = undefined;
         if (!stopping) {
-          died = new Error(`the roster worker process (pid ${spawned.pid}) died unexpectedly with ${signal ?? `exit code ${code}`}\n${output()}`);
+          died = new Error(
+            `the roster worker process (pid ${spawned.pid}) died unexpectedly with ${signal ?? `exit code ${code}`}\n${output()}`,
+          );
           process.stderr.write(`${died.message}\n`);
         } else if (code !== 0) {
-          died = new Error(`the roster worker process (pid ${spawned.pid}) did not stop cleanly after SIGTERM (${signal ?? `exit code ${code}`})\n${output()}`);
+          died = new Error(
+            `the roster worker process (pid ${spawned.pid}) did not stop cleanly after SIGTERM (${signal ?? `exit code ${code}`})\n${output()}`,
+          );
         }
         resolve();
       });

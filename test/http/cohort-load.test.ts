@@ -41,7 +41,8 @@ for (const backend of await backends()) {
 
     it('keeps awkward values exactly and lists rejections in row order across units', async () => {
       const rows: string[][] = [];
-      AWKWARD.forEach((value, i) => rows.push([`98100000${String(i).padStart(2, '0')}`, value || 'x', value, '2024-07-31', 'Hindi']));
+      for (const [i, value] of AWKWARD.entries())
+        rows.push([`98100000${String(i).padStart(2, '0')}`, value || 'x', value, '2024-07-31', 'Hindi']);
       rows.push(['not a phone', 'Bad', '1', '2024-07-31', 'Hindi']); // row 11
       rows.push(['9810000001', 'Repeat of row 3', '2', '2024-07-31', 'Hindi']); // row 12
       rows.push(['9810000099', 'Nul\u0000byte', '3', '2024-07-31', 'Hindi']); // row 13
@@ -49,28 +50,52 @@ for (const backend of await backends()) {
       rows.push(['9810000098', 'Last', '', '2024-07-31', '']); // row 15
       const csv = Papa.unparse([HEADER, ...rows], { newline: '\r\n' });
 
-      const response = await uploadCohort(base, `${cohortsPath}/upload`, acme.apiKey, { name: 'Awkward', csv, config: SEED_CONFIG });
+      const response = await uploadCohort(base, `${cohortsPath}/upload`, acme.apiKey, {
+        name: 'Awkward',
+        csv,
+        config: SEED_CONFIG,
+      });
       const accepted = (await response.json()) as CohortBody;
       assert.equal(response.status, 200, JSON.stringify(accepted));
       const cohort = await waitForCohort(t, `${cohortsPath}/${accepted.cohort_id}`, acme.apiKey);
       assert.equal(cohort.status, 'completed', JSON.stringify(cohort));
-      assert.deepEqual(cohort.result, { total_records: 14, valid_records: 10, rejected_records: 4 });
+      assert.deepEqual(cohort.result, {
+        total_records: 14,
+        valid_records: 10,
+        rejected_records: 4,
+        rejections_by_reason: [
+          { code: 'duplicate_phone', count: 2, example_row: 12 },
+          { code: 'invalid_phone', count: 1, example_row: 11 },
+          { code: 'nul_character', count: 1, example_row: 13 },
+        ],
+      });
 
       for (const [i, value] of AWKWARD.entries()) {
-        const found = await t.call('GET', `/v1/orgs/acme/workspaces/main/deployments/inbound/callers/${encodeURIComponent(`+9198100000${String(i).padStart(2, '0')}`)}`, { key: acme.apiKey });
+        const found = await t.call(
+          'GET',
+          `/v1/orgs/acme/workspaces/main/deployments/inbound/callers/${encodeURIComponent(`+9198100000${String(i).padStart(2, '0')}`)}`,
+          { key: acme.apiKey },
+        );
         assert.equal(found.statusCode, 200, found.body);
         const body = found.json() as { found: boolean; app_variables: Record<string, string> };
         assert.equal(body.found, true);
         assert.equal(body.app_variables.customer_name, value || 'x', `row ${i + 2}`);
-        if (value.trim() === '') assert.equal('outstanding_amount' in body.app_variables, false, `row ${i + 2}: a blank value is left out`);
+        if (value.trim() === '')
+          assert.equal('outstanding_amount' in body.app_variables, false, `row ${i + 2}: a blank value is left out`);
         else assert.equal(body.app_variables.outstanding_amount, value, `row ${i + 2}`);
       }
-      const last = (await t.call('GET', `/v1/orgs/acme/workspaces/main/deployments/inbound/callers/%2B919810000098`, { key: acme.apiKey })).json() as {
+      const last = (
+        await t.call('GET', `/v1/orgs/acme/workspaces/main/deployments/inbound/callers/%2B919810000098`, {
+          key: acme.apiKey,
+        })
+      ).json() as {
         app_variables: Record<string, string>;
       };
       assert.equal(last.app_variables.customer_name, 'Last');
 
-      const file = await t.call('GET', `${cohortsPath}/${accepted.cohort_id}/files?file_type=rejected_records`, { key: acme.apiKey });
+      const file = await t.call('GET', `${cohortsPath}/${accepted.cohort_id}/files?file_type=rejected_records`, {
+        key: acme.apiKey,
+      });
       assert.equal(file.statusCode, 200, file.body);
       const parsed = Papa.parse<string[]>(file.body.replace(/^\ufeff/, ''), { skipEmptyLines: true });
       const [header, ...rejected] = parsed.data;

@@ -23,7 +23,12 @@ for (const backend of await backends({ scaleOut: true })) {
         body: {
           name: 'Known callers',
           users: [
-            { user_phone_number: '9876500001', user_identifier: 'cust-1', app_variables: { customer_name: 'Asha', outstanding_amount: 1500 }, app_overrides: { initial_language_name: 'Hindi' } },
+            {
+              user_phone_number: '9876500001',
+              user_identifier: 'cust-1',
+              app_variables: { customer_name: 'Asha', outstanding_amount: 1500 },
+              app_overrides: { initial_language_name: 'Hindi' },
+            },
             { user_phone_number: 'not a phone', app_variables: { customer_name: 'Nobody' } },
             { user_phone_number: '+919876500001', app_variables: { customer_name: 'Asha again' } },
             { user_phone_number: '9876500002', app_variables: { outstanding_amount: 10 } },
@@ -36,15 +41,34 @@ for (const backend of await backends({ scaleOut: true })) {
       assert.equal(accepted.status, 'processing');
       assert.equal(accepted.source_type, 'file_upload');
       const done = await waitForCohort(t, `${cohorts}/${accepted.cohort_id}`, acme.apiKey);
-      assert.deepEqual(done.result, { total_records: 5, valid_records: 2, rejected_records: 3 });
-      const caller = (await t.call('GET', `/v1/orgs/acme/workspaces/main/deployments/inbound/callers/9876500001`, { key: acme.apiKey })).json() as Record<string, unknown>;
+      assert.deepEqual(done.result, {
+        total_records: 5,
+        valid_records: 2,
+        rejected_records: 3,
+        rejections_by_reason: [
+          { code: 'duplicate_phone', count: 1, example_row: 4 },
+          { code: 'invalid_phone', count: 1, example_row: 3 },
+          { code: 'missing_required_value', count: 1, example_row: 5 },
+        ],
+      });
+      const caller = (
+        await t.call('GET', `/v1/orgs/acme/workspaces/main/deployments/inbound/callers/9876500001`, {
+          key: acme.apiKey,
+        })
+      ).json() as Record<string, unknown>;
       assert.equal(caller.found, true);
       assert.equal(caller.user_identifier, 'cust-1');
       assert.deepEqual(caller.app_variables, { customer_name: 'Asha', outstanding_amount: '1500' });
       assert.deepEqual(caller.app_overrides, { initial_language_name: 'Hindi' });
-      const formula = (await t.call('GET', `/v1/orgs/acme/workspaces/main/deployments/inbound/callers/9876500003`, { key: acme.apiKey })).json() as { app_variables: Record<string, string> };
+      const formula = (
+        await t.call('GET', `/v1/orgs/acme/workspaces/main/deployments/inbound/callers/9876500003`, {
+          key: acme.apiKey,
+        })
+      ).json() as { app_variables: Record<string, string> };
       assert.equal(formula.app_variables.customer_name, '=HYPERLINK("x")', 'values are stored as sent');
-      const rejected = await t.call('GET', `${cohorts}/${accepted.cohort_id}/files?file_type=rejected_records`, { key: acme.apiKey });
+      const rejected = await t.call('GET', `${cohorts}/${accepted.cohort_id}/files?file_type=rejected_records`, {
+        key: acme.apiKey,
+      });
       assert.match(rejected.body, /not a phone/);
       assert.match(rejected.body, /repeats row 2/);
       assert.match(rejected.body, /customer_name\) is empty/);
@@ -53,9 +77,15 @@ for (const backend of await backends({ scaleOut: true })) {
     it('refuses an empty list, more than 1000 users and unknown variables', async () => {
       const post = (body: unknown) => t.call('POST', `${cohorts}/stream`, { key: acme.apiKey, body });
       assert.equal((await post({ name: 'x', users: [] })).statusCode, 422);
-      const many = Array.from({ length: 1001 }, (_, i) => ({ user_phone_number: `98765${String(i).padStart(5, '0')}`, app_variables: { customer_name: 'x' } }));
+      const many = Array.from({ length: 1001 }, (_, i) => ({
+        user_phone_number: `98765${String(i).padStart(5, '0')}`,
+        app_variables: { customer_name: 'x' },
+      }));
       assert.equal((await post({ name: 'x', users: many })).statusCode, 422);
-      const unknown = await post({ name: 'x', users: [{ user_phone_number: '9876500009', app_variables: { customer_name: 'x', shoe_size: 9 } }] });
+      const unknown = await post({
+        name: 'x',
+        users: [{ user_phone_number: '9876500009', app_variables: { customer_name: 'x', shoe_size: 9 } }],
+      });
       assert.equal(unknown.statusCode, 422);
       assert.equal((unknown.json() as { error: { code: string } }).error.code, 'unknown_app_variable');
       const extra = await post({ name: 'x', users: [{ user_phone_number: '9876500009', colour: 'red' }] });

@@ -10,6 +10,12 @@ import { createTestApp, seedTenant, type SeededTenant, type TestApp } from '../h
 
 const HEADER = 'mobile,name,balance,payment_due,preferred_language';
 const CSV = `${HEADER}\n9844444441,Url One,100,2024-07-31,Hindi\n9844444442,Url Two,200,2024-08-31,Tamil\nnot-a-phone,Bad,1,x,Hindi\n`;
+const URL_CSV_RESULT = {
+  total_records: 3,
+  valid_records: 2,
+  rejected_records: 1,
+  rejections_by_reason: [{ code: 'invalid_phone', count: 1, example_row: 4 }],
+};
 const MAX_BYTES = 200_000;
 const SECRET = 'X-Amz-Signature=S3CR3T5IGNATURE';
 
@@ -30,13 +36,18 @@ async function startSourceServer(): Promise<SourceServer> {
     const hop = /^\/hop\/(\d+)$/.exec(pathname);
     if (hop) {
       const left = Number(hop[1]);
-      return redirect(left <= 1 ? `/users.csv?${SECRET}` : `${base}/hop/${left - 1}?${SECRET}`, [301, 302, 303, 307, 308][left % 5]);
+      return redirect(
+        left <= 1 ? `/users.csv?${SECRET}` : `${base}/hop/${left - 1}?${SECRET}`,
+        [301, 302, 303, 307, 308][left % 5],
+      );
     }
     switch (pathname) {
       case '/users.csv':
         return response.writeHead(200, { 'content-type': 'text/csv' }).end(CSV);
       case '/gzip.csv':
-        return response.writeHead(200, { 'content-type': 'text/csv', 'content-encoding': 'gzip' }).end(zlib.gzipSync(CSV.replaceAll('984444444', '985555555')));
+        return response
+          .writeHead(200, { 'content-type': 'text/csv', 'content-encoding': 'gzip' })
+          .end(zlib.gzipSync(CSV.replaceAll('984444444', '985555555')));
       case '/wrong-columns.csv':
         return response.writeHead(200, { 'content-type': 'text/csv' }).end('phone,full_name\n9811111111,x\n');
       case '/missing.csv':
@@ -52,7 +63,9 @@ async function startSourceServer(): Promise<SourceServer> {
       case '/to-ftp':
         return redirect('ftp://127.0.0.1/users.csv');
       case '/declared-huge.csv':
-        return response.writeHead(200, { 'content-type': 'text/csv', 'content-length': String(MAX_BYTES * 10) }).end(HEADER);
+        return response
+          .writeHead(200, { 'content-type': 'text/csv', 'content-length': String(MAX_BYTES * 10) })
+          .end(HEADER);
       case '/streamed-huge.csv': {
         // No Content-Length: only counting the bytes as they arrive can stop this one.
         response.writeHead(200, { 'content-type': 'text/csv' });
@@ -95,12 +108,21 @@ for (const backend of await backends({ scaleOut: true })) {
     let acme: SeededTenant;
     let source: SourceServer;
     const cohortsPath = '/v1/orgs/acme/workspaces/main/deployments/inbound/cohorts';
-    const lookup = (phone: string) => t.call('GET', `/v1/orgs/acme/workspaces/main/deployments/inbound/callers/${encodeURIComponent(phone)}`, { key: acme.apiKey });
+    const lookup = (phone: string) =>
+      t.call('GET', `/v1/orgs/acme/workspaces/main/deployments/inbound/callers/${encodeURIComponent(phone)}`, {
+        key: acme.apiKey,
+      });
     const create = (url: string, config: unknown = SEED_CONFIG, name = 'From url', path = cohortsPath) =>
-      t.call('POST', path, { key: acme.apiKey, body: { name, source: { type: 'pre_signed_url', url }, cohort_transformation: config } });
+      t.call('POST', path, {
+        key: acme.apiKey,
+        body: { name, source: { type: 'pre_signed_url', url }, cohort_transformation: config },
+      });
 
     /** Creates a URL cohort (200, processing) and waits until it leaves processing. */
-    async function createAndWait(url: string, config: unknown = SEED_CONFIG): Promise<CohortBody & { error?: { code: string; message: string } }> {
+    async function createAndWait(
+      url: string,
+      config: unknown = SEED_CONFIG,
+    ): Promise<CohortBody & { error?: { code: string; message: string } }> {
       const response = await create(url, config);
       assert.equal(response.statusCode, 200, response.body);
       assert.ok(!response.body.includes(SECRET), 'the answer shows the URL query');
@@ -142,11 +164,19 @@ for (const backend of await backends({ scaleOut: true })) {
       const done = await createAndWait(`${source.base}/users.csv?${SECRET}`);
       assert.equal(done.status, 'completed', JSON.stringify(done));
       assert.equal(done.source_type, 'pre_signed_url');
-      assert.deepEqual(done.result, { total_records: 3, valid_records: 2, rejected_records: 1 });
-      const caller = (await lookup('9844444442')).json() as { found: boolean; cohort_id: string; app_variables: Record<string, string> };
+      assert.deepEqual(done.result, URL_CSV_RESULT);
+      const caller = (await lookup('9844444442')).json() as {
+        found: boolean;
+        cohort_id: string;
+        app_variables: Record<string, string>;
+      };
       assert.equal(caller.found, true);
       assert.equal(caller.cohort_id, done.cohort_id);
-      assert.deepEqual(caller.app_variables, { customer_name: 'Url Two', outstanding_amount: '200', due_date: '2024-08-31' });
+      assert.deepEqual(caller.app_variables, {
+        customer_name: 'Url Two',
+        outstanding_amount: '200',
+        due_date: '2024-08-31',
+      });
       const file = await t.call('GET', `${cohortsPath}/${done.cohort_id}/files?file_type=cohort`, { key: acme.apiKey });
       assert.equal(file.body, CSV);
       const list = await t.call('GET', cohortsPath, { key: acme.apiKey });
@@ -154,17 +184,22 @@ for (const backend of await backends({ scaleOut: true })) {
     });
 
     it('is served under the vendor prefix too, and reads a gzip-encoded body', async () => {
-      const response = await create(`${source.base}/gzip.csv`, SEED_CONFIG, 'Gzip', '/api/scheduling/v1/orgs/acme/workspaces/main/deployments/inbound/cohorts');
+      const response = await create(
+        `${source.base}/gzip.csv`,
+        SEED_CONFIG,
+        'Gzip',
+        '/api/scheduling/v1/orgs/acme/workspaces/main/deployments/inbound/cohorts',
+      );
       assert.equal(response.statusCode, 200, response.body);
       const done = await waitForCohort(t, `${cohortsPath}/${(response.json() as CohortBody).cohort_id}`, acme.apiKey);
-      assert.deepEqual(done.result, { total_records: 3, valid_records: 2, rejected_records: 1 });
+      assert.deepEqual(done.result, URL_CSV_RESULT);
       assert.equal(((await lookup('9855555551')).json() as { found: boolean }).found, true);
     });
 
     it('follows up to 3 redirects of every kind', async () => {
       const done = await createAndWait(`${source.base}/hop/3?${SECRET}`);
       assert.equal(done.status, 'completed', JSON.stringify(done));
-      assert.deepEqual(done.result, { total_records: 3, valid_records: 2, rejected_records: 1 });
+      assert.deepEqual(done.result, URL_CSV_RESULT);
     });
 
     it('fails the cohort with source_url_refused after more than 3 redirects', async () => {
@@ -187,7 +222,10 @@ for (const backend of await backends({ scaleOut: true })) {
     it('refuses, before connecting, redirects to private, metadata and non-http addresses', async () => {
       assert.match((await expectFailed(`${source.base}/to-private`, 'source_url_refused')).message, /private/);
       assert.match((await expectFailed(`${source.base}/to-metadata`, 'source_url_refused')).message, /link-local/);
-      assert.match((await expectFailed(`${source.base}/to-ftp`, 'source_url_refused')).message, /only http: and https:/);
+      assert.match(
+        (await expectFailed(`${source.base}/to-ftp`, 'source_url_refused')).message,
+        /only http: and https:/,
+      );
     });
 
     it('checks the resolved address of a name that is not allowlisted, and never connects to it', async () => {
@@ -218,7 +256,10 @@ for (const backend of await backends({ scaleOut: true })) {
         assert.equal(response.statusCode, 422, url);
         const error = errorOf(response.json());
         assert.equal(error.code, 'validation_failed');
-        assert.deepEqual((error.data.details as Array<{ field: string }>).map((d) => d.field), ['/body/source/url']);
+        assert.deepEqual(
+          (error.data.details as Array<{ field: string }>).map((d) => d.field),
+          ['/body/source/url'],
+        );
       }
       const relative = await create('/users.csv');
       assert.equal(relative.statusCode, 422);
@@ -235,13 +276,29 @@ for (const backend of await backends({ scaleOut: true })) {
       assert.equal(errorOf(name.json()).code, 'validation_failed');
       const extra = await t.call('POST', cohortsPath, {
         key: acme.apiKey,
-        body: { name: 'x', source: { type: 'pre_signed_url', url: `${source.base}/users.csv`, headers: {} }, cohort_transformation: SEED_CONFIG },
+        body: {
+          name: 'x',
+          source: { type: 'pre_signed_url', url: `${source.base}/users.csv`, headers: {} },
+          cohort_transformation: SEED_CONFIG,
+        },
       });
       assert.equal(extra.statusCode, 422);
       assert.match(errorOf(extra.json()).message, /\/body\/source\/headers/);
-      const wrongType = await t.call('POST', cohortsPath, { key: acme.apiKey, body: { name: 'x', source: { type: 'file_upload', url: `${source.base}/users.csv` }, cohort_transformation: SEED_CONFIG } });
+      const wrongType = await t.call('POST', cohortsPath, {
+        key: acme.apiKey,
+        body: {
+          name: 'x',
+          source: { type: 'file_upload', url: `${source.base}/users.csv` },
+          cohort_transformation: SEED_CONFIG,
+        },
+      });
       assert.equal(wrongType.statusCode, 422);
-      const unknown = await create(`${source.base}/users.csv`, SEED_CONFIG, 'x', '/v1/orgs/acme/workspaces/main/deployments/nope/cohorts');
+      const unknown = await create(
+        `${source.base}/users.csv`,
+        SEED_CONFIG,
+        'x',
+        '/v1/orgs/acme/workspaces/main/deployments/nope/cohorts',
+      );
       assert.equal(unknown.statusCode, 404);
       const after = ((await t.call('GET', cohortsPath, { key: acme.apiKey })).json() as { total: number }).total;
       assert.equal(after, before, 'a refused request created a cohort');

@@ -35,7 +35,13 @@ describe('GET /metrics', () => {
     base = await t.app.listen({ host: '127.0.0.1', port: 0 });
     // Run jobs the way `roster serve` does: with the app's sink, so its /metrics counts the rows.
     await t.runner.stop();
-    runner = createJobRunner(t.config, t.backing.storage, new LocalBlobStore(t.backing.dataDir), silent, t.app.cohortMetrics);
+    runner = createJobRunner(
+      t.config,
+      t.backing.storage,
+      new LocalBlobStore(t.backing.dataDir),
+      silent,
+      t.app.cohortMetrics,
+    );
     await runner.start();
   });
   after(async () => {
@@ -46,15 +52,26 @@ describe('GET /metrics', () => {
   it('answers without a key in the Prometheus text format, labelling requests by route pattern', async () => {
     assert.equal((await t.call('GET', '/v1/orgs')).statusCode, 200);
     assert.equal((await t.call('GET', '/v1/no-such-route/12345')).statusCode, 404);
-    const lookup = await t.call('GET', `${deployment}/callers/${encodeURIComponent('+919999999999')}`, { key: acme.apiKey });
+    const lookup = await t.call('GET', `${deployment}/callers/${encodeURIComponent('+919999999999')}`, {
+      key: acme.apiKey,
+    });
     assert.equal((lookup.json() as { found: boolean }).found, false);
 
     const response = await metrics();
     assert.match(String(response.headers['content-type']), /^text\/plain; version=0\.0\.4/);
     const text = response.body;
-    assert.match(text, /^roster_http_request_duration_seconds_bucket\{[^}]*route="\/v1\/orgs"[^}]*status_code="200"[^}]*\} 1$/m);
-    assert.match(text, /^roster_http_request_duration_seconds_count\{method="GET",route="\/v1\/orgs\/:org_id\/workspaces\/:workspace_id\/deployments\/:deployment_id\/callers\/:phone",status_code="200"\} 1$/m);
-    assert.match(text, /^roster_http_request_duration_seconds_count\{method="GET",route="unmatched",status_code="404"\} 1$/m);
+    assert.match(
+      text,
+      /^roster_http_request_duration_seconds_bucket\{[^}]*route="\/v1\/orgs"[^}]*status_code="200"[^}]*\} 1$/m,
+    );
+    assert.match(
+      text,
+      /^roster_http_request_duration_seconds_count\{method="GET",route="\/v1\/orgs\/:org_id\/workspaces\/:workspace_id\/deployments\/:deployment_id\/callers\/:phone",status_code="200"\} 1$/m,
+    );
+    assert.match(
+      text,
+      /^roster_http_request_duration_seconds_count\{method="GET",route="unmatched",status_code="404"\} 1$/m,
+    );
     assert.match(text, /^roster_jobs\{status="queued"\} \d+$/m);
     assert.match(text, /^roster_process_cpu_user_seconds_total \d/m);
     assert.equal(sample(text, 'roster_caller_lookup_duration_seconds_count{found="false"}'), 1);
@@ -64,13 +81,27 @@ describe('GET /metrics', () => {
   });
 
   it('counts the rows of a completed cohort, valid and rejected, and times found lookups', async () => {
-    const csv = 'mobile,name,balance,payment_due,preferred_language\n9876543210,Asha,1500,2024-07-31,Hindi\n9876543211,Ravi,200,2024-08-01,English\nN/A,Nobody,0,2024-08-01,English\n';
-    const response = await uploadCohort(base, `${deployment}/cohorts/upload`, acme.apiKey, { name: 'Metrics', csv, config: SEED_CONFIG });
+    const csv =
+      'mobile,name,balance,payment_due,preferred_language\n9876543210,Asha,1500,2024-07-31,Hindi\n9876543211,Ravi,200,2024-08-01,English\nN/A,Nobody,0,2024-08-01,English\n';
+    const response = await uploadCohort(base, `${deployment}/cohorts/upload`, acme.apiKey, {
+      name: 'Metrics',
+      csv,
+      config: SEED_CONFIG,
+    });
     const created = (await response.json()) as CohortBody;
     assert.equal(response.status, 200, JSON.stringify(created));
     const done = await waitForCohort(t, `${deployment}/cohorts/${created.cohort_id}`, acme.apiKey);
-    assert.deepEqual(done.result, { total_records: 3, valid_records: 2, rejected_records: 1 });
-    assert.equal((await t.call('GET', `${deployment}/callers/${encodeURIComponent('+919876543210')}`, { key: acme.apiKey })).statusCode, 200);
+    assert.deepEqual(done.result, {
+      total_records: 3,
+      valid_records: 2,
+      rejected_records: 1,
+      rejections_by_reason: [{ code: 'invalid_phone', count: 1, example_row: 4 }],
+    });
+    assert.equal(
+      (await t.call('GET', `${deployment}/callers/${encodeURIComponent('+919876543210')}`, { key: acme.apiKey }))
+        .statusCode,
+      200,
+    );
 
     const text = (await metrics()).body;
     assert.equal(sample(text, 'roster_cohort_rows_ingested_total{result="valid"}'), 2);
@@ -80,7 +111,11 @@ describe('GET /metrics', () => {
   });
 
   it('keeps a registry per app: two apps in one process serve their own counts', async () => {
-    const other = await buildApp(t.config, { storage: t.backing.storage, blobs: new LocalBlobStore(t.backing.dataDir) }, false);
+    const other = await buildApp(
+      t.config,
+      { storage: t.backing.storage, blobs: new LocalBlobStore(t.backing.dataDir) },
+      false,
+    );
     try {
       const response = await other.inject({ method: 'GET', url: '/metrics' });
       assert.equal(response.statusCode, 200, response.body);

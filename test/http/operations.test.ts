@@ -29,13 +29,25 @@ describe('rate limit', () => {
   });
 
   it('counts each key separately and leaves health checks alone', async () => {
-    assert.equal((await t.call('GET', '/v1/orgs', { key: 'rk_someone_else_entirely_000000000000000000000' })).statusCode, 401);
+    assert.equal(
+      (await t.call('GET', '/v1/orgs', { key: 'rk_someone_else_entirely_000000000000000000000' })).statusCode,
+      401,
+    );
     for (let i = 0; i < 5; i++) assert.equal((await t.call('GET', '/healthz', { key: null })).statusCode, 200);
   });
 
   it('counts the console (sign-in included) per client address: it needs no key, but is not exempt', async () => {
     for (let i = 0; i < 3; i++) assert.equal((await t.call('GET', '/console/sign-in', { key: null })).statusCode, 200);
-    assert.equal((await t.call('POST', '/console/sign-in', { key: null, body: 'api_key=x', headers: { 'content-type': 'application/x-www-form-urlencoded' } })).statusCode, 429);
+    assert.equal(
+      (
+        await t.call('POST', '/console/sign-in', {
+          key: null,
+          body: 'api_key=x',
+          headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        })
+      ).statusCode,
+      429,
+    );
   });
 });
 
@@ -68,13 +80,23 @@ describe('structured logs', () => {
         done();
       },
     });
-    const app = await buildApp(t.config, { storage: t.backing.storage, blobs: new LocalBlobStore(t.backing.dataDir) }, { ...(loggerOptions(t.config) as object), level: 'info', stream });
+    const app = await buildApp(
+      t.config,
+      { storage: t.backing.storage, blobs: new LocalBlobStore(t.backing.dataDir) },
+      { ...(loggerOptions(t.config) as object), level: 'info', stream },
+    );
     const phone = '+919876543210';
-    await app.inject({ method: 'GET', url: `/v1/orgs/logs/workspaces/main/deployments/inbound/callers/${encodeURIComponent(phone)}`, headers: { 'x-api-key': tenant.apiKey } });
+    await app.inject({
+      method: 'GET',
+      url: `/v1/orgs/logs/workspaces/main/deployments/inbound/callers/${encodeURIComponent(phone)}`,
+      headers: { 'x-api-key': tenant.apiKey },
+    });
     await app.inject({ method: 'GET', url: '/v1/orgs', headers: { authorization: `Bearer ${TEST_MASTER_KEY}` } });
     await app.close();
     await t.close();
-    const requestLines = lines.map((l) => JSON.parse(l) as { reqId?: string; req?: unknown; res?: unknown }).filter((l) => l.req || l.res);
+    const requestLines = lines
+      .map((l) => JSON.parse(l) as { reqId?: string; req?: unknown; res?: unknown })
+      .filter((l) => l.req || l.res);
     assert.ok(requestLines.length >= 4);
     for (const line of requestLines) assert.ok(line.reqId, 'a request log line has no reqId');
     const all = lines.join('\n');

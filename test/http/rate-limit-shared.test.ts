@@ -29,7 +29,10 @@ function reachable(url: string): Promise<string | undefined> {
 }
 
 const problem = await reachable(REDIS_URL);
-const skip = problem === undefined || process.env.CI === 'true' ? false : `Redis at ${REDIS_URL} is unreachable (${problem}); set ROSTER_TEST_REDIS_URL or start it`;
+const skip =
+  problem === undefined || process.env.CI === 'true'
+    ? false
+    : `Redis at ${REDIS_URL} is unreachable (${problem}); set ROSTER_TEST_REDIS_URL or start it`;
 const sqlite = (await backends()).find((b) => b.name === 'sqlite')!;
 
 describe('rate limits across API instances', { skip }, () => {
@@ -39,8 +42,18 @@ describe('rate limits across API instances', { skip }, () => {
 
   /** Another API instance on the same database and files, with its own limiter. */
   async function instance(env: Record<string, string>): Promise<FastifyInstance> {
-    const config = loadConfig({ ROSTER_DATA_DIR: t.backing.dataDir, ROSTER_MASTER_KEY: TEST_MASTER_KEY, ROSTER_LOG_LEVEL: 'silent', ROSTER_RATE_LIMIT_MAX: '5', ...env });
-    const app = await buildApp(config, { storage: t.backing.storage, blobs: new LocalBlobStore(t.backing.dataDir) }, false);
+    const config = loadConfig({
+      ROSTER_DATA_DIR: t.backing.dataDir,
+      ROSTER_MASTER_KEY: TEST_MASTER_KEY,
+      ROSTER_LOG_LEVEL: 'silent',
+      ROSTER_RATE_LIMIT_MAX: '5',
+      ...env,
+    });
+    const app = await buildApp(
+      config,
+      { storage: t.backing.storage, blobs: new LocalBlobStore(t.backing.dataDir) },
+      false,
+    );
     await app.ready();
     extra.push(app);
     return app;
@@ -50,7 +63,11 @@ describe('rate limits across API instances', { skip }, () => {
   async function spend(apps: FastifyInstance[], count: number): Promise<number[]> {
     const statuses: number[] = [];
     for (let i = 0; i < count; i++) {
-      const response = await apps[i % apps.length]!.inject({ method: 'GET', url: `/v1/orgs/${tenant.orgId}/workspaces`, headers: { 'x-api-key': tenant.apiKey } });
+      const response = await apps[i % apps.length]!.inject({
+        method: 'GET',
+        url: `/v1/orgs/${tenant.orgId}/workspaces`,
+        headers: { 'x-api-key': tenant.apiKey },
+      });
       statuses.push(response.statusCode);
     }
     return statuses;
@@ -69,14 +86,20 @@ describe('rate limits across API instances', { skip }, () => {
     const apps = [await instance({ ROSTER_REDIS_URL: REDIS_URL }), await instance({ ROSTER_REDIS_URL: REDIS_URL })];
     const statuses = await spend(apps, 7);
     assert.deepEqual(statuses, [200, 200, 200, 200, 200, 429, 429]);
-    const refused = await apps[0]!.inject({ method: 'GET', url: `/v1/orgs/${tenant.orgId}/workspaces`, headers: { 'x-api-key': tenant.apiKey } });
+    const refused = await apps[0]!.inject({
+      method: 'GET',
+      url: `/v1/orgs/${tenant.orgId}/workspaces`,
+      headers: { 'x-api-key': tenant.apiKey },
+    });
     assert.equal(refused.json().error.code, 'rate_limited');
     assert.ok(Number(refused.headers['retry-after']) > 0);
   });
 
   it('counts per instance without Redis (what the shared store changes)', async () => {
     // A new key, so the Redis counters of the case above do not apply.
-    const key = await t.call('POST', `/v1/orgs/${tenant.orgId}/api-keys`, { body: { name: 'second', user_id: tenant.userId, workspaces: '*' } });
+    const key = await t.call('POST', `/v1/orgs/${tenant.orgId}/api-keys`, {
+      body: { name: 'second', user_id: tenant.userId, workspaces: '*' },
+    });
     tenant = { ...tenant, apiKey: (key.json() as { key: string }).key };
     const statuses = await spend([await instance({}), await instance({})], 10);
     assert.deepEqual(statuses, Array(10).fill(200));

@@ -82,7 +82,10 @@ for (const implementation of implementations) {
     });
 
     it('stores a small body and an empty one', async () => {
-      assert.deepEqual(await store.put('cohorts/small/a.csv', Readable.from([Buffer.from('phone\n'), Buffer.from('+14155550100\n')])), { bytes: 19 });
+      assert.deepEqual(
+        await store.put('cohorts/small/a.csv', Readable.from([Buffer.from('phone\n'), Buffer.from('+14155550100\n')])),
+        { bytes: 19 },
+      );
       assert.equal((await readAll(await store.get('cohorts/small/a.csv'))).toString(), 'phone\n+14155550100\n');
       assert.deepEqual(await store.put('cohorts/small/empty.csv', Readable.from([])), { bytes: 0 });
       assert.equal((await readAll(await store.get('cohorts/small/empty.csv'))).length, 0);
@@ -106,7 +109,10 @@ for (const implementation of implementations) {
       await store.deletePrefix('cohorts/coh-1');
       await assert.rejects(store.get('cohorts/coh-1/source.csv'), BlobNotFoundError);
       await assert.rejects(store.get('cohorts/coh-1/rejected.csv'), BlobNotFoundError);
-      assert.equal((await readAll(await store.get('cohorts/coh-10/source.csv'))).toString(), 'cohorts/coh-10/source.csv');
+      assert.equal(
+        (await readAll(await store.get('cohorts/coh-10/source.csv'))).toString(),
+        'cohorts/coh-10/source.csv',
+      );
       await store.deletePrefix('cohorts/never-there/');
     });
 

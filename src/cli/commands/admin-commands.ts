@@ -43,7 +43,9 @@ async function readVariablesFile(file: string, command: Command): Promise<Item[]
   }
   const list = isObject(parsed) ? parsed.variables : parsed;
   if (!Array.isArray(list) || !list.every(isObject)) {
-    command.error(`error: --variables-file ${file} must hold a JSON array of {"name", "required"?, "default"?, "description"?}`);
+    command.error(
+      `error: --variables-file ${file} must hold a JSON array of {"name", "required"?, "default"?, "description"?}`,
+    );
   }
   // An agent read back from the server shows an absent default or description as null; the create body omits them.
   return list.map((variable) => Object.fromEntries(Object.entries(variable).filter(([, value]) => value !== null)));
@@ -55,7 +57,10 @@ function formatVariables(item: Item): string {
   if (variables.length === 0) return '-';
   return variables
     .map((variable) => {
-      const notes = [variable.required === true ? 'required' : '', typeof variable.default === 'string' ? `default: ${variable.default}` : ''].filter(Boolean);
+      const notes = [
+        variable.required === true ? 'required' : '',
+        typeof variable.default === 'string' ? `default: ${variable.default}` : '',
+      ].filter(Boolean);
       return notes.length > 0 ? `${String(variable.name)} (${notes.join(', ')})` : String(variable.name);
     })
     .join(', ');
@@ -64,7 +69,9 @@ function formatVariables(item: Item): string {
 const variablesColumn: Column = { header: 'variables', value: formatVariables };
 
 function nameOptions(command: Command, what: string): Command {
-  return command.option('--id <id>', `the ${what} id: lowercase letters, digits, - and _ (generated when absent)`).requiredOption('--name <name>', 'display name, in any language');
+  return command
+    .option('--id <id>', `the ${what} id: lowercase letters, digits, - and _ (generated when absent)`)
+    .requiredOption('--name <name>', 'display name, in any language');
 }
 
 /** orgs, workspaces, users, agents, deployments, numbers: the admin API from the command line. */
@@ -119,7 +126,10 @@ export function registerAdminCommands(program: Command): void {
     exampleId: '65f0a1b2c3d4e5f6a7b8c9d0',
     columns: [field('user_id', 'id'), field('email'), field('name'), createdAt],
     create: {
-      options: (command) => command.requiredOption('--email <email>', 'the email address (unique in the org)').option('--name <name>', 'display name'),
+      options: (command) =>
+        command
+          .requiredOption('--email <email>', 'the email address (unique in the org)')
+          .option('--name <name>', 'display name'),
       body: (options) => ({ email: options.email, name: options.name }),
       example: '--email ops@acme.example --name "Ops team"',
     },
@@ -137,22 +147,39 @@ export function registerAdminCommands(program: Command): void {
     idArgument: 'agent_id',
     exampleId: 'collections',
     columns: [field('agent_id', 'id'), field('name'), variablesColumn, field('languages'), createdAt],
-    fields: [field('org_id'), field('workspace_id'), field('agent_id'), field('name'), variablesColumn, field('languages'), field('states'), field('created_at')],
+    fields: [
+      field('org_id'),
+      field('workspace_id'),
+      field('agent_id'),
+      field('name'),
+      variablesColumn,
+      field('languages'),
+      field('states'),
+      field('created_at'),
+    ],
     create: {
       options: (command) =>
         nameOptions(command, 'agent')
-          .option('--variable <name[:required]>', 'a variable the agent reads; repeat for each', repeatable(parseVariable))
+          .option(
+            '--variable <name[:required]>',
+            'a variable the agent reads; repeat for each',
+            repeatable(parseVariable),
+          )
           .option('--variables-file <file>', 'a JSON file of variables (see below); added before any --variable')
           .option('--language <language>', 'a language the agent speaks; repeat for each', repeatable(String))
           .option('--state <state>', 'a conversation state; repeat for each', repeatable(String)),
       body: async (options, command) => ({
         agent_id: options.id,
         name: options.name,
-        variables: [...(options.variablesFile === undefined ? [] : await readVariablesFile(options.variablesFile, command)), ...(options.variable ?? [])],
+        variables: [
+          ...(options.variablesFile === undefined ? [] : await readVariablesFile(options.variablesFile, command)),
+          ...(options.variable ?? []),
+        ],
         languages: options.language,
         states: options.state,
       }),
-      example: '--id collections --name "Collections agent" \\\n      --variable customer_name:required --variable due_date --language English --language Hindi',
+      example:
+        '--id collections --name "Collections agent" \\\n      --variable customer_name:required --variable due_date --language English --language Hindi',
       details:
         '\nVariables file: a JSON array, or an agent as `roster agents get --json` prints it, e.g.\n' +
         '  [{"name": "customer_name", "required": true, "description": "How the agent greets the caller"},\n' +
@@ -171,13 +198,24 @@ export function registerAdminCommands(program: Command): void {
     segment: 'deployments',
     idArgument: 'deployment_id',
     exampleId: 'prod',
-    columns: [field('deployment_id', 'id'), field('name'), field('agent_id', 'agent'), field('default_country', 'country'), createdAt],
+    columns: [
+      field('deployment_id', 'id'),
+      field('name'),
+      field('agent_id', 'agent'),
+      field('default_country', 'country'),
+      createdAt,
+    ],
     create: {
       options: (command) =>
         nameOptions(command, 'deployment')
           .requiredOption('--agent <agent_id>', 'the agent it runs')
           .option('--default-country <code>', 'ISO 3166-1 alpha-2 country for national phone numbers, e.g. IN'),
-      body: (options) => ({ deployment_id: options.id, name: options.name, agent_id: options.agent, default_country: options.defaultCountry }),
+      body: (options) => ({
+        deployment_id: options.id,
+        name: options.name,
+        agent_id: options.agent,
+        default_country: options.defaultCountry,
+      }),
       example: '--id prod --name "Production" --agent collections --default-country IN',
     },
   });
@@ -192,7 +230,13 @@ export function registerAdminCommands(program: Command): void {
     segment: 'phone-numbers',
     idArgument: 'number_id',
     exampleId: '65f1c2a9e4b0d3f7a1b2c3d4',
-    columns: [field('_id', 'id'), field('phone_number', 'number'), field('agent_id', 'agent'), field('label'), createdAt],
+    columns: [
+      field('_id', 'id'),
+      field('phone_number', 'number'),
+      field('agent_id', 'agent'),
+      field('label'),
+      createdAt,
+    ],
     create: {
       options: (command) =>
         command

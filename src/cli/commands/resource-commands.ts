@@ -1,7 +1,16 @@
 import { type Command, InvalidArgumentError } from 'commander';
 import { clientFrom } from '../http-client.js';
-import { type Column, type Item, type OutputOptions, type Page, printJson, printRecord, printPage, reportApiErrors } from '../output.js';
-
+import {
+  type Column,
+  type Item,
+  type OutputOptions,
+  type Page,
+  printJson,
+  printRecord,
+  printPage,
+  reportApiErrors,
+} from '../output.js';
+import { scopeOption } from './scope-env.js';
 
 /** Where a resource lives: at the top (orgs), in an org, or in a workspace of an org. */
 export type Scope = 'root' | 'org' | 'workspace';
@@ -48,7 +57,11 @@ export interface ResourceSpec<CreateOptions> {
   removal?: { verb: string; past: string };
 }
 
-const EXAMPLE_SCOPE: Record<Scope, string> = { root: '', org: ' --org acme', workspace: ' --org acme --workspace support' };
+const EXAMPLE_SCOPE: Record<Scope, string> = {
+  root: '',
+  org: ' --org acme',
+  workspace: ' --org acme --workspace support',
+};
 
 /** --url, --api-key and --json: every command that calls the server takes them. */
 export function addClientOptions(command: Command): Command {
@@ -59,14 +72,21 @@ export function addClientOptions(command: Command): Command {
 }
 
 function addScopeOptions(command: Command, scope: Scope): Command {
-  if (scope !== 'root') command.requiredOption('--org <org_id>', 'the org');
-  if (scope === 'workspace') command.requiredOption('--workspace <workspace_id>', 'the workspace in the org');
+  if (scope !== 'root') command.addOption(scopeOption('org', '--org <org_id>', 'the org').makeOptionMandatory());
+  if (scope === 'workspace')
+    command.addOption(
+      scopeOption('workspace', '--workspace <workspace_id>', 'the workspace in the org').makeOptionMandatory(),
+    );
   return command;
 }
 
 function collectionPath(spec: { scope: Scope; segment: string }, options: ScopeOptions): string {
   const org = encodeURIComponent(options.org ?? '');
-  const prefix = { root: '/v1', org: `/v1/orgs/${org}`, workspace: `/v1/orgs/${org}/workspaces/${encodeURIComponent(options.workspace ?? '')}` }[spec.scope];
+  const prefix = {
+    root: '/v1',
+    org: `/v1/orgs/${org}`,
+    workspace: `/v1/orgs/${org}/workspaces/${encodeURIComponent(options.workspace ?? '')}`,
+  }[spec.scope];
   return `${prefix}/${spec.segment}`;
 }
 
@@ -76,7 +96,8 @@ export function example(lines: string[]): string {
 
 export function wholeNumber(min: number) {
   return (value: string): number => {
-    if (!/^\d+$/.test(value) || Number(value) < min) throw new InvalidArgumentError(`expected a whole number of at least ${min}`);
+    if (!/^\d+$/.test(value) || Number(value) < min)
+      throw new InvalidArgumentError(`expected a whole number of at least ${min}`);
     return Number(value);
   };
 }
@@ -87,7 +108,10 @@ export function repeatable<T>(parse: (value: string) => T) {
 }
 
 /** Registers `<group> create|list|get|delete` for one resource of the admin API. */
-export function registerResource<CreateOptions extends ScopeOptions>(program: Command, spec: ResourceSpec<CreateOptions>): void {
+export function registerResource<CreateOptions extends ScopeOptions>(
+  program: Command,
+  spec: ResourceSpec<CreateOptions>,
+): void {
   const removal = spec.removal ?? { verb: 'delete', past: 'deleted' };
   const scopeArgs = EXAMPLE_SCOPE[spec.scope];
   const group = program.command(spec.command).description(spec.description);
@@ -96,7 +120,10 @@ export function registerResource<CreateOptions extends ScopeOptions>(program: Co
     addClientOptions(configure(addScopeOptions(group.command(name).description(description), spec.scope)));
 
   leaf('create', `Create ${spec.article} ${spec.noun} and print it.`, spec.create.options)
-    .addHelpText('after', `${spec.create.details ?? ''}${example([`roster ${spec.command} create${scopeArgs} ${spec.create.example}`])}`)
+    .addHelpText(
+      'after',
+      `${spec.create.details ?? ''}${example([`roster ${spec.command} create${scopeArgs} ${spec.create.example}`])}`,
+    )
     .action(
       reportApiErrors(async (options: CreateOptions, command: Command) => {
         const body = await spec.create.body(options, command);
@@ -107,9 +134,17 @@ export function registerResource<CreateOptions extends ScopeOptions>(program: Co
     );
 
   leaf('list', `List ${spec.plural}, one page at a time (oldest first).`, (command) =>
-    command.option('--offset <n>', 'how many to skip (default: 0)', wholeNumber(0)).option('--limit <n>', 'how many to show, 1 to 100 (default: 10)', wholeNumber(1)),
+    command
+      .option('--offset <n>', 'how many to skip (default: 0)', wholeNumber(0))
+      .option('--limit <n>', 'how many to show, 1 to 100 (default: 10)', wholeNumber(1)),
   )
-    .addHelpText('after', example([`roster ${spec.command} list${scopeArgs}`, `roster ${spec.command} list${scopeArgs} --offset 10 --limit 10 --json`]))
+    .addHelpText(
+      'after',
+      example([
+        `roster ${spec.command} list${scopeArgs}`,
+        `roster ${spec.command} list${scopeArgs} --offset 10 --limit 10 --json`,
+      ]),
+    )
     .action(
       reportApiErrors(async (options: ScopeOptions & { offset?: number; limit?: number }, command: Command) => {
         const query = new URLSearchParams();
@@ -126,17 +161,26 @@ export function registerResource<CreateOptions extends ScopeOptions>(program: Co
     .addHelpText('after', example([`roster ${spec.command} get${scopeArgs} ${spec.exampleId}`]))
     .action(
       reportApiErrors(async (id: string, options: ScopeOptions, command: Command) => {
-        const item = await clientFrom(command).request<Item>('GET', `${collectionPath(spec, options)}/${encodeURIComponent(id)}`);
+        const item = await clientFrom(command).request<Item>(
+          'GET',
+          `${collectionPath(spec, options)}/${encodeURIComponent(id)}`,
+        );
         printRecord(item, options, spec.fields);
       }),
     );
 
-  leaf(removal.verb, `${removal.verb.charAt(0).toUpperCase()}${removal.verb.slice(1)} ${spec.article} ${spec.noun}.${spec.deleteNote ? ` ${spec.deleteNote}` : ''}`)
+  leaf(
+    removal.verb,
+    `${removal.verb.charAt(0).toUpperCase()}${removal.verb.slice(1)} ${spec.article} ${spec.noun}.${spec.deleteNote ? ` ${spec.deleteNote}` : ''}`,
+  )
     .argument(`<${spec.idArgument}>`, `the ${spec.noun}'s id`)
     .addHelpText('after', example([`roster ${spec.command} ${removal.verb}${scopeArgs} ${spec.exampleId}`]))
     .action(
       reportApiErrors(async (id: string, options: ScopeOptions, command: Command) => {
-        const answer = await clientFrom(command).request('DELETE', `${collectionPath(spec, options)}/${encodeURIComponent(id)}`);
+        const answer = await clientFrom(command).request(
+          'DELETE',
+          `${collectionPath(spec, options)}/${encodeURIComponent(id)}`,
+        );
         if (options.json) printJson(answer);
         else process.stdout.write(`${removal.past} ${spec.noun} ${id}\n`);
       }),
@@ -152,4 +196,3 @@ export function registerResource<CreateOptions extends ScopeOptions>(program: Co
     ]),
   );
 }
-

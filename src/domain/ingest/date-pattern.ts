@@ -50,14 +50,19 @@ export function compileDatePattern(pattern: string): Compiled<StepRun> {
     }
     const unit = TOKEN_UNIT[part.token];
     const earlier = seen.get(unit);
-    if (earlier !== undefined) problems.push(`pattern '${pattern}' has the ${unit} twice (${earlier} and ${part.token})`);
+    if (earlier !== undefined)
+      problems.push(`pattern '${pattern}' has the ${unit} twice (${earlier} and ${part.token})`);
     seen.set(unit, part.token);
     luxonFormat += LUXON_TOKEN[part.token];
   }
   for (const unit of ['year', 'month', 'day'] as const) {
-    if (!seen.has(unit)) problems.push(`pattern '${pattern}' has no ${unit} (use ${unit === 'year' ? 'YYYY or YY' : unit === 'month' ? 'MM or M' : 'DD or D'})`);
+    if (!seen.has(unit))
+      problems.push(
+        `pattern '${pattern}' has no ${unit} (use ${unit === 'year' ? 'YYYY or YY' : unit === 'month' ? 'MM or M' : 'DD or D'})`,
+      );
   }
-  if (seen.has('hour') !== seen.has('minute')) problems.push(`pattern '${pattern}' must have both HH and mm, or neither`);
+  if (seen.has('hour') !== seen.has('minute'))
+    problems.push(`pattern '${pattern}' must have both HH and mm, or neither`);
   if (seen.has('second') && !seen.has('minute')) problems.push(`pattern '${pattern}' has ss without HH:mm`);
   if (problems.length > 0) return { ok: false, problems };
 

@@ -57,7 +57,7 @@ const NOT_A_NUMBER = new StepFailure('not a number');
 const SCIENTIFIC = new StepFailure('scientific notation is not accepted');
 const ONLY_ASCII_DIGITS = /^[0-9]*$/;
 const NON_ZERO_DIGIT = /[1-9]/;
-const EXPONENT = /^[+\-\u2212]?[0-9.,]+[eE][+\-]?[0-9]+$/;
+const EXPONENT = /^[+\-\u2212]?[0-9.,]+[eE][+-]?[0-9]+$/;
 
 function isGroupChar(char: string, group: GroupSeparator): boolean {
   if (group === '') return false;

@@ -1,15 +1,15 @@
 // Checks a parsed config against one CSV header and the agent, and resolves everything a row
 // needs (column indexes, compiled formats, required flags) once, before the first row.
-import { compileFormat, type CompiledFormat } from './formatters.js';
+import { compileFormat, type CompiledFormat } from './format-chain.js';
 import { isSupportedPhoneCountry } from './phone.js';
+import type { BlockingIssue } from './blocking-issue.js';
 import {
   ALLOWED_APP_OVERRIDES,
-  type AgentVariableDecl,
   type AppOverrideMapping,
   type AppVariableMapping,
-  type BlockingIssue,
   type TransformationConfig,
-} from './transformation-types.js';
+} from './transformation-schema.js';
+import type { AgentVariable } from '../tenancy/agent-variable.js';
 import { listNames } from './value-text.js';
 
 export interface PlanOptions {
@@ -52,7 +52,7 @@ export type PlanResult = { ok: true; plan: IngestPlan } | { ok: false; issues: B
 export function planIngest(
   config: TransformationConfig,
   header: string[],
-  agentVariables: AgentVariableDecl[],
+  agentVariables: AgentVariable[],
   options: PlanOptions,
 ): PlanResult {
   const names = header.map((name) => name.trim());
@@ -160,7 +160,7 @@ function checkHeader(names: readonly string[], maxColumns: number | undefined): 
 function checkAgent(
   variableEntries: ReadonlyArray<readonly [string, AppVariableMapping]>,
   overrideEntries: ReadonlyArray<readonly [string, AppOverrideMapping]>,
-  agentVariables: readonly AgentVariableDecl[],
+  agentVariables: readonly AgentVariable[],
 ): BlockingIssue[] {
   const issues: BlockingIssue[] = [];
   const allowedOverrides: readonly string[] = ALLOWED_APP_OVERRIDES;
@@ -175,7 +175,8 @@ function checkAgent(
   const declaredNames = agentVariables.map((variable) => variable.name);
   const unknownVariables = variableEntries.map(([key]) => key).filter((key) => !declaredNames.includes(key));
   if (unknownVariables.length > 0) {
-    const declared = declaredNames.length > 0 ? `The agent declares: ${listNames(declaredNames)}` : 'The agent declares no variables';
+    const declared =
+      declaredNames.length > 0 ? `The agent declares: ${listNames(declaredNames)}` : 'The agent declares no variables';
     issues.push({
       code: 'unknown_app_variable',
       message: `app_variables keys not found in the agent's variables: ${listNames(unknownVariables)}. ${declared}`,
@@ -183,7 +184,9 @@ function checkAgent(
     });
   }
   const mapped = new Set(variableEntries.map(([key]) => key));
-  const unmapped = agentVariables.filter((variable) => variable.required && !mapped.has(variable.name)).map((v) => v.name);
+  const unmapped = agentVariables
+    .filter((variable) => variable.required && !mapped.has(variable.name))
+    .map((v) => v.name);
   if (unmapped.length > 0) {
     issues.push({
       code: 'required_variable_not_mapped',
@@ -194,7 +197,11 @@ function checkAgent(
   return issues;
 }
 
-function resolveCountry(config: TransformationConfig, defaultCountry: string | undefined, issues: BlockingIssue[]): string | undefined {
+function resolveCountry(
+  config: TransformationConfig,
+  defaultCountry: string | undefined,
+  issues: BlockingIssue[],
+): string | undefined {
   const configured = config.phone_number.country_code;
   if (configured !== undefined) {
     if (isSupportedPhoneCountry(configured)) return configured.toUpperCase();
@@ -232,7 +239,11 @@ function plannedColumn(
     if (compiled.ok) format = compiled.compiled;
     else {
       for (const problem of compiled.problems) {
-        issues.push({ code: 'invalid_transformation', message: `${problem.path}: ${problem.message}`, details: { path: problem.path } });
+        issues.push({
+          code: 'invalid_transformation',
+          message: `${problem.path}: ${problem.message}`,
+          details: { path: problem.path },
+        });
       }
     }
   }

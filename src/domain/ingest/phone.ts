@@ -5,9 +5,16 @@ import {
   validatePhoneNumberLength,
   type CountryCode,
 } from 'libphonenumber-js/max';
+import type { RowRejectionCode } from './row-rejection.js';
 import { isBlank, quoteValue } from './value-text.js';
 
-export type PhoneOutcome = { ok: true; e164: string } | { ok: false; reason: string };
+/** The row rejection codes a phone cell can earn. */
+export type PhoneRejectionCode = Extract<
+  RowRejectionCode,
+  'missing_phone' | 'invalid_phone' | 'phone_scientific_notation' | 'phone_without_country' | 'unsupported_country'
+>;
+
+export type PhoneOutcome = { ok: true; e164: string } | { ok: false; code: PhoneRejectionCode; reason: string };
 
 // libphonenumber refuses longer input itself (MAX_INPUT_STRING_LENGTH); refusing it here too
 // keeps its answer unchanged and spares parsing huge cells.
@@ -34,29 +41,41 @@ export function isSupportedPhoneCountry(country: string): boolean {
 export function normalisePhone(raw: string, country: string | undefined): PhoneOutcome {
   const region = country === undefined ? undefined : country.toUpperCase();
   if (region !== undefined && !isSupportedCountry(region)) {
-    return { ok: false, reason: `country ${quoteValue(country ?? '')} is not a supported ISO 3166 alpha-2 code` };
+    return {
+      ok: false,
+      code: 'unsupported_country',
+      reason: `country ${quoteValue(country ?? '')} is not a supported ISO 3166 alpha-2 code`,
+    };
   }
-  if (isBlank(raw)) return refuse(raw, 'is empty');
+  if (isBlank(raw)) return refuse(raw, 'missing_phone', 'is empty');
   if (SCIENTIFIC_NOTATION.test(raw)) {
     return refuse(
       raw,
+      'phone_scientific_notation',
       'was turned into scientific notation by a spreadsheet and has lost digits; format the column as text and export the file again',
     );
   }
-  if (raw.length > MAX_PHONE_INPUT) return refuse(raw, 'is too long');
-  if (!ANY_PHONE_DIGIT.test(raw)) return refuse(raw, 'is not a phone number');
+  if (raw.length > MAX_PHONE_INPUT) return refuse(raw, 'invalid_phone', 'is too long');
+  if (!ANY_PHONE_DIGIT.test(raw)) return refuse(raw, 'invalid_phone', 'is not a phone number');
 
   const parsed = parsePhoneNumberFromString(raw, region);
-  if (parsed !== undefined && parsed.isValid()) return { ok: true, e164: parsed.number };
+  if (parsed?.isValid()) return { ok: true, e164: parsed.number };
   // An international number is judged by its own country, not the configured one.
   const judgedBy = INTERNATIONAL_PREFIX.test(raw)
-    ? parsed?.country ?? (parsed?.countryCallingCode ? `+${parsed.countryCallingCode}` : undefined)
+    ? (parsed?.country ?? (parsed?.countryCallingCode ? `+${parsed.countryCallingCode}` : undefined))
     : region;
-  return refuse(raw, explainInvalid(raw, region, judgedBy));
+  const invalid = explainInvalid(raw, region, judgedBy);
+  return typeof invalid === 'string'
+    ? refuse(raw, 'invalid_phone', invalid)
+    : refuse(raw, invalid.code, invalid.problem);
 }
 
 // Runs only for refused numbers, so asking libphonenumber a second time costs nothing overall.
-function explainInvalid(raw: string, region: CountryCode | undefined, judgedBy: string | undefined): string {
+function explainInvalid(
+  raw: string,
+  region: CountryCode | undefined,
+  judgedBy: string | undefined,
+): string | { code: PhoneRejectionCode; problem: string } {
   const forCountry = judgedBy === undefined ? '' : ` for ${judgedBy}`;
   switch (validatePhoneNumberLength(raw, region)) {
     case 'NOT_A_NUMBER':
@@ -69,13 +88,43 @@ function explainInvalid(raw: string, region: CountryCode | undefined, judgedBy: 
       return `does not have a valid length${forCountry}`;
     case 'INVALID_COUNTRY':
       return region === undefined && !INTERNATIONAL_PREFIX.test(raw)
-        ? 'has no country code and no country_code is configured; write it as +<country code><number>'
+        ? {
+            code: 'phone_without_country',
+            problem: 'has no country code and no country_code is configured; write it as +<country code><number>',
+          }
         : 'has an unknown country calling code';
     default:
       return `is not a valid phone number${forCountry}`;
   }
 }
 
-function refuse(raw: string, problem: string): PhoneOutcome {
-  return { ok: false, reason: `phone number ${quoteValue(raw)} ${problem}` };
+function refuse(raw: string, code: PhoneRejectionCode, problem: string): PhoneOutcome {
+  return { ok: false, code, reason: `phone number ${quoteValue(raw)} ${problem}` };
+}
+
+/** A caller id as the lookup reads it: a valid number, one only shaped like a number, or neither. */
+export type CallerIdOutcome = { ok: true; phone: string; valid: boolean } | { ok: false; reason: string };
+
+// What a carrier may put between digits; removed before judging a caller id's shape.
+const CALLER_ID_SEPARATORS = /[\s\u00a0\-.()/]/g;
+// E.164 allows 15 digits; a national form may add a trunk 0 or a 00 international prefix.
+const INTERNATIONAL_SHAPE = /^\+\d{8,15}$/;
+const NATIONAL_SHAPE = /^\d{3,17}$/;
+
+/**
+ * Reads a caller id for the call-time lookup. A number libphonenumber accepts is its E.164; one it
+ * refuses but that is shaped like a number (`+` and 8–15 digits, or 3–17 digits) is still a caller id
+ * that no cohort can hold (`valid: false`), echoed as `+<country code><number>` when it parses with
+ * its own or the given country, else as its digits (and `+`) without separators. Only what cannot be
+ * a number at all (letters, empty, too many digits, an unsupported country) is refused.
+ */
+export function normaliseCallerId(raw: string, country: string | undefined): CallerIdOutcome {
+  const normalised = normalisePhone(raw, country);
+  if (normalised.ok) return { ok: true, phone: normalised.e164, valid: true };
+  const region = country?.toUpperCase();
+  if (region !== undefined && !isSupportedCountry(region)) return normalised;
+  const compact = raw.replace(CALLER_ID_SEPARATORS, '');
+  if (!INTERNATIONAL_SHAPE.test(compact) && !NATIONAL_SHAPE.test(compact)) return normalised;
+  const parsed = parsePhoneNumberFromString(compact, region as CountryCode | undefined);
+  return { ok: true, phone: parsed?.number ?? compact, valid: false };
 }

@@ -1,18 +1,18 @@
-// Reading a transformation config: JSON text → a checked, normalised TransformationConfig.
-// Only the shape is checked here; planIngest checks it against the CSV header and the agent.
-import { compileFormat } from './formatters.js';
-import { describe } from './format-options.js';
+// Reading a transformation config: JSON text → a config checked against TransformationConfigSchema.
+// Only the config itself is checked here; planIngest checks it against the CSV header and the agent.
+import { type TObject, type TRecord, type TSchema, TypeGuard } from '@sinclair/typebox';
+import { Value } from '@sinclair/typebox/value';
+import type { BlockingIssue } from './blocking-issue.js';
+import { compileFormat } from './format-chain.js';
+import { jsonTypeName } from './json-type.js';
 import { isSupportedPhoneCountry } from './phone.js';
-import type {
-  AppOverrideMapping,
-  AppVariableMapping,
-  BlockingIssue,
-  TransformationConfig,
-  UserIdentifierMapping,
-} from './transformation-types.js';
-
-export * from './transformation-types.js';
-export { planIngest, type IngestPlan, type PlannedColumn, type PlanOptions } from './ingest-plan.js';
+import {
+  CountryCodeSchema,
+  FormatSchema,
+  NON_BLANK,
+  type TransformationConfig,
+  TransformationConfigSchema,
+} from './transformation-schema.js';
 
 export type ConfigParseResult = { ok: true; config: TransformationConfig } | { ok: false; issues: BlockingIssue[] };
 
@@ -20,12 +20,6 @@ export type ConfigParseResult = { ok: true; config: TransformationConfig } | { o
 const FORBIDDEN_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
 // Real configs are three levels deep (plus format options); anything deeper is not a config.
 const MAX_DEPTH = 32;
-
-const TOP_LEVEL_KEYS = ['phone_number', 'user_identifier', 'app_variables', 'app_overrides'];
-const PHONE_KEYS = ['column_name', 'country_code'];
-const USER_IDENTIFIER_KEYS = ['column_name', 'required'];
-const OVERRIDE_KEYS = ['column_name', 'required', 'fallback_value'];
-const VARIABLE_KEYS = ['column_name', 'required', 'fallback_value', 'format'];
 
 /** Parses the text of a transformation file (JSON; a UTF-8 BOM is allowed) and checks its shape. */
 export function parseTransformationText(text: string): ConfigParseResult {
@@ -38,142 +32,134 @@ export function parseTransformationText(text: string): ConfigParseResult {
     const detail = error instanceof Error ? error.message : String(error);
     return refuse('', `The transformation config is not valid JSON: ${detail}`);
   }
+  return parseTransformationValue(value);
+}
+
+/**
+ * Checks a config that arrived already parsed (inside a JSON request body) as the text of a file is
+ * checked: forbidden keys and hostile nesting first, without recursion, then the shape.
+ */
+export function parseTransformationValue(value: unknown): ConfigParseResult {
   const forbidden = findForbiddenKeys(value);
   if (forbidden.length > 0) return { ok: false, issues: forbidden };
   return parseTransformationConfig(value);
 }
 
-/** Checks an already-parsed value against the config shape; reports every problem found. */
+/** Checks an already-parsed value against the config schema; reports every problem found. */
 export function parseTransformationConfig(input: unknown): ConfigParseResult {
-  const issues: BlockingIssue[] = [];
-  const report = (path: string, problem: string) => issues.push(issue(path, problem));
   if (!isObject(input)) {
-    return refuse('', `The transformation config must be a JSON object, not a ${describe(input)}.`);
+    return refuse('', `The transformation config must be a JSON object, not a ${jsonTypeName(input)}.`);
   }
-  checkKeys(input, '', TOP_LEVEL_KEYS, report);
-
-  const phone = readPhone(input, report);
-  const config: TransformationConfig = { phone_number: phone ?? { column_name: '' } };
-
-  const userIdentifier = readSection(input, 'user_identifier', report);
-  if (userIdentifier !== undefined) {
-    checkKeys(userIdentifier, 'user_identifier', USER_IDENTIFIER_KEYS, report);
-    const mapping: UserIdentifierMapping = { column_name: readColumnName(userIdentifier, 'user_identifier', report) };
-    const required = readOptional(userIdentifier, 'required', 'boolean', 'user_identifier', report);
-    if (required !== undefined) mapping.required = required;
-    config.user_identifier = mapping;
-  }
-
-  const variables = readSection(input, 'app_variables', report);
-  if (variables !== undefined) {
-    config.app_variables = readEntries(variables, 'app_variables', report, (entry, path) => {
-      checkKeys(entry, path, VARIABLE_KEYS, report);
-      const mapping: AppVariableMapping = readOverride(entry, path, report);
-      if (Object.hasOwn(entry, 'format') && entry['format'] !== null) {
-        const compiled = compileFormat(entry['format'], `${path}.format`);
-        if (!compiled.ok) for (const problem of compiled.problems) report(problem.path, problem.message);
-        mapping.format = entry['format'] as AppVariableMapping['format'];
-      }
-      return mapping;
-    });
-  }
-
-  const overrides = readSection(input, 'app_overrides', report);
-  if (overrides !== undefined) {
-    config.app_overrides = readEntries(overrides, 'app_overrides', report, (entry, path) => {
-      checkKeys(entry, path, OVERRIDE_KEYS, report);
-      return readOverride(entry, path, report);
-    });
-  }
-  return issues.length > 0 ? { ok: false, issues } : { ok: true, config };
+  const issues: BlockingIssue[] = [];
+  const config = readValue(TransformationConfigSchema, input, '', false, (path, problem) => {
+    issues.push(issue(path, problem));
+  });
+  if (issues.length > 0) return { ok: false, issues };
+  // The walk below and the schema must agree; a config that passed one and not the other is a bug here.
+  if (!Value.Check(TransformationConfigSchema, config))
+    throw new Error('transformation config walk and schema disagree');
+  return { ok: true, config };
 }
 
 type Report = (path: string, problem: string) => void;
 
-function readPhone(input: Record<string, unknown>, report: Report): TransformationConfig['phone_number'] | undefined {
-  if (!Object.hasOwn(input, 'phone_number') || input['phone_number'] === null) {
-    report('phone_number', 'is required: {"column_name": "<phone column>", "country_code": "IN"}');
+/**
+ * Checks that a schema cannot express, run where the walk meets their schema: the country must be
+ * one libphonenumber knows (and is upper-cased), and a format must compile against the catalogue of
+ * format functions, which reports each function's options precisely.
+ */
+const REFINEMENTS = new Map<TSchema, (value: unknown, path: string, report: Report) => unknown>([
+  [
+    CountryCodeSchema,
+    (value, path, report) => {
+      if (typeof value !== 'string') report(path, `must be a string, not a ${jsonTypeName(value)}`);
+      else if (isSupportedPhoneCountry(value)) return value.toUpperCase();
+      else report(path, `'${value}' is not a supported ISO 3166 alpha-2 country code (e.g. IN, US, GB)`);
+      return undefined;
+    },
+  ],
+  [
+    FormatSchema,
+    (value, path, report) => {
+      const compiled = compileFormat(value, path);
+      if (!compiled.ok) for (const problem of compiled.problems) report(problem.path, problem.message);
+      return value;
+    },
+  ],
+]);
+
+/**
+ * Walks a value along the config schema and returns its checked copy (null fields left out), or
+ * undefined where it is wrong, reporting each problem with its path in the words config authors see.
+ * Handles the kinds the config schema uses: objects without extra keys, records, strings, booleans.
+ */
+function readValue(schema: TSchema, value: unknown, path: string, inRecord: boolean, report: Report): unknown {
+  const refine = REFINEMENTS.get(schema);
+  if (refine) return refine(value, path, report);
+  if (TypeGuard.IsString(schema)) {
+    if (typeof value !== 'string') report(path, `must be a string, not a ${jsonTypeName(value)}`);
+    else if (schema.pattern === NON_BLANK && value.trim() === '') report(path, 'must not be empty');
+    else return value;
     return undefined;
   }
-  const section = readSection(input, 'phone_number', report);
-  if (section === undefined) return undefined;
-  checkKeys(section, 'phone_number', PHONE_KEYS, report);
-  const phone: TransformationConfig['phone_number'] = { column_name: readColumnName(section, 'phone_number', report) };
-  const country = readOptional(section, 'country_code', 'string', 'phone_number', report);
-  if (country !== undefined) {
-    if (isSupportedPhoneCountry(country)) phone.country_code = country.toUpperCase();
-    else report('phone_number.country_code', `'${country}' is not a supported ISO 3166 alpha-2 country code (e.g. IN, US, GB)`);
+  if (TypeGuard.IsBoolean(schema)) {
+    if (typeof value === 'boolean') return value;
+    report(path, `must be a boolean (true or false), not a ${jsonTypeName(value)}`);
+    return undefined;
   }
-  return phone;
+  if (!isObject(value)) {
+    const like = inRecord ? ' like {"column_name": "..."}' : '';
+    report(path, `must be an object${like}, not a ${jsonTypeName(value)}`);
+    return undefined;
+  }
+  if (TypeGuard.IsRecord(schema)) return readRecord(schema, value, path, report);
+  if (TypeGuard.IsObject(schema)) return readObject(schema, value, path, report);
+  throw new Error(`the transformation schema uses a kind the walk does not know at '${path}'`);
 }
 
-function readOverride(entry: Record<string, unknown>, path: string, report: Report): AppOverrideMapping {
-  const mapping: AppOverrideMapping = { column_name: readColumnName(entry, path, report) };
-  const required = readOptional(entry, 'required', 'boolean', path, report);
-  if (required !== undefined) mapping.required = required;
-  const fallback = readOptional(entry, 'fallback_value', 'string', path, report);
-  if (fallback !== undefined) mapping.fallback_value = fallback;
-  return mapping;
+function readObject(schema: TObject, value: Record<string, unknown>, path: string, report: Report) {
+  const allowed = Object.keys(schema.properties);
+  for (const key of Object.keys(value)) {
+    if (!allowed.includes(key)) report(join(path, key), `unknown key (allowed here: ${allowed.join(', ')})`);
+  }
+  const out: Record<string, unknown> = {};
+  for (const [key, property] of Object.entries(schema.properties)) {
+    const given = Object.hasOwn(value, key) ? value[key] : undefined;
+    if (given === undefined || given === null) {
+      if (!TypeGuard.IsOptional(property)) report(join(path, key), `is required${exampleOf(property)}`);
+      continue;
+    }
+    const read = readValue(property, given, join(path, key), false, report);
+    if (read !== undefined) out[key] = read;
+  }
+  return out;
 }
 
-/** An optional object section; null counts as absent. */
-function readSection(input: Record<string, unknown>, key: string, report: Report): Record<string, unknown> | undefined {
-  const value = Object.hasOwn(input, key) ? input[key] : undefined;
-  if (value === undefined || value === null) return undefined;
-  if (isObject(value)) return value;
-  report(key, `must be an object, not a ${describe(value)}`);
-  return undefined;
-}
-
-function readEntries<T>(
-  section: Record<string, unknown>,
-  path: string,
-  report: Report,
-  read: (entry: Record<string, unknown>, path: string) => T,
-): Record<string, T> {
-  const out: Record<string, T> = {};
-  for (const [key, entry] of Object.entries(section)) {
+function readRecord(schema: TRecord, value: Record<string, unknown>, path: string, report: Report) {
+  const entrySchema = Object.values(schema.patternProperties)[0]!;
+  const out: Record<string, unknown> = {};
+  for (const [key, entry] of Object.entries(value)) {
     const entryPath = `${path}.${key}`;
     if (FORBIDDEN_KEYS.has(key)) {
       report(entryPath, `'${key}' is not allowed as a name`);
       continue;
     }
-    if (!isObject(entry)) {
-      report(entryPath, `must be an object like {"column_name": "..."}, not a ${describe(entry)}`);
-      continue;
-    }
-    out[key] = read(entry, entryPath);
+    const read = readValue(entrySchema, entry, entryPath, true, report);
+    if (read !== undefined) out[key] = read;
   }
   return out;
 }
 
-function readColumnName(entry: Record<string, unknown>, path: string, report: Report): string {
-  const value = Object.hasOwn(entry, 'column_name') ? entry['column_name'] : undefined;
-  if (value === undefined || value === null) report(`${path}.column_name`, 'is required');
-  else if (typeof value !== 'string') report(`${path}.column_name`, `must be a string, not a ${describe(value)}`);
-  else if (value.trim() === '') report(`${path}.column_name`, 'must not be empty');
-  else return value;
-  return '';
+/** `: {"column_name": "<phone column>", …}` from the schema's first example, so a missing section shows its shape. */
+function exampleOf(schema: TSchema): string {
+  const example: unknown = schema.examples?.[0];
+  if (!isObject(example)) return '';
+  const fields = Object.entries(example).map(([key, value]) => `${JSON.stringify(key)}: ${JSON.stringify(value)}`);
+  return `: {${fields.join(', ')}}`;
 }
 
-function readOptional<K extends 'string' | 'boolean'>(
-  entry: Record<string, unknown>,
-  key: string,
-  type: K,
-  path: string,
-  report: Report,
-): (K extends 'string' ? string : boolean) | undefined {
-  const value = Object.hasOwn(entry, key) ? entry[key] : undefined;
-  if (value === undefined || value === null) return undefined;
-  if (typeof value === type) return value as K extends 'string' ? string : boolean;
-  report(`${path}.${key}`, `must be a ${type === 'string' ? 'string' : 'boolean (true or false)'}, not a ${describe(value)}`);
-  return undefined;
-}
-
-function checkKeys(entry: Record<string, unknown>, path: string, allowed: readonly string[], report: Report): void {
-  for (const key of Object.keys(entry)) {
-    if (!allowed.includes(key)) report(path === '' ? key : `${path}.${key}`, `unknown key (allowed here: ${allowed.join(', ')})`);
-  }
+function join(path: string, key: string): string {
+  return path === '' ? key : `${path}.${key}`;
 }
 
 // Walks the parsed JSON without recursion, so hostile nesting cannot exhaust the stack.

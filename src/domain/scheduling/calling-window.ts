@@ -8,8 +8,6 @@
 import { quoteValue } from '../ingest/value-text.js';
 import { isValidTimeZone, minutesOfDay } from './window-clock.js';
 
-export { isValidTimeZone, isWithinWindow, nextWindowOpening } from './window-clock.js';
-
 /** Local calling hours: `start`/`end` are 'HH:mm' 24 h wall-clock times in `timezone`, end exclusive; days 0 = Sunday. */
 export interface CallingWindow {
   timezone: string;
@@ -18,8 +16,8 @@ export interface CallingWindow {
   allowedDays: number[];
 }
 
-/** What a batch dials by: its window, the total attempts per contact and the minutes between them. */
-export type BatchSchedule = { window: CallingWindow; retry: number; delayMinutes: number };
+/** What a batch dials by: its window, the retries after a contact's first call and the seconds between attempts. */
+export type BatchSchedule = { window: CallingWindow; retry: number; delaySeconds: number };
 
 export type FieldProblem = { field: string; message: string };
 
@@ -46,15 +44,22 @@ export const DEFAULT_WINDOW: CallingWindow = Object.freeze({
   allowedDays: Object.freeze([1, 2, 3, 4, 5]) as number[],
 });
 
-/** `retry` counts attempts in total, the first included: 3 means one call and at most two retries. */
-export const DEFAULT_RETRY = 3;
-export const MIN_RETRY = 1;
+/**
+ * `retry` counts retries after the first call, as the vendor's createBatch means it: 0 calls once,
+ * 2 (the default) calls at most three times.
+ */
+export const DEFAULT_RETRY = 2;
+export const MIN_RETRY = 0;
 export const MAX_RETRY = 10;
 
-/** `delay` is the elapsed time in minutes from the end of one attempt to the earliest next one. */
-export const DEFAULT_DELAY_MINUTES = 60;
-export const MIN_DELAY_MINUTES = 1;
-export const MAX_DELAY_MINUTES = 10080; // one week
+/**
+ * `delay` is the elapsed time in seconds (the vendor's createBatch unit) from the end of one attempt
+ * to the earliest next one. A delay of a few seconds is allowed, for tests and demos; campaigns
+ * usually wait an hour (the default) or more.
+ */
+export const DEFAULT_DELAY_SECONDS = 3600;
+export const MIN_DELAY_SECONDS = 1;
+export const MAX_DELAY_SECONDS = 604_800; // one week
 
 const WHOLE_NUMBER = /^\d+$/;
 const CALLING_HOUR_SHAPE = 'callingHour must be {"start":"HH:MM","end":"HH:MM"}';
@@ -68,16 +73,29 @@ export function parseBatchSchedule(fields: ScheduleFields): ScheduleParse {
   const allowedDays = parseAllowedDays(given(fields.allowedDays), problems);
   const retry = parseWholeNumber(given(fields.retry), DEFAULT_RETRY, MIN_RETRY, MAX_RETRY, problems, {
     field: 'retry',
-    message: `retry must be a whole number from ${MIN_RETRY} to ${MAX_RETRY}`,
+    message: `retry must be a whole number of retries after the first call, from ${MIN_RETRY} to ${MAX_RETRY}`,
   });
-  const delayMinutes = parseWholeNumber(given(fields.delay), DEFAULT_DELAY_MINUTES, MIN_DELAY_MINUTES, MAX_DELAY_MINUTES, problems, {
-    field: 'delay',
-    message: `delay must be a whole number of minutes from ${MIN_DELAY_MINUTES} to ${MAX_DELAY_MINUTES}`,
-  });
-  if (timezone === undefined || hours === undefined || allowedDays === undefined || retry === undefined || delayMinutes === undefined) {
+  const delaySeconds = parseWholeNumber(
+    given(fields.delay),
+    DEFAULT_DELAY_SECONDS,
+    MIN_DELAY_SECONDS,
+    MAX_DELAY_SECONDS,
+    problems,
+    {
+      field: 'delay',
+      message: `delay must be a whole number of seconds from ${MIN_DELAY_SECONDS} to ${MAX_DELAY_SECONDS}`,
+    },
+  );
+  if (
+    timezone === undefined ||
+    hours === undefined ||
+    allowedDays === undefined ||
+    retry === undefined ||
+    delaySeconds === undefined
+  ) {
     return { ok: false, problems };
   }
-  return { ok: true, schedule: { window: { timezone, ...hours, allowedDays }, retry, delayMinutes } };
+  return { ok: true, schedule: { window: { timezone, ...hours, allowedDays }, retry, delaySeconds } };
 }
 
 // A browser form sends every field, blank when the user left it alone: blank means absent.
@@ -95,7 +113,10 @@ function parseTimezone(raw: string | undefined, problems: FieldProblem[]): strin
   return undefined;
 }
 
-function parseCallingHour(raw: string | undefined, problems: FieldProblem[]): { start: string; end: string } | undefined {
+function parseCallingHour(
+  raw: string | undefined,
+  problems: FieldProblem[],
+): { start: string; end: string } | undefined {
   if (raw === undefined) return { start: DEFAULT_WINDOW.start, end: DEFAULT_WINDOW.end };
   const parsed = parseJson(raw, 'callingHour', problems);
   if (parsed === undefined) return undefined;
@@ -126,7 +147,10 @@ function parseCallingHour(raw: string | undefined, problems: FieldProblem[]): { 
 function timeOfDay(text: string, key: 'start' | 'end', problems: FieldProblem[]): number | undefined {
   const minutes = minutesOfDay(text);
   if (minutes === undefined) {
-    problems.push({ field: 'callingHour', message: `callingHour.${key} ${quoteValue(text)} is not a time of day (00:00–23:59)` });
+    problems.push({
+      field: 'callingHour',
+      message: `callingHour.${key} ${quoteValue(text)} is not a time of day (00:00–23:59)`,
+    });
   }
   return minutes;
 }
@@ -166,9 +190,13 @@ function parseAllowedDays(raw: string | undefined, problems: FieldProblem[]): nu
 
 function parseJson(raw: string, field: string, problems: FieldProblem[]): { value: unknown } | undefined {
   try {
-    return { value: JSON.parse(raw) as unknown };
+    const value: unknown = JSON.parse(raw);
+    return { value };
   } catch (error) {
-    problems.push({ field, message: `${field} is not valid JSON: ${error instanceof Error ? error.message : String(error)}` });
+    problems.push({
+      field,
+      message: `${field} is not valid JSON: ${error instanceof Error ? error.message : String(error)}`,
+    });
     return undefined;
   }
 }

@@ -23,12 +23,15 @@ export const RETRYABLE_OUTCOMES: readonly AttemptOutcome[] = Object.freeze(['fai
 /** When to dial next, or the contact's final status (the outcome of its last attempt). */
 export type NextAttempt = { retry: true; at: Date } | { retry: false; finalStatus: AttemptOutcome };
 
-const MS_PER_MINUTE = 60_000;
+/** Calls a contact may get in all: the first, then `retry` retries (the vendor's meaning of retry). */
+export function maxAttempts(retry: number): number {
+  return retry + 1;
+}
 
 /**
- * Decides the follow-up to an attempt that ended at `endedAt`: a retry `delayMinutes` later, moved
+ * Decides the follow-up to an attempt that ended at `endedAt`: a retry `delaySeconds` later, moved
  * to the next window opening when that lands outside the window, while fewer than
- * `schedule.retry` attempts were made and the outcome is retryable.
+ * `maxAttempts(schedule.retry)` attempts were made and the outcome is retryable.
  * `attemptsMade` counts the attempt that just ended; `timezone` is the contact's own zone, if any.
  */
 export function nextAttempt(
@@ -41,10 +44,10 @@ export function nextAttempt(
   if (!Number.isInteger(attemptsMade) || attemptsMade < 1) {
     throw new RangeError(`attemptsMade must be a whole number from 1, got ${attemptsMade}`);
   }
-  if (!RETRYABLE_OUTCOMES.includes(outcome) || attemptsMade >= schedule.retry) {
+  if (!RETRYABLE_OUTCOMES.includes(outcome) || attemptsMade >= maxAttempts(schedule.retry)) {
     return { retry: false, finalStatus: outcome };
   }
-  // Elapsed minutes, not wall-clock ones: a 60-minute delay across a DST change is still an hour.
-  const earliest = new Date(endedAt.getTime() + schedule.delayMinutes * MS_PER_MINUTE);
+  // Elapsed seconds, not wall-clock ones: a 3600-second delay across a DST change is still an hour.
+  const earliest = new Date(endedAt.getTime() + schedule.delaySeconds * 1000);
   return { retry: true, at: nextWindowOpening(schedule.window, earliest, timezone) };
 }

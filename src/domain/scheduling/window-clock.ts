@@ -16,9 +16,16 @@ const DAY_MS = 86_400_000;
 // row or per call the dialer considers.
 const knownZones = new Map<string, IANAZone>();
 
+/**
+ * An offset such as `+05:30`: newer Node versions' Intl takes it as a time zone (ECMA-402 2024;
+ * seen on Node 24), but it is no IANA name and has no DST rules, so a calling window cannot follow
+ * the contact's clock with it. Refused on every Node version alike.
+ */
+const UTC_OFFSET = /^[+\-\u2212]\d/;
+
 function validZone(name: string): IANAZone | undefined {
   let zone = knownZones.get(name);
-  if (zone === undefined && IANAZone.isValidZone(name)) {
+  if (zone === undefined && !UTC_OFFSET.test(name) && IANAZone.isValidZone(name)) {
     zone = IANAZone.create(name);
     knownZones.set(name, zone);
   }
@@ -57,11 +64,15 @@ function compile(window: CallingWindow, timezone: string | undefined): CompiledW
   const start = minutesOfDay(window.start);
   const end = minutesOfDay(window.end);
   if (start === undefined || end === undefined || start === end) {
-    throw new RangeError(`calling window '${window.start}'–'${window.end}' is not a valid pair of distinct HH:mm times`);
+    throw new RangeError(
+      `calling window '${window.start}'–'${window.end}' is not a valid pair of distinct HH:mm times`,
+    );
   }
   const days = new Set(window.allowedDays);
   if (days.size === 0 || [...days].some((day) => !Number.isInteger(day) || day < 0 || day > 6)) {
-    throw new RangeError(`calling window allowedDays [${window.allowedDays.join(',')}] must be whole numbers 0–6, at least one`);
+    throw new RangeError(
+      `calling window allowedDays [${window.allowedDays.join(',')}] must be whole numbers 0–6, at least one`,
+    );
   }
   return { zone, start, end, overnight: start > end, days };
 }
@@ -100,7 +111,8 @@ export function nextWindowOpening(window: CallingWindow, from: Date, timezone?: 
   // spring-forward) or where the UTC offset changes, because a jump can carry the wall clock past
   // `start` (the first instant after a gap) or back into the window (the repeated hour).
   const offsets = offsetsAround(compiled.zone, fromMs - 2 * DAY_MS, fromMs + (SEARCH_DAYS + 2) * DAY_MS);
-  const inside = (instant: number): boolean => contains(compiled, DateTime.fromMillis(instant, { zone: offsetZoneAt(offsets, instant) }));
+  const inside = (instant: number): boolean =>
+    contains(compiled, DateTime.fromMillis(instant, { zone: offsetZoneAt(offsets, instant) }));
   let best: number | undefined;
   for (const change of offsets.slice(1)) {
     if (change.from >= fromMs && (best === undefined || change.from < best) && inside(change.from)) best = change.from;
@@ -109,7 +121,13 @@ export function nextWindowOpening(window: CallingWindow, from: Date, timezone?: 
   // The day before is included because a fall-back across midnight can put yesterday's wall
   // clock after `from`. One candidate per offset in force around `from`: the true one is among
   // them; in a fixed offset every day has 24 hours, so the next date's candidate is a day later.
-  const startOnFromDate = { year: fromLocal.year, month: fromLocal.month, day: fromLocal.day, hour: Math.floor(compiled.start / 60), minute: compiled.start % 60 };
+  const startOnFromDate = {
+    year: fromLocal.year,
+    month: fromLocal.month,
+    day: fromLocal.day,
+    hour: Math.floor(compiled.start / 60),
+    minute: compiled.start % 60,
+  };
   const firstCandidates = distinctOffsets.map((zone) => DateTime.fromObject(startOnFromDate, { zone }).toMillis());
   for (let day = -1; day <= SEARCH_DAYS; day++) {
     const candidates = firstCandidates.map((first) => first + day * DAY_MS);
@@ -140,8 +158,10 @@ function offsetsAround(zone: IANAZone, from: number, to: number): OffsetPiece[] 
   const pieces: OffsetPiece[] = [{ from: Number.NEGATIVE_INFINITY, zone: FixedOffsetZone.instance(first) }];
   const atMiddle = zone.offset(middle);
   const atEnd = zone.offset(to);
-  if (atMiddle !== first) pieces.push({ from: offsetChange(zone, from, middle, first), zone: FixedOffsetZone.instance(atMiddle) });
-  if (atEnd !== atMiddle) pieces.push({ from: offsetChange(zone, middle, to, atMiddle), zone: FixedOffsetZone.instance(atEnd) });
+  if (atMiddle !== first)
+    pieces.push({ from: offsetChange(zone, from, middle, first), zone: FixedOffsetZone.instance(atMiddle) });
+  if (atEnd !== atMiddle)
+    pieces.push({ from: offsetChange(zone, middle, to, atMiddle), zone: FixedOffsetZone.instance(atEnd) });
   return pieces;
 }
 

@@ -1,47 +1,37 @@
-import type { MultipartFile } from '@fastify/multipart';
 import type { FastifyRequest } from 'fastify';
-import { AppError } from '../../errors.js';
+import { fieldText, type UploadLimits, type UploadParts } from '../../services/upload-parts.js';
+import { uploadParts } from '../upload-request.js';
 import { checkCsrfToken, CSRF_FIELD } from './console-security.js';
 import { sessionOf } from './console-request.js';
-
-export interface PartHandlers {
-  field(name: string, value: string): void;
-  /** Consumes (streams) the file; must read or resume it. */
-  file(part: MultipartFile): Promise<void>;
-}
+import type { FormValue } from './console-schemas.js';
 
 /**
- * Streams a console multipart form part by part. Without an X-CSRF-Token header (a form posted
- * without JavaScript) the first part must be the _csrf field, so no file is stored before the
- * token is known to be right.
+ * A console multipart form's parts for an intake, under its limits; undefined when the form is not
+ * multipart. Without an X-CSRF-Token header (a form posted without JavaScript) the first part must
+ * be the _csrf field, so no file is stored before the token is known to be right; the token field
+ * itself is not handed on.
  */
-export async function readFormParts(request: FastifyRequest, fileSize: number, handlers: PartHandlers): Promise<void> {
+export function consoleUploadParts(request: FastifyRequest, limits: UploadLimits): UploadParts | undefined {
   const session = sessionOf(request);
-  if (!request.isMultipart()) throw new AppError('unsupported_media_type', 'Send the form as multipart/form-data.');
-  let checked = request.csrfChecked;
-  for await (const part of request.parts({ limits: { fileSize } })) {
-    if (!checked) {
-      checkCsrfToken(part.type === 'field' && part.fieldname === CSRF_FIELD ? String(part.value) : undefined, session.csrfToken);
-      checked = true;
+  const parts = uploadParts(request, limits);
+  return parts && tokenCheckedParts(parts, request.csrfChecked, session.csrfToken);
+}
+
+async function* tokenCheckedParts(parts: UploadParts, checked: boolean, csrfToken: string): UploadParts {
+  let tokenSeen = checked;
+  for await (const part of parts) {
+    if (!tokenSeen) {
+      checkCsrfToken(part.type === 'field' && part.fieldname === CSRF_FIELD ? fieldText(part) : undefined, csrfToken);
+      tokenSeen = true;
       continue;
     }
-    if (part.type === 'field') {
-      if (part.fieldname !== CSRF_FIELD) handlers.field(part.fieldname, String(part.value));
-    } else {
-      await handlers.file(part);
-    }
+    if (part.type === 'field' && part.fieldname === CSRF_FIELD) continue;
+    yield part;
   }
-  if (!checked) checkCsrfToken(undefined, session.csrfToken);
+  if (!tokenSeen) checkCsrfToken(undefined, csrfToken);
 }
 
-/** A urlencoded form's fields: a string each, or a list when the name repeats. */
-export function formFields(request: FastifyRequest): Record<string, string | string[]> {
-  const body = request.body;
-  return body !== null && typeof body === 'object' ? (body as Record<string, string | string[]>) : {};
-}
-
-/** One field as text: its last value when repeated, '' when absent. */
-export function formText(body: Record<string, string | string[]>, name: string): string {
-  const value = body[name];
+/** A form field as text: its last value when repeated, '' when absent. */
+export function formText(value: FormValue): string {
   return (Array.isArray(value) ? value[value.length - 1] : value) ?? '';
 }

@@ -29,13 +29,23 @@ export function workspaceBase(scope: { orgId: string; workspaceId: string }): st
   return path`/console/orgs/${scope.orgId}/workspaces/${scope.workspaceId}`;
 }
 
+/** The console URL of a batch's page; ids are URL-encoded. */
+export function batchUrl(scope: { orgId: string; workspaceId: string }, batchId: string): string {
+  return `${workspaceBase(scope)}${path`/batches/${batchId}`}`;
+}
+
 function navigation(scope: PageScope | undefined): Html {
   if (!scope) return html``;
   const ws = workspaceBase(scope);
   const links: Array<[string, string]> = [];
   if (scope.deploymentId) {
     const dep = deploymentBase({ ...scope, deploymentId: scope.deploymentId });
-    links.push([dep, 'Deployment'], [`${dep}/cohorts`, 'Cohorts'], [`${dep}/cohorts/new`, 'Upload cohort'], [`${dep}/callers`, 'Caller lookup']);
+    links.push(
+      [dep, 'Deployment'],
+      [`${dep}/cohorts`, 'Cohorts'],
+      [`${dep}/cohorts/new`, 'Upload cohort'],
+      [`${dep}/callers`, 'Caller lookup'],
+    );
   }
   links.push([`${ws}/batches`, 'Batches'], [`${ws}/batches/new`, 'Upload batch'], [`${ws}/dnc`, 'Do not call']);
   return html`<nav class="tabs" aria-label="Sections"><ul>${links.map(([href, label]) => html`<li><a href="${href}">${label}</a></li>`)}</ul></nav>`;
@@ -83,7 +93,11 @@ export function csrfField(session: ConsoleSession): Html {
 
 /** Sends a page as HTML that no cache keeps. */
 export function sendPage(reply: FastifyReply, document: Html, status = 200): FastifyReply {
-  return reply.code(status).header('content-type', 'text/html; charset=utf-8').header('cache-control', 'no-store').send(document.text);
+  return reply
+    .code(status)
+    .header('content-type', 'text/html; charset=utf-8')
+    .header('cache-control', 'no-store')
+    .send(document.text);
 }
 
 /** An alert box for a problem the person must act on (role=alert so screen readers announce it). */
@@ -102,7 +116,13 @@ export function describedBy(id: string, hint?: boolean): Html {
 }
 
 /** Previous / next links for an offset-paged list, keeping the other query parameters. */
-export function pager(base: string, params: Record<string, string | number | undefined>, offset: number, limit: number, total: number): Html {
+export function pager(
+  base: string,
+  params: Record<string, string | number | undefined>,
+  offset: number,
+  limit: number,
+  total: number,
+): Html {
   const prev = offset > 0 ? `${base}${query({ ...params, offset: Math.max(0, offset - limit), limit })}` : undefined;
   const next = offset + limit < total ? `${base}${query({ ...params, offset: offset + limit, limit })}` : undefined;
   const shown = total === 0 ? 'none' : `${offset + 1}–${Math.min(total, offset + limit)} of ${total}`;

@@ -2,18 +2,28 @@ import { readFileSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import cookie from '@fastify/cookie';
 import formbody from '@fastify/formbody';
-import multipart from '@fastify/multipart';
-import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { AppError, toEnvelope } from '../../errors.js';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import type { FastifyInstance } from 'fastify';
+import { AppError } from '../../errors.js';
 import type { BatchDeps } from '../../services/batches/batch-deps.js';
 import type { CohortDeps } from '../../services/cohorts/cohort-deps.js';
 import { projectRoot } from '../../storage/project-root.js';
-import { toAppError } from '../error-handler.js';
+import { notFoundHandler } from '../error-handler.js';
+import { acceptUploads } from '../upload-request.js';
 import { batchPages } from './batch-pages.js';
 import { cohortPages } from './cohort-pages.js';
-import { errorBox, page, sendPage } from './console-layout.js';
-import { checkCsrfToken, checkSameOrigin, CSRF_FIELD, headerToken, securityHeaders, SESSION_COOKIE } from './console-security.js';
-import { html, query } from './html.js';
+import { cohortMappingRoute } from './cohort-mapping-route.js';
+import { renderConsoleError } from './console-errors.js';
+import { AssetParams } from './console-schemas.js';
+import {
+  checkCsrfToken,
+  checkSameOrigin,
+  csrfFieldOf,
+  headerToken,
+  securityHeaders,
+  SESSION_COOKIE,
+} from './console-security.js';
+import { query } from './html.js';
 import { wantsJson } from './console-request.js';
 import { findSession } from './session-store.js';
 import { signInPages } from './sign-in-pages.js';
@@ -26,7 +36,12 @@ export interface ConsoleDeps {
   dataDir: string;
 }
 
-const ASSET_TYPES: Record<string, string> = { '.js': 'text/javascript; charset=utf-8', '.css': 'text/css; charset=utf-8', '.png': 'image/png', '.svg': 'image/svg+xml' };
+const ASSET_TYPES: Record<string, string> = {
+  '.js': 'text/javascript; charset=utf-8',
+  '.css': 'text/css; charset=utf-8',
+  '.png': 'image/png',
+  '.svg': 'image/svg+xml',
+};
 
 /** The console's scripts and styles, read once: a fixed set of names, so no request path reaches the disk. */
 function loadAssets(): Map<string, { body: Buffer; type: string }> {
@@ -34,16 +49,10 @@ function loadAssets(): Map<string, { body: Buffer; type: string }> {
   const assets = new Map<string, { body: Buffer; type: string }>();
   for (const name of readdirSync(folder)) {
     const type = ASSET_TYPES[path.extname(name)];
-    if (type && /^[a-z0-9-]+\.[a-z]+$/.test(name)) assets.set(name, { body: readFileSync(path.join(folder, name)), type });
+    if (type && /^[a-z0-9-]+\.[a-z]+$/.test(name))
+      assets.set(name, { body: readFileSync(path.join(folder, name)), type });
   }
   return assets;
-}
-
-function renderError(request: FastifyRequest, reply: FastifyReply, error: AppError): FastifyReply {
-  void reply.headers(error.headers);
-  if (wantsJson(request)) return reply.code(error.statusCode).send(toEnvelope(error));
-  const body = html`${errorBox(error.message)}<p><a href="/console/">Back to the console</a></p>`;
-  return sendPage(reply, page({ title: error.statusCode === 404 ? 'Not found' : 'Something went wrong', session: request.consoleSession ?? undefined, body }), error.statusCode);
 }
 
 /**
@@ -55,13 +64,17 @@ export async function consolePlugin(app: FastifyInstance, options: { deps: Conso
   const assets = loadAssets();
   // Every console route skips the API-key check (the session replaces it) and the API document;
   // unlike the public routes it stays rate-limited (per client address), sign-in included.
+  // Their errors are shown as pages (renderConsoleError), after the one error handler has classified
+  // them. They answer HTML, or the envelope with a refused form's hints: no response schemas, so the
+  // standard error responses the API document adds (which would strip the hints) are taken off again.
   app.addHook('onRoute', (route) => {
-    route.config = { ...(route.config ?? {}), session: true };
-    route.schema = { ...(route.schema ?? {}), hide: true };
+    route.config = { ...(route.config ?? {}), session: true, renderError: renderConsoleError };
+    const { response: _standardErrors, ...schema } = route.schema ?? {};
+    route.schema = { ...schema, hide: true };
   });
   await app.register(cookie);
   await app.register(formbody, { bodyLimit: 256 * 1024 });
-  await app.register(multipart, { limits: { files: 2, fields: 20, fieldSize: 64 * 1024, parts: 24, headerPairs: 200 }, throwFileSizeLimit: true });
+  await acceptUploads(app);
   app.decorateRequest('consoleSession', null);
   app.decorateRequest('csrfChecked', false);
 
@@ -87,33 +100,33 @@ export async function consolePlugin(app: FastifyInstance, options: { deps: Conso
     const session = request.consoleSession;
     if (!session) return; // the sign-in form checks its own token
     const fromHeader = headerToken(request);
-    const fromForm = (request.body as Record<string, unknown> | undefined)?.[CSRF_FIELD];
-    if (fromHeader !== undefined || typeof fromForm === 'string') {
-      checkCsrfToken(fromHeader ?? (fromForm as string), session.csrfToken);
+    const fromForm = csrfFieldOf(request.body);
+    if (fromHeader !== undefined || fromForm !== undefined) {
+      checkCsrfToken(fromHeader ?? fromForm, session.csrfToken);
       request.csrfChecked = true;
     } else if (!request.isMultipart()) {
       checkCsrfToken(undefined, session.csrfToken);
     }
   });
 
-  app.setErrorHandler((error: FastifyError, request, reply) => {
-    const appError = toAppError(error);
-    if (appError.statusCode >= 500) request.log.error({ err: error }, 'console request failed');
-    return renderError(request, reply, appError);
-  });
-  app.setNotFoundHandler((request, reply) => {
-    securityHeaders(reply);
-    return renderError(request, reply, new AppError('route_not_found', `There is no console page at ${request.url.split('?')[0]}.`));
-  });
+  app.setNotFoundHandler(
+    notFoundHandler((request) => `There is no console page at ${request.url.split('?')[0]}.`, renderConsoleError),
+  );
 
-  app.get('/assets/:name', { config: { consoleOpen: true } }, async (request, reply) => {
-    const asset = assets.get((request.params as { name: string }).name);
-    if (!asset) throw new AppError('not_found', 'No such asset.');
-    return reply.header('content-type', asset.type).header('cache-control', 'no-cache').send(asset.body);
-  });
-
+  app
+    .withTypeProvider<TypeBoxTypeProvider>()
+    .get(
+      '/assets/:name',
+      { schema: { params: AssetParams }, config: { consoleOpen: true } },
+      async (request, reply) => {
+        const asset = assets.get(request.params.name);
+        if (!asset) throw new AppError('not_found', 'No such asset.');
+        return reply.header('content-type', asset.type).header('cache-control', 'no-cache').send(asset.body);
+      },
+    );
   await app.register(signInPages, { deps });
   await app.register(workspacePages, { deps });
   await app.register(cohortPages, { deps });
+  await app.register(cohortMappingRoute, { deps });
   await app.register(batchPages, { deps });
 }

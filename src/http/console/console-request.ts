@@ -24,3 +24,8 @@ export function sessionOf(request: FastifyRequest): ConsoleSession {
 export function wantsJson(request: FastifyRequest): boolean {
   return (request.headers.accept ?? '').includes('application/json');
 }
+
+/** A query value if it is one of `allowed`, else `fallback`: pages answer an unknown choice with their default. */
+export function oneOf<T extends string>(allowed: readonly T[], value: string | undefined, fallback: T): T {
+  return allowed.find((choice) => choice === value) ?? fallback;
+}

@@ -34,7 +34,13 @@ export function securityHeaders(reply: FastifyReply): void {
 
 /** Console cookies: HttpOnly, SameSite=Strict, Path=/console, Secure when the request came over https. */
 export function cookieOptions(request: FastifyRequest, maxAgeSeconds: number) {
-  return { path: '/console', httpOnly: true, sameSite: 'strict' as const, secure: request.protocol === 'https', maxAge: maxAgeSeconds };
+  return {
+    path: '/console',
+    httpOnly: true,
+    sameSite: 'strict' as const,
+    secure: request.protocol === 'https',
+    maxAge: maxAgeSeconds,
+  };
 }
 
 /**
@@ -46,11 +52,16 @@ export function cookieOptions(request: FastifyRequest, maxAgeSeconds: number) {
 export function checkSameOrigin(request: FastifyRequest): void {
   const site = request.headers['sec-fetch-site'];
   if (site !== undefined) {
-    if (site !== 'same-origin') throw new AppError('csrf_rejected', 'This form was sent from another site; open the console and try again.');
+    if (site !== 'same-origin')
+      throw new AppError('csrf_rejected', 'This form was sent from another site; open the console and try again.');
     return;
   }
   const origin = request.headers.origin;
-  if (origin === undefined) throw new AppError('csrf_rejected', 'The request does not say where it came from (no Origin); the console only takes forms from its own pages.');
+  if (origin === undefined)
+    throw new AppError(
+      'csrf_rejected',
+      'The request does not say where it came from (no Origin); the console only takes forms from its own pages.',
+    );
   // Both read as URLs of the Origin's scheme, so a default port (:80, :443) compares equal to none.
   let same = false;
   try {
@@ -59,12 +70,24 @@ export function checkSameOrigin(request: FastifyRequest): void {
   } catch {
     same = false;
   }
-  if (!same) throw new AppError('csrf_rejected', 'This form was sent from another origin; open the console and try again.');
+  if (!same)
+    throw new AppError('csrf_rejected', 'This form was sent from another origin; open the console and try again.');
 }
 
 /** The synchronizer token: the X-CSRF-Token header of a fetch, else the form's _csrf field. */
 export function checkCsrfToken(presented: string | undefined, expected: string): void {
-  if (!tokensEqual(presented, expected)) throw new AppError('csrf_rejected', 'The form has expired or is missing its security token; reload the page and try again.');
+  if (!tokensEqual(presented, expected))
+    throw new AppError(
+      'csrf_rejected',
+      'The form has expired or is missing its security token; reload the page and try again.',
+    );
+}
+
+/** The _csrf field of a urlencoded form's body, whatever route it was posted to; undefined when there is none. */
+export function csrfFieldOf(body: unknown): string | undefined {
+  if (typeof body !== 'object' || body === null) return undefined;
+  const value: unknown = Reflect.get(body, CSRF_FIELD);
+  return typeof value === 'string' ? value : undefined;
 }
 
 /** The X-CSRF-Token header the console's own fetch and XMLHttpRequest calls send. */
@@ -75,5 +98,7 @@ export function headerToken(request: FastifyRequest): string | undefined {
 
 /** Where to go after signing in: only a console path of ours, never another site. */
 export function safeNext(next: unknown): string {
-  return typeof next === 'string' && /^\/console(\/[A-Za-z0-9._~\-/%?=&+]*)?$/.test(next) && !next.includes('//') ? next : '/console/';
+  return typeof next === 'string' && /^\/console(\/[A-Za-z0-9._~\-/%?=&+]*)?$/.test(next) && !next.includes('//')
+    ? next
+    : '/console/';
 }

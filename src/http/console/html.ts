@@ -1,7 +1,14 @@
 // A tiny tagged-template HTML builder: every interpolated value is escaped unless it is already
 // Html built by this tag, so page code cannot forget to escape and no template language is parsed.
 
-const ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;', '`': '&#96;' };
+const ESCAPES: Record<string, string> = {
+  '&': '&amp;',
+  '<': '&lt;',
+  '>': '&gt;',
+  '"': '&quot;',
+  "'": '&#39;',
+  '`': '&#96;',
+};
 
 /** Markup known to be safe: built by the `html` tag from escaped values. */
 export class Html {
@@ -41,7 +48,8 @@ export function path(strings: TemplateStringsArray, ...ids: Array<string | numbe
 /** A query string from defined values only, with a leading `?` (or empty). */
 export function query(params: Record<string, string | number | undefined>): string {
   const search = new URLSearchParams();
-  for (const [name, value] of Object.entries(params)) if (value !== undefined && value !== '') search.set(name, String(value));
+  for (const [name, value] of Object.entries(params))
+    if (value !== undefined && value !== '') search.set(name, String(value));
   const text = search.toString();
   return text ? `?${text}` : '';
 }

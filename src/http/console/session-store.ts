@@ -1,8 +1,9 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
-import { sql, type Kysely } from 'kysely';
+import type { Kysely } from 'kysely';
 import { hashKey } from '../../domain/tenancy/api-keys.js';
 import type { Principal } from '../../domain/tenancy/principal.js';
 import { findMasterKeyHash } from '../../storage/repositories/keys-repository.js';
+import * as sessions from '../../storage/repositories/sessions-repository.js';
 import type { Database } from '../../storage/schema.js';
 
 type Db = Kysely<Database>;
@@ -39,45 +40,30 @@ export function tokensEqual(presented: string | undefined, expected: string): bo
 /** Stores a session for a principal signed in with `secret`; returns the cookie token. Expired rows are swept on the way. */
 export async function createSession(db: Db, principal: Principal, secret: string, now: Date): Promise<string> {
   const token = newToken();
-  await db.deleteFrom('console_sessions').where('expires_at', '<', now.toISOString()).execute();
-  await db
-    .insertInto('console_sessions')
-    .values({
-      token_hash: hashKey(token),
-      key_id: principal.kind === 'key' ? principal.keyId : null,
-      is_master: principal.kind === 'master' ? 1 : 0,
-      key_hash: hashKey(secret),
-      created_at: now.toISOString(),
-      expires_at: new Date(now.getTime() + SESSION_TTL_MS).toISOString(),
-    })
-    .execute();
+  await sessions.deleteExpiredSessions(db, now.toISOString());
+  await sessions.insertSession(db, {
+    token_hash: hashKey(token),
+    key_id: principal.kind === 'key' ? principal.keyId : null,
+    is_master: principal.kind === 'master' ? 1 : 0,
+    key_hash: hashKey(secret),
+    created_at: now.toISOString(),
+    expires_at: new Date(now.getTime() + SESSION_TTL_MS).toISOString(),
+  });
   return token;
-}
-
-interface SessionJoin {
-  key_id: string | null;
-  is_master: number | string;
-  key_hash: string;
-  org_id: string | null;
-  user_id: string | null;
-  workspaces: string | null;
-  user_email: string | null;
-  current_key_hash: string | null;
 }
 
 /**
  * The live session of a cookie token, or undefined. Read with the key it belongs to on every
  * request, so a revoked key (row gone, or hash changed) or a new master key ends it at once.
  */
-export async function findSession(db: Db, token: string, masterKey: string | undefined, now: Date): Promise<ConsoleSession | undefined> {
+export async function findSession(
+  db: Db,
+  token: string,
+  masterKey: string | undefined,
+  now: Date,
+): Promise<ConsoleSession | undefined> {
   if (token.length > 100) return undefined;
-  const { rows } = await sql<SessionJoin>`
-    select s.key_id, s.is_master, s.key_hash, k.org_id, k.user_id, k.workspaces, u.email as user_email, k.key_hash as current_key_hash
-    from console_sessions s
-    left join api_keys k on k.key_id = s.key_id
-    left join users u on u.user_id = k.user_id
-    where s.token_hash = ${hashKey(token)} and s.expires_at > ${now.toISOString()}`.execute(db);
-  const row = rows[0];
+  const row = await sessions.findLiveSessionWithKey(db, hashKey(token), now.toISOString());
   if (!row) return undefined;
   const csrfToken = csrfTokenFor(token);
   if (Number(row.is_master) === 1) {
@@ -85,11 +71,24 @@ export async function findSession(db: Db, token: string, masterKey: string | und
     if (masterHash === undefined || !tokensEqual(row.key_hash, masterHash)) return undefined;
     return { principal: { kind: 'master' }, csrfToken, keyLabel: 'master key' };
   }
-  if (row.key_id === null || row.org_id === null || row.user_id === null || row.user_email === null || row.workspaces === null) return undefined;
+  if (
+    row.key_id === null ||
+    row.org_id === null ||
+    row.user_id === null ||
+    row.user_email === null ||
+    row.workspaces === null
+  )
+    return undefined;
   if (row.current_key_hash === null || !tokensEqual(row.key_hash, row.current_key_hash)) return undefined;
-  const workspaces = row.workspaces === '*' ? ('*' as const) : (JSON.parse(row.workspaces) as string[]);
   return {
-    principal: { kind: 'key', keyId: row.key_id, orgId: row.org_id, userId: row.user_id, userEmail: row.user_email, workspaces },
+    principal: {
+      kind: 'key',
+      keyId: row.key_id,
+      orgId: row.org_id,
+      userId: row.user_id,
+      userEmail: row.user_email,
+      workspaces: row.workspaces,
+    },
     csrfToken,
     keyLabel: row.user_email,
   };
@@ -97,5 +96,5 @@ export async function findSession(db: Db, token: string, masterKey: string | und
 
 /** Ends a session (sign-out): its row is deleted, so no instance accepts the cookie again. */
 export async function deleteSession(db: Db, token: string): Promise<void> {
-  await db.deleteFrom('console_sessions').where('token_hash', '=', hashKey(token)).execute();
+  await sessions.deleteSession(db, hashKey(token));
 }

@@ -1,9 +1,19 @@
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { authenticate } from '../../services/key-service.js';
 import type { ConsoleDeps } from './console-plugin.js';
-import { formFields, formText } from './console-forms.js';
+import { formText } from './console-forms.js';
+import { SignInBody, SignInQuery, TokenBody } from './console-schemas.js';
 import { describedBy, fieldError, page, sendPage } from './console-layout.js';
-import { checkCsrfToken, cookieOptions, CSRF_FIELD, headerToken, safeNext, SESSION_COOKIE, SIGN_IN_COOKIE } from './console-security.js';
+import {
+  checkCsrfToken,
+  cookieOptions,
+  CSRF_FIELD,
+  headerToken,
+  safeNext,
+  SESSION_COOKIE,
+  SIGN_IN_COOKIE,
+} from './console-security.js';
 import { html } from './html.js';
 import { createSession, csrfTokenFor, deleteSession, findSession, newToken, SESSION_TTL_MS } from './session-store.js';
 
@@ -27,20 +37,30 @@ function signInPage(request: FastifyRequest, reply: FastifyReply, next: string, 
 }
 
 /** Sign in with an API key (a session cookie replaces it) and sign out (the session row is deleted). */
-export async function signInPages(app: FastifyInstance, options: { deps: ConsoleDeps }): Promise<void> {
+export async function signInPages(appBase: FastifyInstance, options: { deps: ConsoleDeps }): Promise<void> {
+  const app = appBase.withTypeProvider<TypeBoxTypeProvider>();
   const { deps } = options;
   const db = deps.cohorts.db;
+  const open = { consoleOpen: true };
 
-  app.get('/sign-in', { config: { consoleOpen: true } }, async (request, reply) => signInPage(request, reply, safeNext((request.query as { next?: unknown }).next)));
+  app.get('/sign-in', { schema: { querystring: SignInQuery }, config: open }, async (request, reply) =>
+    signInPage(request, reply, safeNext(request.query.next)),
+  );
 
-  app.post('/sign-in', { config: { consoleOpen: true } }, async (request, reply) => {
-    const body = formFields(request);
+  app.post('/sign-in', { schema: { body: SignInBody }, config: open }, async (request, reply) => {
+    const body = request.body ?? {};
     const formToken = request.cookies[SIGN_IN_COOKIE];
-    checkCsrfToken(formToken ? formText(body, CSRF_FIELD) : undefined, formToken ? csrfTokenFor(formToken) : '\0');
-    const next = safeNext(formText(body, 'next'));
-    const secret = formText(body, 'api_key').trim();
+    checkCsrfToken(formToken ? formText(body._csrf) : undefined, formToken ? csrfTokenFor(formToken) : '\0');
+    const next = safeNext(formText(body.next));
+    const secret = formText(body.api_key).trim();
     const principal = secret ? await authenticate(db, secret, deps.masterKey) : undefined;
-    if (!principal) return signInPage(request, reply, next, secret ? 'That key is not valid, or it was revoked.' : 'Enter an API key.');
+    if (!principal)
+      return signInPage(
+        request,
+        reply,
+        next,
+        secret ? 'That key is not valid, or it was revoked.' : 'Enter an API key.',
+      );
     // A fresh token at every sign-in; a session this browser already had ends (no fixation, no leftovers).
     const previous = request.cookies[SESSION_COOKIE];
     if (previous) await deleteSession(db, previous);
@@ -51,11 +71,11 @@ export async function signInPages(app: FastifyInstance, options: { deps: Console
   });
 
   // Open so that a browser whose session already ended can still sign out; a live session's form must carry its token.
-  app.post('/sign-out', { config: { consoleOpen: true } }, async (request, reply) => {
+  app.post('/sign-out', { schema: { body: TokenBody }, config: open }, async (request, reply) => {
     const token = request.cookies[SESSION_COOKIE];
     const session = token ? await findSession(db, token, deps.masterKey, new Date()) : undefined;
     if (token && session) {
-      checkCsrfToken(headerToken(request) ?? formText(formFields(request), CSRF_FIELD), session.csrfToken);
+      checkCsrfToken(headerToken(request) ?? formText(request.body?._csrf), session.csrfToken);
       await deleteSession(db, token);
     }
     void reply.clearCookie(SESSION_COOKIE, { path: '/console' });

@@ -30,7 +30,12 @@ export function presentedKey(request: FastifyRequest): string | undefined {
 
 function isPublic(request: FastifyRequest): boolean {
   const config = request.routeOptions.config;
-  return config?.public === true || config?.session === true || request.routeOptions.url === undefined || request.url.startsWith('/docs');
+  return (
+    config?.public === true ||
+    config?.session === true ||
+    request.routeOptions.url === undefined ||
+    request.url.startsWith('/docs')
+  );
 }
 
 export interface AuthOptions {
@@ -44,7 +49,11 @@ export const authPlugin = fp<AuthOptions>(async (app: FastifyInstance, options) 
   app.addHook('onRequest', async (request) => {
     if (isPublic(request)) return;
     const secret = presentedKey(request);
-    if (!secret) throw new AppError('unauthorized', 'Missing API key. Send it as X-API-Key: <key> or Authorization: Bearer <key>.');
+    if (!secret)
+      throw new AppError(
+        'unauthorized',
+        'Missing API key. Send it as X-API-Key: <key> or Authorization: Bearer <key>.',
+      );
     const principal = await authenticate(options.db, secret, options.masterKey);
     if (!principal) throw new AppError('unauthorized', 'Invalid or revoked API key.');
     request.principal = principal;
@@ -60,8 +69,12 @@ export function principalOf(request: FastifyRequest): Principal {
 export function requireMaster(request: FastifyRequest, orgId?: string): void {
   const principal = principalOf(request);
   if (principal.kind === 'master') return;
-  if (orgId !== undefined && !canReachOrg(principal, orgId)) throw new AppError('not_found', `Org '${orgId}' not found.`);
-  throw new AppError('admin_key_required', 'This operation needs the master key; org API keys can only read their own workspaces.');
+  if (orgId !== undefined && !canReachOrg(principal, orgId))
+    throw new AppError('not_found', `Org '${orgId}' not found.`);
+  throw new AppError(
+    'admin_key_required',
+    'This operation needs the master key; org API keys can only read their own workspaces.',
+  );
 }
 
 /** 404 (never 403) when the key may not reach the org, so other tenants' ids cannot be probed. */
@@ -73,6 +86,7 @@ export function requireOrg(request: FastifyRequest, orgId: string): Principal {
 
 export function requireWorkspace(request: FastifyRequest, orgId: string, workspaceId: string): Principal {
   const principal = requireOrg(request, orgId);
-  if (!canReachWorkspace(principal, orgId, workspaceId)) throw new AppError('not_found', `Workspace '${workspaceId}' not found.`);
+  if (!canReachWorkspace(principal, orgId, workspaceId))
+    throw new AppError('not_found', `Workspace '${workspaceId}' not found.`);
   return principal;
 }

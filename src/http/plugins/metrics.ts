@@ -102,7 +102,10 @@ export const metricsPlugin = fp<MetricsOptions>(async (app: FastifyInstance, opt
 
   // The route pattern, never the URL: URLs hold phone numbers and ids, and would make a series per caller.
   app.addHook('onResponse', (request, reply, done) => {
-    http.observe({ method: request.method, route: request.routeOptions.url ?? 'unmatched', status_code: reply.statusCode }, reply.elapsedTime / 1000);
+    http.observe(
+      { method: request.method, route: request.routeOptions.url ?? 'unmatched', status_code: reply.statusCode },
+      reply.elapsedTime / 1000,
+    );
     done();
   });
 

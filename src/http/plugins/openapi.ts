@@ -2,9 +2,15 @@ import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { FastifyInstance, RouteOptions } from 'fastify';
 import fp from 'fastify-plugin';
-import { ErrorEnvelopeSchema } from '../schemas.js';
+import { ERROR_CATALOGUE, type ErrorCode } from '../../errors.js';
+import { isBatchVendorPath } from '../error-handler.js';
+import { BatchVendorErrorSchema, ErrorEnvelopeSchema } from '../schemas.js';
 
-const STANDARD_ERRORS = [400, 401, 404, 413, 415, 422, 429, 500] as const;
+const STANDARD_ERRORS = [400, 401, 404, 413, 415, 422, 429, 500, 503] as const;
+/** The batch vendor's routes answer 403 for a missing or wrong key and 400 for a failed validation. */
+const BATCH_VENDOR_ERRORS = [400, 403, 404, 413, 415, 422, 429, 500, 503] as const;
+/** Only a write can fill the disk. */
+const WRITE_ERRORS = [507] as const;
 const PUBLIC_ERRORS = [500] as const;
 
 const ERROR_DESCRIPTIONS: Record<number, string> = {
@@ -18,24 +24,83 @@ const ERROR_DESCRIPTIONS: Record<number, string> = {
   422: 'The request does not match the schema; every failing field is listed in details',
   429: 'Rate limit exceeded; see Retry-After',
   500: 'Internal error (no internals are disclosed)',
-  503: 'A dependency is unavailable; retry later',
+  503: 'The database or object storage is unavailable; retry after the Retry-After seconds',
+  507: "The server's disk is full; nothing was kept, retry later",
 };
 
-function errorResponse(status: number) {
+const BATCH_VENDOR_DESCRIPTIONS: Record<number, string> = {
+  400: 'Malformed request, or it does not match the schema (every failing field is listed in data.details)',
+  403: 'Missing, invalid or revoked API key',
+  422: 'Rows of the file are invalid (an upload with type="false"); each is listed in data.details',
+};
+
+function errorResponse(status: number, batchVendor: boolean) {
+  if (batchVendor)
+    return {
+      ...BatchVendorErrorSchema,
+      description: BATCH_VENDOR_DESCRIPTIONS[status] ?? ERROR_DESCRIPTIONS[status] ?? 'Error',
+    };
   return { ...ErrorEnvelopeSchema, description: ERROR_DESCRIPTIONS[status] ?? 'Error' };
+}
+
+/** The vendor's prefix: its routes answer exactly as under /v1, so only the /v1 ones are documented. */
+export const VENDOR_DUPLICATE_PREFIX = '/api/scheduling/v1/';
+
+/** Example ids of the demo tenant the first start creates (org demo, workspace default, deployment demo). */
+const DEMO_COHORT_ID = 'coh-pjd0f97m39ir';
+
+/** A real envelope for a code, as the error handler would send it, with the demo tenant's ids. */
+function exampleEnvelope(code: ErrorCode) {
+  const entry = ERROR_CATALOGUE[code];
+  const message =
+    code === 'not_found' ? `Cohort '${DEMO_COHORT_ID}' not found in deployment 'demo'.` : (entry.message as string);
+  const details =
+    code === 'validation_failed'
+      ? [{ field: '/limit', message: 'must be <= 100' }]
+      : code === 'column_not_found'
+        ? { column_name: 'mobile', header: ['phone', 'name'] }
+        : null;
+  return { error: { message, type: entry.type, code, data: { details } } };
+}
+
+/** Responses built from a route's own list of codes (config.errorCodes): one per status, each code with an example. */
+function responsesForCodes(codes: readonly ErrorCode[]): Record<string, unknown> {
+  const byStatus = new Map<number, ErrorCode[]>();
+  for (const code of codes) {
+    const status = ERROR_CATALOGUE[code].status;
+    byStatus.set(status, [...(byStatus.get(status) ?? []), code]);
+  }
+  const responses: Record<string, unknown> = {};
+  for (const [status, list] of byStatus) {
+    responses[status] = {
+      ...ErrorEnvelopeSchema,
+      description: `${ERROR_DESCRIPTIONS[status] ?? 'Error'}. Codes: ${list.join(', ')}`,
+      examples: list.map(exampleEnvelope),
+    };
+  }
+  return responses;
 }
 
 /** Gives every route the error responses it can produce, so the OpenAPI document lists them. */
 function addStandardErrors(route: RouteOptions): void {
   const schema = route.schema;
   if (!schema || (schema as { hide?: boolean }).hide) return;
-  const response = { ...((schema.response as Record<string, unknown> | undefined) ?? {}) };
-  const statuses = route.config && (route.config as { public?: boolean }).public ? PUBLIC_ERRORS : STANDARD_ERRORS;
+  const codes = (route.config as { errorCodes?: readonly ErrorCode[] } | undefined)?.errorCodes;
+  const response = {
+    ...((schema.response as Record<string, unknown> | undefined) ?? {}),
+    ...(codes ? responsesForCodes(codes) : {}),
+  };
+  const isPublic = route.config && (route.config as { public?: boolean }).public;
+  const writes = [route.method].flat().some((method) => !['GET', 'HEAD', 'OPTIONS'].includes(method));
+  const batchVendor = isBatchVendorPath(route.url);
+  const standard = batchVendor ? BATCH_VENDOR_ERRORS : STANDARD_ERRORS;
+  const statuses: readonly number[] = isPublic ? PUBLIC_ERRORS : writes ? [...standard, ...WRITE_ERRORS] : standard;
   for (const status of statuses) {
-    if (!(status in response)) response[status] = errorResponse(status);
+    if (!(status in response)) response[status] = errorResponse(status, batchVendor);
   }
   for (const [status, value] of Object.entries(response)) {
-    if (value === ErrorEnvelopeSchema) response[status] = errorResponse(Number(status));
+    if (value === ErrorEnvelopeSchema || value === BatchVendorErrorSchema)
+      response[status] = errorResponse(Number(status), batchVendor);
   }
   schema.response = response;
 }
@@ -63,7 +128,11 @@ export const openapiPlugin = fp(async (app: FastifyInstance) => {
         version: '1',
         description:
           'Contact ingestion for voice-AI agents: cohorts (inbound personalisation) and calling batches (outbound). ' +
-          'Errors use one envelope: {"error": {"message", "type", "code", "data": {"details"}}}.',
+          'Errors use the envelope of the vendor whose API a route mirrors: {"error": {"message", "type", "code", "data": {"details"}}} ' +
+          'everywhere but /api/call, where the batch vendor\'s {"message", "status": false, "code": <HTTP status>, "errorMessage", ' +
+          '"data": {"code", "details"}} is used (data.code is the stable code). ' +
+          "Cohort and caller routes are documented under /v1; each of them answers the same under the vendor's prefix " +
+          '/api/scheduling/v1 too (a vendor client only changes its base URL), left out of this listing.',
       },
       components: {
         securitySchemes: {
@@ -74,10 +143,13 @@ export const openapiPlugin = fp(async (app: FastifyInstance) => {
       security: [{ ApiKeyAuth: [] }, { BearerAuth: [] }],
     },
     // Multipart routes read their parts as streams; their body is described for the document only.
+    // The vendor-prefixed twins of the /v1 routes are served but hidden.
     transform: ({ schema, url, route }) => {
       const body = (route.config as { openapiBody?: unknown } | undefined)?.openapiBody;
-      return { schema: body ? ({ ...schema, body } as typeof schema) : schema, url };
+      const hide = url.startsWith(VENDOR_DUPLICATE_PREFIX);
+      const documented = body ? ({ ...schema, body } as typeof schema) : schema;
+      return { schema: hide ? ({ ...documented, hide: true } as typeof schema) : documented, url };
     },
   });
-  await app.register(swaggerUi, { routePrefix: '/docs' });
+  await app.register(swaggerUi, { routePrefix: '/docs', theme: { title: 'Roster API' } });
 });

@@ -15,8 +15,27 @@ const ReadySchema = Type.Object({
   }),
 });
 
+/** How long readiness waits on each dependency: a probe must answer even when one hangs. */
+const CHECK_TIMEOUT_MS = 2000;
+
+/** The check's answer, or `timedOut` once it takes longer than CHECK_TIMEOUT_MS. */
+async function within<T>(check: Promise<T>, timedOut: T): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<T>((resolve) => {
+    timer = setTimeout(() => resolve(timedOut), CHECK_TIMEOUT_MS);
+  });
+  try {
+    return await Promise.race([check, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 /** Liveness, readiness and the API description: the routes that need no key. */
-export async function healthRoutes(app: FastifyInstance, options: { storage: Storage; blobs: BlobStore }): Promise<void> {
+export async function healthRoutes(
+  app: FastifyInstance,
+  options: { storage: Storage; blobs: BlobStore },
+): Promise<void> {
   const { storage, blobs } = options;
   app.get(
     '/healthz',
@@ -44,15 +63,28 @@ export async function healthRoutes(app: FastifyInstance, options: { storage: Sto
       },
     },
     async (_request, reply) => {
-      const [databaseUp, storageUp] = await Promise.all([pingDatabase(storage.db), blobs.ping().catch(() => false)]);
+      const [databaseUp, storageUp] = await Promise.all([
+        within(pingDatabase(storage.db), false),
+        within(
+          blobs.ping().catch(() => false),
+          false,
+        ),
+      ]);
       const database = databaseUp ? 'ok' : 'unreachable';
       const objectStorage = storageUp ? 'ok' : 'unreachable';
       let migrations: 'ok' | 'pending' | 'unknown' = 'unknown';
       if (database === 'ok') {
-        migrations = (await pendingMigrations(storage).catch(() => ['?'])).length === 0 ? 'ok' : 'pending';
+        const pending = await within(
+          pendingMigrations(storage).catch(() => undefined),
+          undefined,
+        );
+        if (pending !== undefined) migrations = pending.length === 0 ? 'ok' : 'pending';
       }
       const ready = database === 'ok' && migrations === 'ok' && objectStorage === 'ok';
-      return reply.code(ready ? 200 : 503).send({ status: ready ? 'ready' : 'not_ready', checks: { database, migrations, object_storage: objectStorage } });
+      return reply.code(ready ? 200 : 503).send({
+        status: ready ? 'ready' : 'not_ready',
+        checks: { database, migrations, object_storage: objectStorage },
+      });
     },
   );
 

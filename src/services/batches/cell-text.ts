@@ -1,5 +1,5 @@
 /**
- * Spreadsheet cells as text "as a person sees them", the same for .xlsx (exceljs) and .xls
+ * Spreadsheet cells as text "as a person sees them", the same for .xlsx (xlsx-reader.ts) and .xls
  * (SheetJS), so a batch reads alike whichever format it came in.
  *
  * Number formats other than dates are deliberately not applied: what a column shows depends on its
@@ -78,15 +78,20 @@ export function cellText(value: unknown, format: string | undefined, date1904: b
   if (typeof value !== 'object') return '';
   const shaped = value as Record<string, unknown>;
   if (Array.isArray(shaped.richText)) {
-    return shaped.richText.map((run: unknown) => (typeof run === 'object' && run !== null ? textOf((run as { text?: unknown }).text) : '')).join('');
+    return shaped.richText
+      .map((run: unknown) => (typeof run === 'object' && run !== null ? textOf((run as { text?: unknown }).text) : ''))
+      .join('');
   }
   if ('formula' in shaped || 'sharedFormula' in shaped || 'result' in shaped) {
     // A formula result holding a formula would be a malformed file; don't recurse into it.
     const result = shaped.result;
-    return typeof result === 'object' && result !== null && !(result instanceof Date) ? '' : cellText(result, format, date1904);
+    return typeof result === 'object' && result !== null && !(result instanceof Date)
+      ? ''
+      : cellText(result, format, date1904);
   }
   if ('error' in shaped) return textOf(shaped.error);
-  if ('text' in shaped) return typeof shaped.text === 'object' ? cellText(shaped.text, format, date1904) : textOf(shaped.text);
+  if ('text' in shaped)
+    return typeof shaped.text === 'object' ? cellText(shaped.text, format, date1904) : textOf(shaped.text);
   return '';
 }
 

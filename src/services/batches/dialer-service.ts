@@ -1,11 +1,25 @@
 import { randomUUID } from 'node:crypto';
-import { isWithinWindow, nextWindowOpening, type CallingWindow } from '../../domain/scheduling/calling-window.js';
-import { ATTEMPT_OUTCOMES, nextAttempt, type AttemptOutcome } from '../../domain/scheduling/retry-policy.js';
+import type { CallingWindow } from '../../domain/scheduling/calling-window.js';
+import { isWithinWindow, nextWindowOpening } from '../../domain/scheduling/window-clock.js';
+import {
+  ATTEMPT_OUTCOMES,
+  maxAttempts,
+  nextAttempt,
+  type AttemptOutcome,
+} from '../../domain/scheduling/retry-policy.js';
 import { newHex24Id } from '../../domain/tenancy/ids.js';
 import { reachableWorkspaces, type Principal } from '../../domain/tenancy/principal.js';
 import { AppError } from '../../errors.js';
-import * as batches from '../../storage/repositories/batches-repository.js';
-import { findPhoneNumberById } from '../../storage/repositories/tenants-repository.js';
+import { advanceRotation, completeBatchIfDone } from '../../storage/repositories/batches-repository.js';
+import {
+  deferCall,
+  findCall,
+  finishCall,
+  insertLog,
+  leaseCall,
+  selectDueCandidates,
+} from '../../storage/repositories/calls-repository.js';
+import { findPhoneNumberById } from '../../storage/repositories/phone-numbers-repository.js';
 import { reachableBatch } from './batch-access.js';
 import type { BatchDeps } from './batch-deps.js';
 
@@ -21,8 +35,18 @@ export interface LeasedCall {
   leaseExpiresAt: string;
 }
 
-function windowOf(row: { batch_timezone: string; calling_start: string; calling_end: string; allowed_days: string }): CallingWindow {
-  return { timezone: row.batch_timezone, start: row.calling_start, end: row.calling_end, allowedDays: JSON.parse(row.allowed_days) as number[] };
+function windowOf(row: {
+  batch_timezone: string;
+  calling_start: string;
+  calling_end: string;
+  allowed_days: number[];
+}): CallingWindow {
+  return {
+    timezone: row.batch_timezone,
+    start: row.calling_start,
+    end: row.calling_end,
+    allowedDays: row.allowed_days,
+  };
 }
 
 /**
@@ -31,35 +55,44 @@ function windowOf(row: { batch_timezone: string; calling_start: string; calling_
  * day. Calls found outside their window are moved to their next opening instead. One transaction;
  * PostgreSQL skips rows another lease holds, so concurrent dialers never get the same call.
  */
-export async function leaseCalls(deps: BatchDeps, principal: Principal, max: number, leaseSeconds: number): Promise<LeasedCall[]> {
+export async function leaseCalls(
+  deps: BatchDeps,
+  principal: Principal,
+  max: number,
+  leaseSeconds: number,
+): Promise<LeasedCall[]> {
   const now = deps.now();
   const nowIso = now.toISOString();
   const until = new Date(now.getTime() + leaseSeconds * 1000).toISOString();
-  const scope = { orgId: principal.kind === 'key' ? principal.orgId : undefined, workspaces: reachableWorkspaces(principal) };
+  const scope = {
+    orgId: principal.kind === 'key' ? principal.orgId : undefined,
+    workspaces: reachableWorkspaces(principal),
+  };
   return deps.db.transaction().execute(async (trx) => {
     const leased: LeasedCall[] = [];
     const callerNumbers = new Map<string, string[]>();
     const rotations = new Map<string, number>();
     // Ask for more than `max`: some candidates turn out to be outside their window.
-    const candidates = await batches.selectDueCandidates(trx, deps.capabilities, scope, nowIso, Math.min(5000, max * 4));
+    const candidates = await selectDueCandidates(trx, deps.capabilities, scope, nowIso, Math.min(5000, max * 4));
     for (const call of candidates) {
       if (leased.length >= max) break;
-      if (call.status === 'in_progress' && call.attempts >= call.retry) {
+      if (call.status === 'in_progress' && call.attempts >= maxAttempts(call.retry)) {
         // The last permitted attempt's lease expired without a report.
-        await batches.finishCall(trx, call.call_id, 'failed', nowIso);
-        await batches.completeBatchIfDone(trx, call.batch_id, nowIso);
+        await finishCall(trx, call.call_id, 'failed', nowIso);
+        await completeBatchIfDone(trx, call.batch_id, nowIso);
         continue;
       }
       const window = windowOf(call);
       const zone = call.timezone ?? window.timezone;
       if (!isWithinWindow(window, now, zone)) {
-        await batches.deferCall(trx, call.call_id, nextWindowOpening(window, now, zone).toISOString(), nowIso);
+        await deferCall(trx, call.call_id, nextWindowOpening(window, now, zone).toISOString(), nowIso);
         continue;
       }
       let numbers = callerNumbers.get(call.batch_id);
       if (!numbers) {
-        const ids = JSON.parse(call.calling_numbers) as string[];
-        numbers = (await Promise.all(ids.map((id) => findPhoneNumberById(trx, id)))).filter((n) => n !== undefined).map((n) => n.phone_number);
+        numbers = (await Promise.all(call.calling_numbers.map((id) => findPhoneNumberById(trx, id))))
+          .filter((n) => n !== undefined)
+          .map((n) => n.phone_number);
         callerNumbers.set(call.batch_id, numbers);
       }
       if (numbers.length === 0) continue;
@@ -67,7 +100,7 @@ export async function leaseCalls(deps: BatchDeps, principal: Principal, max: num
       rotations.set(call.batch_id, turn + 1);
       const callerNumber = numbers[(call.rotation + turn) % numbers.length]!;
       const leaseId = randomUUID();
-      await batches.leaseCall(trx, call.call_id, { leaseId, until, callerNumber, now: nowIso });
+      await leaseCall(trx, call.call_id, { leaseId, until, callerNumber, now: nowIso });
       leased.push({
         callId: call.call_id,
         leaseId,
@@ -75,12 +108,12 @@ export async function leaseCalls(deps: BatchDeps, principal: Principal, max: num
         phoneNumber: call.phone,
         callerNumber,
         attempt: call.attempts + 1,
-        variables: JSON.parse(call.variables) as Record<string, string>,
+        variables: call.variables,
         timezone: zone,
         leaseExpiresAt: until,
       });
     }
-    for (const [batchId, turns] of rotations) await batches.advanceRotation(trx, batchId, turns);
+    for (const [batchId, turns] of rotations) await advanceRotation(trx, batchId, turns);
     return leased;
   });
 }
@@ -97,24 +130,40 @@ export interface CallReport {
 /** Records one attempt's outcome; schedules a retry after `delay` (inside the window) or finishes the call. */
 export async function reportCall(deps: BatchDeps, principal: Principal, report: CallReport) {
   if (!(ATTEMPT_OUTCOMES as readonly string[]).includes(report.callStatus)) {
-    throw new AppError('validation_failed', `callStatus must be one of ${ATTEMPT_OUTCOMES.join(', ')}.`, [{ field: '/body/callStatus', message: 'unknown status' }]);
+    throw new AppError('validation_failed', `callStatus must be one of ${ATTEMPT_OUTCOMES.join(', ')}.`, [
+      { field: '/body/callStatus', message: 'unknown status' },
+    ]);
   }
-  const call = /^[0-9a-f]{24}$/.test(report.callId) ? await batches.findCall(deps.db, report.callId) : undefined;
+  const call = /^[0-9a-f]{24}$/.test(report.callId) ? await findCall(deps.db, report.callId) : undefined;
   if (!call) throw new AppError('not_found', `Call '${report.callId}' not found.`);
   const batch = await reachableBatch(deps, principal, call.batch_id);
   const now = deps.now();
   const nowIso = now.toISOString();
   if (call.status !== 'in_progress' || call.lease_id !== report.leaseId || (call.lease_until ?? '') < nowIso) {
-    throw new AppError('lease_not_held', `Call '${call.call_id}' is not leased under lease '${report.leaseId}': the lease expired or was never granted. Lease the call again.`);
+    throw new AppError(
+      'lease_not_held',
+      `Call '${call.call_id}' is not leased under lease '${report.leaseId}': the lease expired or was never granted. Lease the call again.`,
+    );
   }
   const schedule = {
-    window: { timezone: batch.timezone, start: batch.calling_start, end: batch.calling_end, allowedDays: JSON.parse(batch.allowed_days) as number[] },
+    window: {
+      timezone: batch.timezone,
+      start: batch.calling_start,
+      end: batch.calling_end,
+      allowedDays: batch.allowed_days,
+    },
     retry: batch.retry,
-    delayMinutes: batch.delay_minutes,
+    delaySeconds: batch.delay_seconds,
   };
-  const next = nextAttempt(schedule, call.attempts, report.callStatus as AttemptOutcome, now, call.timezone ?? undefined);
+  const next = nextAttempt(
+    schedule,
+    call.attempts,
+    report.callStatus as AttemptOutcome,
+    now,
+    call.timezone ?? undefined,
+  );
   await deps.db.transaction().execute(async (trx) => {
-    await batches.insertLog(trx, {
+    await insertLog(trx, {
       log_id: newHex24Id(),
       call_id: call.call_id,
       attempt: call.attempts,
@@ -125,12 +174,17 @@ export async function reportCall(deps: BatchDeps, principal: Principal, report: 
       caller_number: call.caller_number,
       created_at: nowIso,
     });
-    if (next.retry) await batches.deferCall(trx, call.call_id, next.at.toISOString(), nowIso);
-    else await batches.finishCall(trx, call.call_id, next.finalStatus, nowIso);
-    await batches.completeBatchIfDone(trx, call.batch_id, nowIso);
+    if (next.retry) await deferCall(trx, call.call_id, next.at.toISOString(), nowIso);
+    else await finishCall(trx, call.call_id, next.finalStatus, nowIso);
+    await completeBatchIfDone(trx, call.batch_id, nowIso);
   });
   return {
     success: true,
-    call: { _id: call.call_id, callStatus: next.retry ? 'pending' : next.finalStatus, attempts: call.attempts, nextAttemptAt: next.retry ? next.at.toISOString() : null },
+    call: {
+      _id: call.call_id,
+      callStatus: next.retry ? 'pending' : next.finalStatus,
+      attempts: call.attempts,
+      nextAttemptAt: next.retry ? next.at.toISOString() : null,
+    },
   };
 }

@@ -10,6 +10,8 @@ export interface SheetLimits {
   maxRows: number;
   /** Cells in any row, the header included. */
   maxColumns: number;
+  /** Bytes (as UTF-8) of one CSV row, the header included; a longer one is refused as 'invalid_spreadsheet'. */
+  maxRowBytes: number;
   /** Entries in an .xlsx zip. */
   maxZipEntries: number;
   /** Bytes an .xlsx zip inflates to, all entries together. */
@@ -58,7 +60,11 @@ export function tooManyColumns(limits: SheetLimits): SheetError {
  * header, the rest come in batches of BATCH_ROWS, each row checked against the limits as it passes.
  * Rows are pulled only as batches are taken, so the reader behind them waits meanwhile.
  */
-export async function recordsFromRows(rows: AsyncGenerator<string[]>, limits: SheetLimits, release: () => void): Promise<SheetRecords> {
+export async function recordsFromRows(
+  rows: AsyncGenerator<string[]>,
+  limits: SheetLimits,
+  release: () => void,
+): Promise<SheetRecords> {
   let first: IteratorResult<string[]>;
   try {
     first = await rows.next();

@@ -2,12 +2,25 @@ import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { EncodingSniffer, readCsvRecords } from '../cohorts/csv-source.js';
-import { SheetError, tooManyColumns, tooManyRows, type SheetKind, type SheetLimits, type SheetRecords } from './sheet-records.js';
+import { CsvRowTooLongError, EncodingSniffer, readCsvRecords, rowTooLongMessage } from '../cohorts/csv-source.js';
+import {
+  SheetError,
+  tooManyColumns,
+  tooManyRows,
+  type SheetKind,
+  type SheetLimits,
+  type SheetRecords,
+} from './sheet-records.js';
 import { readXlsRecords } from './xls-reader.js';
 import { readXlsxRecords } from './xlsx-reader.js';
 
-export { SheetError, type SheetErrorCode, type SheetKind, type SheetLimits, type SheetRecords } from './sheet-records.js';
+export {
+  SheetError,
+  type SheetErrorCode,
+  type SheetKind,
+  type SheetLimits,
+  type SheetRecords,
+} from './sheet-records.js';
 
 const KINDS: Record<string, SheetKind> = { '.csv': 'csv', '.xlsx': 'xlsx', '.xls': 'xls' };
 
@@ -32,7 +45,8 @@ export function requireSheetKind(filename: string): SheetKind {
  */
 export async function readSheetRecords(path: string, kind: SheetKind, limits: SheetLimits): Promise<SheetRecords> {
   const { size } = await stat(path);
-  if (size > limits.maxBytes) throw new SheetError('spreadsheet_too_large', `The file is larger than ${limits.maxBytes} bytes.`);
+  if (size > limits.maxBytes)
+    throw new SheetError('spreadsheet_too_large', `The file is larger than ${limits.maxBytes} bytes.`);
   switch (kind) {
     case 'csv':
       return readCsvSheet(path, limits);
@@ -45,27 +59,46 @@ export async function readSheetRecords(path: string, kind: SheetKind, limits: Sh
   }
 }
 
+/**
+ * A row that did not end within ROSTER_MAX_ROW_BYTES, as a 400 naming it the way batch rows are
+ * numbered (blank rows left out, so `blankRows` read before it are not counted).
+ */
+function unreadableRow(error: CsvRowTooLongError, blankRows: number): SheetError {
+  return new SheetError(
+    'invalid_spreadsheet',
+    rowTooLongMessage(error.row - blankRows, error.maxRowBytes, error.openQuote),
+  );
+}
+
 /** A CSV through the cohort reader: one pass to learn the encoding, a second to parse. */
 async function readCsvSheet(path: string, limits: SheetLimits): Promise<SheetRecords> {
   const sniffer = new EncodingSniffer();
   const discard = new Writable({ write: (_chunk, _encoding, done) => done() });
   await pipeline(createReadStream(path), sniffer, discard);
-  const source = await readCsvRecords(createReadStream(path), sniffer.encoding);
+  const source = await readCsvRecords(createReadStream(path), sniffer.encoding, {
+    maxRowBytes: limits.maxRowBytes,
+  }).catch((error: unknown) => {
+    throw error instanceof CsvRowTooLongError ? unreadableRow(error, 0) : error;
+  });
   if (source.header && source.header.length > limits.maxColumns) {
     source.close();
     throw tooManyColumns(limits);
   }
   const batches = async function* (): AsyncGenerator<string[][]> {
     let count = 0;
+    let blank = 0;
     try {
       for await (const batch of source.batches) {
         // A line of bare delimiters is as blank as an empty spreadsheet row.
         const rows = batch.filter((row) => row.some((cell) => cell !== ''));
+        blank += batch.length - rows.length;
         count += rows.length;
         if (count > limits.maxRows) throw tooManyRows(limits);
         if (rows.some((row) => row.length > limits.maxColumns)) throw tooManyColumns(limits);
         if (rows.length > 0) yield rows;
       }
+    } catch (error) {
+      throw error instanceof CsvRowTooLongError ? unreadableRow(error, blank) : error;
     } finally {
       source.close();
     }

@@ -4,7 +4,14 @@ import { open, readFile } from 'node:fs/promises';
 // fixed builds only from its own CDN. Pinned exactly in package.json.
 import * as XLSX from '@e965/xlsx';
 import { cellText, dateText } from './cell-text.js';
-import { recordsFromRows, SheetError, tooManyColumns, tooManyRows, type SheetLimits, type SheetRecords } from './sheet-records.js';
+import {
+  recordsFromRows,
+  SheetError,
+  tooManyColumns,
+  tooManyRows,
+  type SheetLimits,
+  type SheetRecords,
+} from './sheet-records.js';
 
 /** Every .xls since Excel 97 is an OLE compound file, which opens with these bytes. */
 const COMPOUND_FILE_SIGNATURE = Buffer.from([0xd0, 0xcf, 0x11, 0xe0, 0xa1, 0xb1, 0x1a, 0xe1]);
@@ -29,7 +36,15 @@ export async function readXlsRecords(path: string, limits: SheetLimits): Promise
   const log = console.error;
   console.error = () => undefined;
   try {
-    workbook = XLSX.read(bytes, { type: 'buffer', dense: true, cellNF: true, cellDates: false, cellHTML: false, sheets: 0, sheetRows: limits.maxRows + 1 + BLANK_ROW_SLACK });
+    workbook = XLSX.read(bytes, {
+      type: 'buffer',
+      dense: true,
+      cellNF: true,
+      cellDates: false,
+      cellHTML: false,
+      sheets: 0,
+      sheetRows: limits.maxRows + 1 + BLANK_ROW_SLACK,
+    });
   } catch {
     throw new SheetError('invalid_spreadsheet', 'The .xls file is damaged: it cannot be read as an Excel workbook.');
   } finally {
@@ -88,7 +103,9 @@ function rowCells(row: (XLSX.CellObject | undefined)[], date1904: boolean, limit
 export function xlsCellText(cell: XLSX.CellObject, date1904: boolean): string {
   switch (cell.t) {
     case 'n':
-      return typeof cell.v === 'number' ? cellText(cell.v, typeof cell.z === 'string' ? cell.z : undefined, date1904) : '';
+      return typeof cell.v === 'number'
+        ? cellText(cell.v, typeof cell.z === 'string' ? cell.z : undefined, date1904)
+        : '';
     case 'd':
       return cell.v instanceof Date ? dateText(cell.v, date1904) : '';
     case 'e':

@@ -1,109 +1,179 @@
-import { posix } from 'node:path';
 import type { Readable } from 'node:stream';
-import ExcelJS from 'exceljs';
 import { cellText } from './cell-text.js';
 import { recordsFromRows, SheetError, tooManyColumns, type SheetLimits, type SheetRecords } from './sheet-records.js';
+import {
+  feedXml,
+  isTrue,
+  localName,
+  readCellFormats,
+  readPartPaths,
+  readSharedStrings,
+  readWorkbook,
+  RunText,
+  xmlParser,
+} from './xlsx-parts.js';
 import { isSystemError, openZip, type ZipArchive } from './zip-guard.js';
 
-/**
- * The part parsers of exceljs's streaming WorkbookReader (4.4.0), outside its typings. Its own
- * parse() walks the zip in stored order: it copies sheets stored before the shared strings (as
- * Excel stores them) to temporary files, parses every sheet, and leaves files and descriptors
- * behind when reading stops early. Fed from the central directory instead, the parts come in the
- * order they are needed and only the first tab is read, straight from the zip.
- */
-interface WorkbookParts {
-  _parseRels(entry: Readable): Promise<void>;
-  _parseWorkbook(entry: Readable): Promise<void>;
-  _parseSharedStrings(entry: Readable): AsyncIterable<unknown>;
-  _parseStyles(entry: Readable): Promise<void>;
-  _parseWorksheet(iterator: AsyncIterable<unknown>, sheetNo: string): Iterable<{ eventType: string; value: ExcelJS.stream.xlsx.WorksheetReader }>;
-  /** Sheets in tab order, from xl/workbook.xml. */
-  model?: { sheets?: { rId?: string }[] };
-  /** xl/_rels/workbook.xml.rels: which part holds which sheet. */
-  workbookRels?: { Id?: string; Target?: string }[];
-  properties?: { model?: { date1904?: boolean } };
+/** What a sheet's cells need from the rest of the workbook. */
+interface SheetContext {
+  /** Undefined when the workbook has no shared-strings part. */
+  strings: string[] | undefined;
+  /** Number format by cell style index. */
+  formats: (string | undefined)[];
+  date1904: boolean;
+  limits: SheetLimits;
 }
 
 /**
- * Reads the first sheet of an .xlsx with exceljs's streaming parsers, after the zip guards. Rows
- * are parsed as batches are taken, so memory holds the shared strings and about one batch however
- * long the sheet is.
+ * Reads the first tab of an .xlsx, after the zip guards. Parts are taken from the central
+ * directory in the order they are needed (nothing is copied to disk), and the sheet is parsed as
+ * batches are taken, so memory holds the shared strings and about one batch however long it is.
  */
 export async function readXlsxRecords(path: string, limits: SheetLimits): Promise<SheetRecords> {
   const zip = await openZip(path, limits);
-  let worksheet: ExcelJS.stream.xlsx.WorksheetReader;
-  let date1904: boolean;
+  let sheet: Readable;
+  let context: SheetContext;
   try {
-    const reader = new ExcelJS.stream.xlsx.WorkbookReader(path, {
-      sharedStrings: 'cache',
-      hyperlinks: 'ignore',
-      styles: 'cache',
-      worksheets: 'emit',
-      entries: 'ignore',
-    }) as unknown as WorkbookParts;
-    await reader._parseRels(requiredPart(zip, 'xl/_rels/workbook.xml.rels'));
-    await reader._parseWorkbook(requiredPart(zip, 'xl/workbook.xml'));
-    const strings = zip.open('xl/sharedStrings.xml');
-    if (strings) for await (const _ of reader._parseSharedStrings(strings));
-    const styles = zip.open('xl/styles.xml');
-    if (styles) await reader._parseStyles(styles);
-    const part = firstSheetPart(reader);
-    const sheet = part === undefined ? undefined : zip.open(part);
-    if (!sheet) throw new SheetError('invalid_spreadsheet', 'The .xlsx file holds no worksheet.');
-    const [emitted] = reader._parseWorksheet(sheet, /(\d+)\.xml$/.exec(part ?? '')?.[1] ?? '1');
-    if (!emitted) throw new Error('exceljs did not hand over the worksheet');
-    worksheet = emitted.value;
-    date1904 = reader.properties?.model?.date1904 === true;
+    const paths = await readPartPaths(await requiredPart(zip, 'xl/_rels/workbook.xml.rels'));
+    const workbook = await readWorkbook(await requiredPart(zip, 'xl/workbook.xml'));
+    const strings = await zip.open('xl/sharedStrings.xml');
+    context = {
+      strings: strings && (await readSharedStrings(strings)),
+      formats: [],
+      date1904: workbook.date1904,
+      limits,
+    };
+    const styles = await zip.open('xl/styles.xml');
+    if (styles) context.formats = await readCellFormats(styles);
+    const part = workbook.firstSheetId === undefined ? undefined : paths.get(workbook.firstSheetId);
+    const opened = part === undefined ? undefined : await zip.open(part);
+    if (!opened) throw new SheetError('invalid_spreadsheet', 'The .xlsx file holds no worksheet.');
+    sheet = opened;
   } catch (error) {
     zip.close();
     throw asSheetError(error);
   }
-  const rows = (async function* () {
-    try {
-      for await (const row of worksheet) {
-        const cells = rowCells(row, date1904, limits);
-        if (cells.length > 0) yield cells;
-      }
-    } catch (error) {
-      throw asSheetError(error);
-    }
-  })();
-  return recordsFromRows(rows, limits, () => zip.close());
+  return recordsFromRows(sheetRows(sheet, context), limits, () => zip.close());
 }
 
-function requiredPart(zip: ZipArchive, name: string): Readable {
-  const part = zip.open(name);
+async function requiredPart(zip: ZipArchive, name: string): Promise<Readable> {
+  const part = await zip.open(name);
   if (!part) throw new SheetError('invalid_spreadsheet', `The .xlsx file is not a workbook: it lacks ${name}.`);
   return part;
 }
 
-/** The zip path of the first tab's part, from the workbook and its relationships. */
-function firstSheetPart(reader: WorkbookParts): string | undefined {
-  const first = reader.model?.sheets?.[0];
-  const target = reader.workbookRels?.find((rel) => rel.Id !== undefined && rel.Id === first?.rId)?.Target;
-  if (target === undefined) return undefined;
-  // Targets are relative to xl/, the workbook's folder, or absolute within the package.
-  return target.startsWith('/') ? target.slice(1) : posix.normalize(`xl/${target}`);
+/** A cell as its XML gives it: `<c r t s>` with a `<v>` value, a `<f>` formula or an inline `<is>` string. */
+interface CellXml {
+  column: number;
+  type: string | undefined;
+  style: number;
+  value: string | undefined;
+  inValue: boolean;
 }
 
-/** A row's cells as text, up to its last non-empty cell, blanks between them as ''. */
-function rowCells(row: ExcelJS.Row, date1904: boolean, limits: SheetLimits): string[] {
-  const cells: string[] = [];
-  row.eachCell((cell, column) => {
-    // Left unresolved when there were no shared strings to look it up in; never pass it off as ''.
-    if (cell.type === ExcelJS.ValueType.SharedString) throw new SheetError('invalid_spreadsheet', 'The .xlsx file refers to shared strings it does not hold.');
-    // cell.value drops a formula's result when it is 0 or FALSE; cell.result keeps it. exceljs
-    // reads every non-text cached result as a number, so a formula giving TRUE reads '1' and one
-    // giving an error reads '' (plain boolean and error cells are fine).
-    const value = cell.type === ExcelJS.ValueType.Formula ? { result: cell.result } : cell.value;
-    const text = cellText(value, cell.numFmt, date1904);
-    if (text === '') return;
-    if (column > limits.maxColumns) throw tooManyColumns(limits);
-    while (cells.length < column - 1) cells.push('');
-    cells.push(text);
+/** The sheet's non-blank rows as text, up to each row's last non-empty cell, blanks between them as ''. */
+async function* sheetRows(sheet: Readable, context: SheetContext): AsyncGenerator<string[]> {
+  const ready: string[][] = [];
+  let row: Map<number, string> | undefined;
+  let cell: CellXml | undefined;
+  let lastColumn = 0;
+  const inline = new RunText();
+  const parser = xmlParser();
+  parser.on('opentag', (tag) => {
+    const name = localName(tag);
+    if (name === 'row') {
+      row = new Map();
+      lastColumn = 0;
+    } else if (name === 'c' && row) {
+      // r may be left out: the cell then follows the one before it.
+      const column = tag.attributes.r === undefined ? lastColumn + 1 : columnOf(tag.attributes.r);
+      cell = { column, type: tag.attributes.t, style: Number(tag.attributes.s ?? 0), value: undefined, inValue: false };
+    } else if (cell && name === 'v') {
+      cell.value = '';
+      cell.inValue = true;
+    } else if (cell && name === 'is') {
+      inline.start();
+    } else if (cell) {
+      inline.open(tag);
+    }
   });
+  const text = (chars: string) => {
+    if (cell?.inValue) cell.value += chars;
+    else if (cell?.type === 'inlineStr') inline.add(chars);
+  };
+  parser.on('text', text);
+  parser.on('cdata', text);
+  parser.on('closetag', (tag) => {
+    const name = localName(tag);
+    if (cell && name === 'v') cell.inValue = false;
+    else if (cell && name === 'is') cell.value = inline.take();
+    else if (row && cell && name === 'c') {
+      const value = cellValue(cell, context);
+      if (value !== '') {
+        if (cell.column > context.limits.maxColumns) throw tooManyColumns(context.limits);
+        row.set(cell.column, value);
+      }
+      lastColumn = cell.column;
+      cell = undefined;
+    } else if (cell) inline.close(tag);
+    else if (row && name === 'row') {
+      if (row.size > 0) ready.push(rowCells(row));
+      row = undefined;
+    }
+  });
+  try {
+    for await (const _ of feedXml(sheet, parser)) yield* ready.splice(0);
+    yield* ready.splice(0);
+  } catch (error) {
+    throw asSheetError(error);
+  }
+}
+
+/** A cell's text by the rules of cell-text.ts, from its type (`t`), style and value. */
+function cellValue(cell: CellXml, context: SheetContext): string {
+  const { value } = cell;
+  if (value === undefined) return '';
+  const format = context.formats[cell.style];
+  switch (cell.type) {
+    case 's': {
+      // Never pass an unresolved reference off as ''.
+      if (!context.strings)
+        throw new SheetError('invalid_spreadsheet', 'The .xlsx file refers to shared strings it does not hold.');
+      return context.strings[Number(value)] ?? '';
+    }
+    case 'str':
+    case 'inlineStr':
+      return value;
+    case 'b':
+      return cellText(isTrue(value), format, context.date1904);
+    case 'e':
+      return value;
+    case 'd': {
+      // ISO 8601 (strict SpreadsheetML); without a zone it is the wall-clock time the sheet shows.
+      const date = new Date(/[zZ]|[+-]\d\d:\d\d$/.test(value) || !value.includes('T') ? value : `${value}Z`);
+      return cellText(date, format, context.date1904);
+    }
+    default:
+      return value.trim() === '' ? '' : cellText(Number(value), format, context.date1904);
+  }
+}
+
+/** The cells of a row by column (1-based), '' for the columns between. */
+function rowCells(row: Map<number, string>): string[] {
+  const cells: string[] = new Array<string>(Math.max(...row.keys())).fill('');
+  for (const [column, value] of row) cells[column - 1] = value;
   return cells;
+}
+
+/** The column of an A1-style reference (`C7` → 3); one past any real column when it is absurdly long. */
+function columnOf(reference: string): number {
+  const letters = /^([A-Za-z]+)\d*$/.exec(reference)?.[1];
+  if (letters === undefined)
+    throw new SheetError('invalid_spreadsheet', 'The .xlsx file is damaged: its sheet cannot be read.');
+  if (letters.length > 4) return Number.MAX_SAFE_INTEGER;
+  let column = 0;
+  for (const letter of letters.toUpperCase()) column = column * 26 + (letter.charCodeAt(0) - 64);
+  return column;
 }
 
 /** Parse failures are the file's fault (400); limits keep their own code; system errors stay 500s. */

@@ -39,6 +39,8 @@ export class BlockingCohortError extends Error {
 
 export const blobKeys = {
   source: (cohortId: string) => `cohorts/${cohortId}/source.csv`,
-  rejected: (cohortId: string) => `cohorts/${cohortId}/rejected_records.csv`,
+  /** Each attempt writes its own rejection file; the cohort row names the one that was published. */
+  rejected: (cohortId: string, attempt: string) => `cohorts/${cohortId}/rejected/${attempt}.csv`,
+  rejectedFolder: (cohortId: string) => `cohorts/${cohortId}/rejected/`,
   folder: (cohortId: string) => `cohorts/${cohortId}`,
 };

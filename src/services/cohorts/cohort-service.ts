@@ -1,9 +1,11 @@
 import { randomBytes } from 'node:crypto';
-import type { Readable } from 'node:stream';
+import { pipeline, type Readable } from 'node:stream';
 import { AppError, type ErrorCode } from '../../errors.js';
-import { normalisePhone } from '../../domain/ingest/phone.js';
-import { parseTransformationText, planIngest } from '../../domain/ingest/transformation-config.js';
+import { planIngest } from '../../domain/ingest/ingest-plan.js';
+import type { RejectionsByReason } from '../../domain/ingest/row-rejection.js';
+import { parseTransformationText, parseTransformationValue } from '../../domain/ingest/transformation-config.js';
 import { nowIso } from '../../domain/tenancy/ids.js';
+import type { DeploymentScope } from '../../domain/tenancy/deployment-scope.js';
 import type { Principal } from '../../domain/tenancy/principal.js';
 import { enqueue } from '../../queue/runner.js';
 import { BlobNotFoundError } from '../../storage/blobs/blob-store.js';
@@ -15,23 +17,64 @@ import { EncodingSniffer, readCsvRecords, type FileEncoding } from './csv-source
 import { agentVariablesOf, blockingError } from './ingest-cohort.js';
 import { schemeRefusal } from './url-source.js';
 
-export type DeploymentScope = cohorts.DeploymentScope;
+/**
+ * A completed cohort's counts: the vendor's three, and Roster's rejected rows by code (null only for
+ * a cohort completed with rejections before Roster counted them).
+ */
+export interface CohortResult {
+  total_records: number;
+  valid_records: number;
+  rejected_records: number;
+  rejections_by_reason: RejectionsByReason[] | null;
+}
 
-/** The vendor's cohort shape; `error` only on a failed cohort. */
+/** How far the running attempt has got (see CohortProgressSchema). */
+export interface CohortProgressView {
+  rows_processed: number;
+  bytes_processed: number;
+  bytes_total: number | null;
+  valid_so_far: number;
+  rejected_so_far: number;
+  started_at: string;
+}
+
+/**
+ * The vendor's cohort shape; `error` only on a failed cohort, and Roster's `progress` only while an
+ * attempt is processing it (absent otherwise, so the vendor's shape is unchanged).
+ */
 export interface CohortView {
   name: string;
   cohort_id: string;
   status: 'processing' | 'completed' | 'failed';
   source_type: 'file_upload' | 'pre_signed_url';
-  result: { total_records: number; valid_records: number; rejected_records: number } | null;
+  result: CohortResult | null;
   created_by: string;
   created_at: string;
   updated_by: string | null;
   updated_at: string;
   error?: { code: string; message: string; details: unknown };
+  progress?: CohortProgressView;
+  /** Roster's live marker: how many of its phones lookups answer from this cohort now (0 unless completed). */
+  serving_phones: number;
+  is_live: boolean;
 }
 
-export function cohortView(row: cohorts.CohortRow): CohortView {
+function progressView(row: cohorts.CohortRow): CohortProgressView | undefined {
+  if (row.status !== 'processing' || row.progress_started_at === null) return undefined;
+  return {
+    rows_processed: Number(row.progress_rows ?? 0),
+    bytes_processed: Number(row.progress_bytes ?? 0),
+    bytes_total: row.file_bytes === null ? null : Number(row.file_bytes),
+    valid_so_far: Number(row.progress_valid ?? 0),
+    rejected_so_far: Number(row.progress_rejected ?? 0),
+    started_at: row.progress_started_at,
+  };
+}
+
+/** The API's view of a cohort; `servingPhones` from countServingPhones (0 for a cohort that cannot serve). */
+export function cohortView(row: cohorts.CohortRow, servingPhones = 0): CohortView {
+  const serving = row.status === 'completed' ? servingPhones : 0;
+  const progress = progressView(row);
   return {
     name: row.name,
     cohort_id: row.cohort_id,
@@ -39,16 +82,47 @@ export function cohortView(row: cohorts.CohortRow): CohortView {
     source_type: row.source_type,
     result:
       row.status === 'completed'
-        ? { total_records: Number(row.total_records), valid_records: Number(row.valid_records), rejected_records: Number(row.rejected_records) }
+        ? {
+            total_records: Number(row.total_records),
+            valid_records: Number(row.valid_records),
+            rejected_records: Number(row.rejected_records),
+            rejections_by_reason: row.rejections_by_reason,
+          }
         : null,
     created_by: row.created_by,
     created_at: row.created_at,
     updated_by: row.updated_by,
     updated_at: row.updated_at,
     ...(row.status === 'failed'
-      ? { error: { code: row.error_code ?? 'processing_failed', message: row.error_message ?? '', details: row.error_details ? (JSON.parse(row.error_details) as unknown) : null } }
+      ? {
+          error: {
+            code: row.error_code ?? 'processing_failed',
+            message: row.error_message ?? '',
+            details: row.error_details ?? null,
+          },
+        }
       : {}),
+    ...(progress ? { progress } : {}),
+    serving_phones: serving,
+    is_live: serving > 0,
   };
+}
+
+/** Serving counts of the completed cohorts among `rows`, in one statement. */
+async function servingOf(
+  deps: CohortDeps,
+  scope: DeploymentScope,
+  rows: cohorts.CohortRow[],
+): Promise<Map<number, number>> {
+  const completed = rows.filter((row) => row.status === 'completed').map((row) => Number(row.seq));
+  return cohorts.countServingPhones(deps.db, scope, completed);
+}
+
+/** One cohort as the API shows it, its live marker included. */
+export async function viewCohort(deps: CohortDeps, scope: DeploymentScope, cohortId: string): Promise<CohortView> {
+  const row = await getCohort(deps, scope, cohortId);
+  const serving = await servingOf(deps, scope, [row]);
+  return cohortView(row, serving.get(Number(row.seq)) ?? 0);
 }
 
 /** The vendor's name rule, with \w read as Unicode letters and digits (as the vendor's Python does). */
@@ -82,10 +156,12 @@ export interface StagedFile {
 export async function stageCohortFile(deps: CohortDeps, cohortId: string, file: Readable): Promise<StagedFile> {
   const sniffer = new EncodingSniffer();
   const key = blobKeys.source(cohortId);
-  // pipe() does not pass errors on: a failed upload stream (client gone, over the size limit) must
-  // fail the put too, so the store aborts it instead of waiting for the rest of the file.
-  file.once('error', (error) => sniffer.destroy(error));
-  const { bytes } = await deps.blobs.put(key, file.pipe(sniffer));
+  // A failed upload stream (client gone, over the size limit, a multipart body cut off) must fail
+  // the put too, so the store aborts it instead of waiting for the rest of the file. pipeline()
+  // (not pipe()) passes the error on, also when the part had already failed before it was read:
+  // a truncated body is often parsed to its end before this runs, and would otherwise hang here.
+  pipeline(file, sniffer, () => undefined);
+  const { bytes } = await deps.blobs.put(key, sniffer);
   return { key, bytes, encoding: sniffer.encoding };
 }
 
@@ -93,13 +169,18 @@ export async function stageCohortFile(deps: CohortDeps, cohortId: string, file: 
  * Drops what a refused upload staged. The refusal is what the client must hear, so a failed
  * clean-up is logged rather than thrown (the file is under the cohort id no cohort row has).
  */
-export async function discardStagedUpload(deps: CohortDeps, cohortId: string, log: { warn(object: object, message: string): void }): Promise<void> {
+export async function discardStagedUpload(
+  deps: CohortDeps,
+  cohortId: string,
+  log: { warn(object: object, message: string): void },
+): Promise<void> {
   await deps.blobs.deletePrefix(blobKeys.folder(cohortId)).catch((error: unknown) => {
     log.warn({ err: error, cohortId }, 'could not delete the staged file of a refused upload');
   });
 }
 
-function asAppError(error: BlockingCohortError): AppError {
+/** A blocking problem as the client hears it (422 with its code). */
+export function asAppError(error: BlockingCohortError): AppError {
   return new AppError(error.code as ErrorCode, error.message, error.details);
 }
 
@@ -117,16 +198,23 @@ export async function acceptCohortUpload(
     const parsed = parseTransformationText(input.transformationText);
     if (!parsed.ok) throw blockingError(parsed.issues);
     const agent = await agentVariablesOf(deps, scope);
-    const source = await readCsvRecords(await deps.blobs.get(input.staged.key), input.staged.encoding);
+    const source = await readCsvRecords(await deps.blobs.get(input.staged.key), input.staged.encoding, {
+      maxRowBytes: deps.config.cohorts.maxRowBytes,
+    });
     try {
-      if (source.header === undefined) throw new BlockingCohortError('empty_header', 'The CSV file is empty: it needs a header row and at least one data row.');
+      if (source.header === undefined)
+        throw new BlockingCohortError(
+          'empty_header',
+          'The CSV file is empty: it needs a header row and at least one data row.',
+        );
       const planned = planIngest(parsed.config, source.header, agent.variables, {
         defaultCountry: agent.defaultCountry,
         maxColumns: deps.config.cohorts.maxColumns,
         maxFieldLength: deps.config.cohorts.maxFieldLength,
       });
       if (!planned.ok) throw blockingError(planned.issues);
-      if ((await source.batches[Symbol.asyncIterator]().next()).done) throw new BlockingCohortError('no_data_rows', 'The CSV file has a header but no data row.');
+      if ((await source.batches[Symbol.asyncIterator]().next()).done)
+        throw new BlockingCohortError('no_data_rows', 'The CSV file has a header but no data row.');
     } finally {
       source.close();
     }
@@ -162,11 +250,15 @@ export async function acceptCohortFromUrl(
   const name = checkCohortName(input.name);
   const problem = urlProblem(input.url);
   if (problem !== undefined) {
-    throw new AppError('validation_failed', `Request validation failed: /body/source/url ${problem}.`, [{ field: '/body/source/url', message: problem }]);
+    throw new AppError('validation_failed', `Request validation failed: /body/source/url ${problem}.`, [
+      { field: '/body/source/url', message: problem },
+    ]);
   }
-  const transformation = JSON.stringify(input.transformation);
-  const parsed = parseTransformationText(transformation);
+  // Checked before it is serialised: a hostile nesting depth is refused (422) instead of
+  // overflowing the stack in JSON.stringify.
+  const parsed = parseTransformationValue(input.transformation);
   if (!parsed.ok) throw asAppError(blockingError(parsed.issues));
+  const transformation = JSON.stringify(input.transformation);
   return createCohort(deps, scope, principal, {
     cohortId: newCohortId(),
     name,
@@ -193,7 +285,16 @@ async function createCohort(
   deps: CohortDeps,
   scope: DeploymentScope,
   principal: Principal,
-  input: { cohortId: string; name: string; sourceType: 'file_upload' | 'pre_signed_url'; transformation: string; fileKey: string | null; fileEncoding: string | null; fileBytes: number | null; sourceUrl?: string },
+  input: {
+    cohortId: string;
+    name: string;
+    sourceType: 'file_upload' | 'pre_signed_url';
+    transformation: string;
+    fileKey: string | null;
+    fileEncoding: string | null;
+    fileBytes: number | null;
+    sourceUrl?: string;
+  },
 ): Promise<CohortView> {
   const now = nowIso();
   const row = await deps.db.transaction().execute(async (trx) => {
@@ -215,7 +316,6 @@ async function createCohort(
       rejected_records: null,
       error_code: null,
       error_message: null,
-      error_details: null,
       transformation: input.transformation,
       file_key: input.fileKey,
       file_encoding: input.fileEncoding,
@@ -233,7 +333,11 @@ export async function requireDeployment(deps: CohortDeps, scope: DeploymentScope
   await getDeployment(deps.db, scope.orgId, scope.workspaceId, scope.deploymentId);
 }
 
-export async function getCohort(deps: CohortDeps, scope: DeploymentScope, cohortId: string): Promise<cohorts.CohortRow> {
+export async function getCohort(
+  deps: CohortDeps,
+  scope: DeploymentScope,
+  cohortId: string,
+): Promise<cohorts.CohortRow> {
   const row = await cohorts.findCohort(deps.db, scope, cohortId);
   if (!row) throw new AppError('not_found', `Cohort '${cohortId}' not found in deployment '${scope.deploymentId}'.`);
   return row;
@@ -246,7 +350,8 @@ export async function listCohorts(
 ) {
   await requireDeployment(deps, scope);
   const page = await cohorts.listCohorts(deps.db, scope, options);
-  return { items: page.rows.map(cohortView), total: page.total };
+  const serving = await servingOf(deps, scope, page.rows);
+  return { items: page.rows.map((row) => cohortView(row, serving.get(Number(row.seq)) ?? 0)), total: page.total };
 }
 
 /** Deletes a cohort and its contacts; lookups fall back to the next-latest cohort at once. */
@@ -265,21 +370,41 @@ export interface CohortFile {
 }
 
 /** One of a cohort's files, streamed from storage. */
-export async function openCohortFile(deps: CohortDeps, scope: DeploymentScope, cohortId: string, type: CohortFileType): Promise<CohortFile> {
+export async function openCohortFile(
+  deps: CohortDeps,
+  scope: DeploymentScope,
+  cohortId: string,
+  type: CohortFileType,
+): Promise<CohortFile> {
   const row = await getCohort(deps, scope, cohortId);
   if (type === 'cohort_transformation') {
-    return { stream: row.transformation, contentType: 'application/json; charset=utf-8', filename: `${cohortId}-cohort_transformation.json` };
+    return {
+      stream: row.transformation,
+      contentType: 'application/json; charset=utf-8',
+      filename: `${cohortId}-cohort_transformation.json`,
+    };
   }
   if (type === 'cohort') {
     if (!row.file_key) throw new AppError('not_found', `Cohort '${cohortId}' has no stored file.`);
-    const charset = row.file_encoding === 'windows-1252' ? 'windows-1252' : row.file_encoding ?? 'utf-8';
-    return { stream: await openBlob(deps, row.file_key), contentType: `text/csv; charset=${charset}`, filename: `${cohortId}-cohort.csv` };
+    const charset = row.file_encoding === 'windows-1252' ? 'windows-1252' : (row.file_encoding ?? 'utf-8');
+    return {
+      stream: await openBlob(deps, row.file_key),
+      contentType: `text/csv; charset=${charset}`,
+      filename: `${cohortId}-cohort.csv`,
+    };
   }
   if (row.status !== 'completed') {
-    throw new AppError('not_found', `Cohort '${cohortId}' is ${row.status}; its rejected records exist once it is completed.`);
+    throw new AppError(
+      'not_found',
+      `Cohort '${cohortId}' is ${row.status}; its rejected records exist once it is completed.`,
+    );
   }
   if (!row.rejected_file_key) throw new AppError('not_found', `Cohort '${cohortId}' has no rejection file.`);
-  return { stream: await openBlob(deps, row.rejected_file_key), contentType: 'text/csv; charset=utf-8', filename: `${cohortId}-rejected_records.csv` };
+  return {
+    stream: await openBlob(deps, row.rejected_file_key),
+    contentType: 'text/csv; charset=utf-8',
+    filename: `${cohortId}-rejected_records.csv`,
+  };
 }
 
 async function openBlob(deps: CohortDeps, key: string): Promise<Readable> {
@@ -289,55 +414,4 @@ async function openBlob(deps: CohortDeps, key: string): Promise<Readable> {
     if (error instanceof BlobNotFoundError) throw new AppError('not_found', 'The file is no longer stored.');
     throw error;
   }
-}
-
-export interface CallerView {
-  found: boolean;
-  phone_number: string;
-  cohort_id?: string;
-  cohort_name?: string;
-  user_identifier?: string | null;
-  app_variables?: Record<string, string>;
-  app_overrides?: Record<string, string>;
-  uploaded_at?: string;
-}
-
-/** The call-time lookup: the newest completed cohort of the deployment that holds the number. */
-export async function lookupCaller(deps: CohortDeps, scope: DeploymentScope, rawPhone: string, country: string | undefined): Promise<CallerView> {
-  const metrics = deps.metrics;
-  const started = metrics ? performance.now() : 0;
-  let phone: string;
-  let match: cohorts.CallerMatch | undefined;
-  const requested = country?.toUpperCase();
-  if (requested !== undefined || rawPhone.trimStart().startsWith('+')) {
-    // The number can be read without the deployment: one statement answers both.
-    phone = normaliseOrRefuse(rawPhone, requested);
-    const found = await cohorts.findDeploymentWithContact(deps.db, scope, phone);
-    if (!found) throw new AppError('not_found', `Deployment '${scope.deploymentId}' not found.`);
-    match = found.match;
-  } else {
-    const deployment = await cohorts.findDeploymentCountry(deps.db, scope);
-    if (!deployment) throw new AppError('not_found', `Deployment '${scope.deploymentId}' not found.`);
-    phone = normaliseOrRefuse(rawPhone, deployment.defaultCountry ?? undefined);
-    match = await cohorts.findLatestContact(deps.db, scope, phone);
-  }
-  // Answers only: a refused number or a missing deployment is an error, not a lookup.
-  metrics?.lookupSeconds((performance.now() - started) / 1000, match !== undefined);
-  if (!match) return { found: false, phone_number: phone };
-  return {
-    found: true,
-    phone_number: phone,
-    cohort_id: match.cohort_id,
-    cohort_name: match.cohort_name,
-    user_identifier: match.user_identifier,
-    app_variables: JSON.parse(match.app_variables) as Record<string, string>,
-    app_overrides: JSON.parse(match.app_overrides) as Record<string, string>,
-    uploaded_at: match.uploaded_at,
-  };
-}
-
-function normaliseOrRefuse(rawPhone: string, country: string | undefined): string {
-  const normalised = normalisePhone(rawPhone, country);
-  if (!normalised.ok) throw new AppError('invalid_phone_number', normalised.reason, { phone: rawPhone });
-  return normalised.e164;
 }

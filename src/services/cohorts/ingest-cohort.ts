@@ -1,29 +1,76 @@
-import { parseTransformationText, planIngest, type BlockingIssue } from '../../domain/ingest/transformation-config.js';
+import type { Transaction } from 'kysely';
+import type { Config } from '../../config.js';
+import { planIngest } from '../../domain/ingest/ingest-plan.js';
+import { parseTransformationText } from '../../domain/ingest/transformation-config.js';
+import type { TransformationConfig } from '../../domain/ingest/transformation-schema.js';
+import type { BlockingIssue } from '../../domain/ingest/blocking-issue.js';
+import type { AgentVariable } from '../../domain/tenancy/agent-variable.js';
+import type { DeploymentScope } from '../../domain/tenancy/deployment-scope.js';
 import { nowIso } from '../../domain/tenancy/ids.js';
+import type { FinalFailure, JobFence } from '../../queue/tasks.js';
+import type { ContactLoad, LoadFence } from '../../storage/contact-loader.js';
+import { assertDiskReserve } from '../../storage/disk-reserve.js';
+import { isDiskFull } from '../../storage/db-errors.js';
+import type { Database } from '../../storage/schema.js';
 import * as cohorts from '../../storage/repositories/cohorts-repository.js';
-import { findAgent, findDeployment } from '../../storage/repositories/tenants-repository.js';
-import type { AgentVariable } from '../tenancy-service.js';
+import { findAgent } from '../../storage/repositories/agents-repository.js';
+import { findDeployment } from '../../storage/repositories/deployments-repository.js';
 import { blobKeys, BlockingCohortError, type CohortDeps } from './cohort-deps.js';
 import { readCsvRecords, type FileEncoding } from './csv-source.js';
+import { ProgressThrottle } from './ingest-progress.js';
 import { ingestRows } from './ingest-rows.js';
 import { RejectionWriter } from './rejection-writer.js';
-import { inlineTransformer, workerTransformer, type RowTransformer } from './row-transformer.js';
+import { fileTransformer, type PlanInput, type RowTransformer } from './row-transformer.js';
 import { downloadToBlob } from './url-source.js';
 
 /** Turns the first of a list of blocking issues into the cohort's error (all of them in details). */
 export function blockingError(issues: BlockingIssue[]): BlockingCohortError {
   const first = issues[0]!;
   const message = issues.length === 1 ? first.message : issues.map((i) => i.message).join(' ');
-  return new BlockingCohortError(first.code, message, issues.map((i) => ({ code: i.code, message: i.message, details: i.details ?? null })));
+  return new BlockingCohortError(
+    first.code,
+    message,
+    issues.map((i) => ({ code: i.code, message: i.message, details: i.details ?? null })),
+  );
 }
 
 /** The agent variables a deployment's cohorts map to. */
-export async function agentVariablesOf(deps: CohortDeps, scope: cohorts.DeploymentScope): Promise<{ variables: AgentVariable[]; defaultCountry: string | undefined }> {
+export async function agentVariablesOf(
+  deps: CohortDeps,
+  scope: DeploymentScope,
+): Promise<{ variables: AgentVariable[]; defaultCountry: string | undefined }> {
   const deployment = await findDeployment(deps.db, scope.orgId, scope.workspaceId, scope.deploymentId);
   if (!deployment) throw new BlockingCohortError('not_found', `Deployment '${scope.deploymentId}' no longer exists.`);
   const agent = await findAgent(deps.db, scope.orgId, scope.workspaceId, deployment.agent_id);
-  if (!agent) throw new BlockingCohortError('not_found', `Agent '${deployment.agent_id}' of deployment '${scope.deploymentId}' no longer exists.`);
-  return { variables: JSON.parse(agent.variables) as AgentVariable[], defaultCountry: deployment.default_country ?? undefined };
+  if (!agent)
+    throw new BlockingCohortError(
+      'not_found',
+      `Agent '${deployment.agent_id}' of deployment '${scope.deploymentId}' no longer exists.`,
+    );
+  return {
+    variables: agent.variables,
+    defaultCountry: deployment.default_country ?? undefined,
+  };
+}
+
+/**
+ * What the transformer needs for a file with this header: the config, the deployment's variables
+ * and the limits, with the plan checked first; a blocking problem throws (BlockingCohortError).
+ */
+export function checkedPlanInput(
+  config: TransformationConfig,
+  header: string[],
+  agent: { variables: AgentVariable[]; defaultCountry: string | undefined },
+  limits: Config['cohorts'],
+): PlanInput {
+  const options = {
+    defaultCountry: agent.defaultCountry,
+    maxColumns: limits.maxColumns,
+    maxFieldLength: limits.maxFieldLength,
+  };
+  const planned = planIngest(config, header, agent.variables, options);
+  if (!planned.ok) throw blockingError(planned.issues);
+  return { config, header, agentVariables: agent.variables, options };
 }
 
 /**
@@ -31,61 +78,93 @@ export async function agentVariablesOf(deps: CohortDeps, scope: cohorts.Deployme
  * on the row, so later attempts reuse it; an attempt that crashed before that downloads again (the
  * blob appears only once complete).
  */
-async function storedFileOf(deps: CohortDeps, cohort: cohorts.CohortRow, signal: AbortSignal): Promise<{ key: string; encoding: FileEncoding; bytes: number | null }> {
-  if (cohort.file_key) return { key: cohort.file_key, encoding: (cohort.file_encoding ?? 'utf-8') as FileEncoding, bytes: cohort.file_bytes === null ? null : Number(cohort.file_bytes) };
-  if (cohort.source_type !== 'pre_signed_url' || !cohort.source_url) throw new BlockingCohortError('missing_file', 'The cohort has no stored file.');
+async function storedFileOf(
+  deps: CohortDeps,
+  cohort: cohorts.CohortRow,
+  fence: JobFence,
+  signal: AbortSignal,
+): Promise<{ key: string; encoding: FileEncoding; bytes: number | null }> {
+  if (cohort.file_key)
+    return {
+      key: cohort.file_key,
+      encoding: (cohort.file_encoding ?? 'utf-8') as FileEncoding,
+      bytes: cohort.file_bytes === null ? null : Number(cohort.file_bytes),
+    };
+  if (cohort.source_type !== 'pre_signed_url' || !cohort.source_url)
+    throw new BlockingCohortError('missing_file', 'The cohort has no stored file.');
   const key = blobKeys.source(cohort.cohort_id);
   const downloaded = await downloadToBlob(deps, cohort.source_url, key, signal);
-  await cohorts.updateCohort(deps.db, cohort.seq, { file_key: key, file_encoding: downloaded.encoding, file_bytes: downloaded.bytes });
+  await fence.hold('recording the downloaded file', (trx) =>
+    cohorts.updateCohort(trx, cohort.seq, {
+      file_key: key,
+      file_encoding: downloaded.encoding,
+      file_bytes: downloaded.bytes,
+    }),
+  );
   return { key, encoding: downloaded.encoding, bytes: downloaded.bytes };
 }
 
-/** Below this size the rows are transformed on the calling thread: starting workers would cost more. */
-const WORKER_THRESHOLD_BYTES = 1024 * 1024;
-
 /**
- * Processes one cohort from its stored file: every attempt starts from a clean slate (contacts of an
- * interrupted attempt are removed), writes contacts in bounded batches, streams rejections to their
- * file, and publishes the cohort in one statement at the end. Memory stays flat: one batch at a time.
+ * Processes one cohort from its stored file, as one attempt of its job. Every attempt starts from a
+ * clean slate (contacts of an interrupted attempt are removed, progress reset), writes contacts in
+ * bounded batches, streams rejections to a file of its own, records its progress each second or
+ * 10,000 rows (ProgressThrottle), and publishes the cohort — with the job done — in one transaction
+ * at the end. Every write goes through the attempt's fence: an attempt that lost its job (a worker
+ * paused past its lease, another claim) stops at its next write and changes nothing.
  */
-export async function ingestCohort(deps: CohortDeps, cohortId: string, signal: AbortSignal): Promise<void> {
+export async function ingestCohort(
+  deps: CohortDeps,
+  cohortId: string,
+  context: { signal: AbortSignal; fence: JobFence },
+): Promise<void> {
+  const { signal, fence } = context;
   const cohort = await cohorts.findCohortById(deps.db, cohortId);
-  if (!cohort || cohort.status !== 'processing') return;
+  if (cohort?.status !== 'processing') return;
   const scope = { orgId: cohort.org_id, workspaceId: cohort.workspace_id, deploymentId: cohort.deployment_id };
   const limits = deps.config.cohorts;
+  const loadFence: LoadFence = { claim: fence.claim, leaseMs: deps.config.jobs.leaseMs };
+  const rejectedKey = blobKeys.rejected(cohortId, fence.claim.token);
   try {
-    await deps.contacts.clear(cohort.seq);
+    // A new attempt's progress starts from nothing, whatever an earlier attempt had shown.
+    await fence.hold('resetting its progress', (trx) => cohorts.startCohortProgress(trx, cohort.seq, nowIso()));
+    await deps.contacts.clear(cohort.seq, loadFence);
     const parsed = parseTransformationText(cohort.transformation);
     if (!parsed.ok) throw blockingError(parsed.issues);
     const agent = await agentVariablesOf(deps, scope);
-    const file = await storedFileOf(deps, cohort, signal);
-    const source = await readCsvRecords(await deps.blobs.get(file.key), file.encoding);
+    const file = await storedFileOf(deps, cohort, fence, signal);
+    const source = await readCsvRecords(await deps.blobs.get(file.key), file.encoding, {
+      maxRowBytes: limits.maxRowBytes,
+    });
     let rejections: RejectionWriter | undefined;
     try {
       const header = source.header;
-      if (header === undefined) throw new BlockingCohortError('empty_header', 'The file is empty: it has no header row.');
-      const planOptions = { defaultCountry: agent.defaultCountry, maxColumns: limits.maxColumns, maxFieldLength: limits.maxFieldLength };
-      const planned = planIngest(parsed.config, header, agent.variables, planOptions);
-      if (!planned.ok) throw blockingError(planned.issues);
-      rejections = new RejectionWriter(deps.blobs, blobKeys.rejected(cohortId), header);
-      const planInput = { config: parsed.config, header, agentVariables: agent.variables, options: planOptions };
-      const workers = (file.bytes ?? 0) >= WORKER_THRESHOLD_BYTES ? limits.workers : 0;
-      const load = await deps.contacts.begin(cohort.seq, rejections);
+      if (header === undefined)
+        throw new BlockingCohortError('empty_header', 'The file is empty: it has no header row.');
+      const planInput = checkedPlanInput(parsed.config, header, agent, limits);
+      rejections = new RejectionWriter(deps.blobs, rejectedKey, header);
+      const load = keepingDiskReserve(await deps.contacts.begin(cohort.seq, rejections, loadFence), deps.config);
+      const progress = new ProgressThrottle(
+        (counts) => fence.hold('recording progress', (trx) => cohorts.recordCohortProgress(trx, cohort.seq, counts)),
+        () => source.bytesRead,
+      );
       let transformer: RowTransformer | undefined;
       let total: number;
       let valid: number;
       try {
-        transformer = workers > 0 ? workerTransformer(planInput, workers) : inlineTransformer(planInput);
+        const chosen = fileTransformer(planInput, file.bytes, limits.workers);
+        transformer = chosen.transformer;
         total = await ingestRows({
           load,
           cohortSeq: cohort.seq,
           batches: source.batches,
           transformer,
           unitSize: limits.batchSize,
-          depth: Math.max(2, workers * 2),
+          depth: chosen.depth,
           maxRows: limits.maxRows,
           signal,
+          onUnit: (written) => progress.unitWritten(written),
         });
+        await progress.flush();
         if (total === 0) throw new BlockingCohortError('no_data_rows', 'The file has a header but no data row.');
         valid = await load.finish();
       } catch (error) {
@@ -95,15 +174,22 @@ export async function ingestCohort(deps: CohortDeps, cohortId: string, signal: A
         await transformer?.close();
       }
       await rejections.finish();
-      const published = await cohorts.completeCohort(deps.db, cohort.seq, {
+      const result = {
         total,
         valid,
         rejected: total - valid,
+        rejectionsByReason: rejections.byReason,
         rejectedFileKey: rejections.key,
         now: nowIso(),
-      });
-      if (!published) await deps.contacts.clear(cohort.seq);
-      else deps.metrics?.rowsIngested(valid, total - valid);
+      };
+      const published = await fence.complete('publishing the cohort', (trx) =>
+        cohorts.completeCohort(trx, cohort.seq, result),
+      );
+      if (!published) {
+        // Deleted (or failed) while it was processing: what this attempt wrote has no cohort to show it.
+        await deps.contacts.clear(cohort.seq, undefined);
+        await deps.blobs.delete(rejectedKey);
+      } else deps.metrics?.rowsIngested(valid, total - valid);
     } catch (error) {
       rejections?.abort();
       throw error;
@@ -111,24 +197,93 @@ export async function ingestCohort(deps: CohortDeps, cohortId: string, signal: A
       source.close();
     }
   } catch (error) {
-    if (!(error instanceof BlockingCohortError)) throw error;
-    await deps.contacts.clear(cohort.seq);
-    await deps.blobs.delete(blobKeys.rejected(cohortId));
-    await cohorts.failCohort(deps.db, cohort.seq, { code: error.code, message: error.message, details: error.details, now: nowIso() });
+    if (!(error instanceof BlockingCohortError)) {
+      // This attempt's rejection file is its own: nobody else will publish it.
+      await deps.blobs.delete(rejectedKey).catch(() => undefined);
+      throw error;
+    }
+    // A problem with the file itself: the cohort fails now, with the job done (not retried).
+    await fence.complete('failing the cohort', (trx) =>
+      cohorts.failCohort(trx, cohort.seq, {
+        code: error.code,
+        message: error.message,
+        details: error.details,
+        now: nowIso(),
+      }),
+    );
+    await cleanUpFailedCohort(deps, cohort.seq, cohortId);
   }
 }
 
-/** After the last attempt: the cohort fails with a message a person can act on; internals stay in the log. */
-export async function failCohortAfterRetries(deps: CohortDeps, cohortId: string): Promise<void> {
-  const cohort = await cohorts.findCohortById(deps.db, cohortId);
+/** What a failed cohort no longer needs: its contacts (invisible already) and rejection files. Best effort. */
+async function cleanUpFailedCohort(deps: CohortDeps, seq: number, cohortId: string): Promise<void> {
+  await deps.contacts.clear(seq, undefined);
+  await deps.blobs.deletePrefix(blobKeys.rejectedFolder(cohortId));
+}
+
+/** A person's account of why the attempts failed: the disk, repeated crashes, or the last error. */
+function failureMessage(cohort: cohorts.CohortRow, failure: FinalFailure): string {
+  const n = failure.attempts;
+  const support = `cohort id ${cohort.cohort_id}`;
+  if (isDiskFull(failure.error) || isDiskFull(failure.lastError)) {
+    return `Processing failed ${n} time${n === 1 ? '' : 's'}: the server's disk is full. Ask the operator to free space, then upload the file again (${support}).`;
+  }
+  if (!cohort.file_key) {
+    return `Downloading the file failed ${n} time${n === 1 ? '' : 's'} (timeouts, network or server errors). Check that the URL is reachable, then create the cohort again, or contact support with ${support}.`;
+  }
+  if (failure.lostAttempts >= n) {
+    return `Processing failed: the worker stopped during processing on each of ${n} attempt${n === 1 ? '' : 's'} (killed or out of memory); the file was kept. Contact support with ${support}.`;
+  }
+  const crashes = failure.lostAttempts > 0 ? ` (the worker stopped during ${failure.lostAttempts} of them)` : '';
+  return `Processing failed ${n} time${n === 1 ? '' : 's'}${crashes}; the file was kept. Upload it again, or contact support with ${support}.`;
+}
+
+/**
+ * After the last attempt, inside the transaction that fails the job: the cohort fails with a
+ * message a person can act on (internals stay in the log). One small UPDATE, so it can be written
+ * even where the bulk clean-up could not (a full disk); the clean-up comes after, best effort.
+ */
+export async function failCohortAfterRetries(
+  trx: Transaction<Database>,
+  cohortId: string,
+  failure: FinalFailure,
+): Promise<void> {
+  const cohort = await cohorts.findCohortById(trx, cohortId);
   if (!cohort) return;
-  await deps.contacts.clear(cohort.seq);
-  await cohorts.failCohort(deps.db, cohort.seq, {
+  await cohorts.failCohort(trx, cohort.seq, {
     code: 'processing_failed',
-    message: cohort.file_key
-      ? `Processing failed ${deps.config.jobs.maxAttempts} times; the file was kept. Upload it again, or contact support with cohort id ${cohortId}.`
-      : `Downloading the file failed ${deps.config.jobs.maxAttempts} times (timeouts, network or server errors). Check that the URL is reachable, then create the cohort again, or contact support with cohort id ${cohortId}.`,
+    message: failureMessage(cohort, failure),
     details: null,
     now: nowIso(),
   });
+}
+
+/**
+ * The load, refusing each unit while the data folder's disk is below its reserve (DiskReserveError,
+ * which reads as a full disk), when the load writes there: the SQLite database, or rejection files
+ * kept on local disk. The attempt then fails with room left to record that it did.
+ */
+function keepingDiskReserve(load: ContactLoad, config: Config): ContactLoad {
+  if (config.databaseUrl !== undefined && config.s3 !== undefined) return load;
+  return {
+    add: async (unit) => {
+      await assertDiskReserve(config.dataDir, config.diskReserveBytes);
+      await load.add(unit);
+    },
+    finish: () => load.finish(),
+    abort: () => load.abort(),
+  };
+}
+
+/** Removes what failed cohorts' clean-ups left (a few cohorts a call, so each sweep stays short). */
+export async function sweepFailedCohorts(deps: CohortDeps): Promise<number> {
+  const leftovers = await cohorts.findFailedCohortsWithContacts(deps.db, 5);
+  for (const cohort of leftovers) await cleanUpFailedCohort(deps, cohort.seq, cohort.cohort_id);
+  return leftovers.length;
+}
+
+/** The clean-up after a cohort failed for good: its contacts and rejection files. */
+export async function cleanUpAfterRetries(deps: CohortDeps, cohortId: string): Promise<void> {
+  const cohort = await cohorts.findCohortById(deps.db, cohortId);
+  if (cohort?.status === 'failed') await cleanUpFailedCohort(deps, cohort.seq, cohortId);
 }

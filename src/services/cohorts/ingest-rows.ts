@@ -8,12 +8,23 @@ export interface IngestRowsOptions {
   cohortSeq: number;
   batches: AsyncIterable<string[][]>;
   transformer: RowTransformer;
-  /** Rows transformed and written together. */
+  /** Rows transformed and written together (fewer when they are large: a unit holds about 4 MB at most). */
   unitSize: number;
   /** Units transformed ahead of the one being written: keeps every core busy, bounds memory. */
   depth: number;
   maxRows: number;
   signal: AbortSignal;
+  /**
+   * After each unit is written: the data rows written so far, and how many the transformer kept
+   * and refused (a phone that repeats an earlier row is known only when the load finishes).
+   */
+  onUnit?: (written: UnitCounts) => Promise<void>;
+}
+
+export interface UnitCounts {
+  rows: number;
+  valid: number;
+  rejected: number;
 }
 
 interface Unit {
@@ -23,14 +34,25 @@ interface Unit {
   result: Promise<TransformedRow[]>;
 }
 
+/**
+ * A unit's memory budget, beside its row count: rows near the row-size limit (or with a million
+ * empty fields each) would otherwise make a unit of `unitSize` rows hundreds of megabytes.
+ */
+const UNIT_MAX_BYTES = 4 * 1024 * 1024;
+/** What a field costs beyond its characters: the string and its slot in the row's array. */
+const FIELD_OVERHEAD_BYTES = 16;
+
 async function* regroup(batches: AsyncIterable<string[][]>, size: number): AsyncGenerator<string[][]> {
   let unit: string[][] = [];
+  let weight = 0;
   for await (const batch of batches) {
     for (const row of batch) {
       unit.push(row);
-      if (unit.length === size) {
+      for (const field of row) weight += field.length * 2 + FIELD_OVERHEAD_BYTES;
+      if (unit.length === size || weight >= UNIT_MAX_BYTES) {
         yield unit;
         unit = [];
+        weight = 0;
       }
     }
   }
@@ -45,6 +67,7 @@ async function* regroup(batches: AsyncIterable<string[][]>, size: number): Async
 export async function ingestRows(options: IngestRowsOptions): Promise<number> {
   const { load, cohortSeq, signal } = options;
   let total = 0;
+  const written: UnitCounts = { rows: 0, valid: 0, rejected: 0 };
 
   const commit = async (unit: Unit) => {
     const results = await unit.result;
@@ -54,12 +77,23 @@ export async function ingestRows(options: IngestRowsOptions): Promise<number> {
     results.forEach((result, i) => {
       const row = unit.firstRow + i;
       if (result.ok) {
-        accepted.push({ cohort_seq: cohortSeq, row_number: row, phone: result.phone, user_identifier: result.userIdentifier, app_variables: result.appVariables, app_overrides: result.appOverrides });
+        accepted.push({
+          cohort_seq: cohortSeq,
+          row_number: row,
+          phone: result.phone,
+          user_identifier: result.userIdentifier,
+          app_variables: result.appVariables,
+          app_overrides: result.appOverrides,
+        });
       } else {
-        rejected.push({ row, fields: unit.rows[i] ?? [], reason: result.reason });
+        rejected.push({ row, fields: unit.rows[i] ?? [], code: result.code, reason: result.reason });
       }
     });
     await load.add({ firstRow: unit.firstRow, rows: unit.rows, accepted, rejected });
+    written.rows += unit.rows.length;
+    written.valid += accepted.length;
+    written.rejected += rejected.length;
+    await options.onUnit?.({ ...written });
   };
 
   const inflight: Unit[] = [];
@@ -67,7 +101,11 @@ export async function ingestRows(options: IngestRowsOptions): Promise<number> {
     const firstRow = total + 2;
     total += rows.length;
     if (total > options.maxRows) {
-      throw new BlockingCohortError('too_many_rows', `The file has more than ${options.maxRows} data rows (ROSTER_MAX_ROWS); split it into several cohorts.`, { max_rows: options.maxRows });
+      throw new BlockingCohortError(
+        'too_many_rows',
+        `The file has more than ${options.maxRows} data rows (ROSTER_MAX_ROWS); split it into several cohorts.`,
+        { max_rows: options.maxRows },
+      );
     }
     const result = options.transformer.transform(rows);
     // Awaited in order by commit(); until then a failure must not count as unhandled.

@@ -1,16 +1,21 @@
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
-import { planIngest, type AgentVariableDecl, type PlanOptions, type TransformationConfig } from '../../domain/ingest/transformation-config.js';
+import { planIngest, type PlanOptions } from '../../domain/ingest/ingest-plan.js';
+import type { TransformationConfig } from '../../domain/ingest/transformation-schema.js';
+import type { AgentVariable } from '../../domain/tenancy/agent-variable.js';
+import type { RowRejectionCode } from '../../domain/ingest/row-rejection.js';
 import { transformRow } from '../../domain/ingest/transform-row.js';
 
-/** A row ready to store (variables already serialised), or the reason it is rejected. */
-export type TransformedRow = { ok: true; phone: string; userIdentifier: string | null; appVariables: string; appOverrides: string } | { ok: false; reason: string };
+/** A row ready to store (variables already serialised), or why it is rejected (code and reason). */
+export type TransformedRow =
+  | { ok: true; phone: string; userIdentifier: string | null; appVariables: string; appOverrides: string }
+  | { ok: false; code: RowRejectionCode; reason: string };
 
 /** What a worker needs to rebuild the plan: compiled format functions cannot cross threads. */
 export interface PlanInput {
   config: TransformationConfig;
   header: string[];
-  agentVariables: AgentVariableDecl[];
+  agentVariables: AgentVariable[];
   options: PlanOptions;
 }
 
@@ -28,12 +33,39 @@ export function transformerFor(input: PlanInput): (rows: string[][]) => Transfor
     rows.map((fields) => {
       const outcome = transformRow(plan, fields);
       return outcome.ok
-        ? { ok: true, phone: outcome.phone, userIdentifier: outcome.userIdentifier, appVariables: JSON.stringify(outcome.appVariables), appOverrides: JSON.stringify(outcome.appOverrides) }
+        ? {
+            ok: true,
+            phone: outcome.phone,
+            userIdentifier: outcome.userIdentifier,
+            appVariables: JSON.stringify(outcome.appVariables),
+            appOverrides: JSON.stringify(outcome.appOverrides),
+          }
         : outcome;
     });
 }
 
+/** Below this size the rows are transformed on the calling thread: starting workers would cost more. */
+const WORKER_THRESHOLD_BYTES = 1024 * 1024;
+
+/**
+ * The transformer for a file of `bytes`, and how many units to transform ahead of the one written:
+ * `configured` worker threads (ROSTER_INGEST_WORKERS; 0 = none) from WORKER_THRESHOLD_BYTES up,
+ * else the calling thread. Ingest and the dry run both read files this way.
+ */
+export function fileTransformer(
+  input: PlanInput,
+  bytes: number | null,
+  configured: number,
+): { transformer: RowTransformer; depth: number } {
+  const workers = (bytes ?? 0) >= WORKER_THRESHOLD_BYTES ? configured : 0;
+  return {
+    transformer: workers > 0 ? workerTransformer(input, workers) : inlineTransformer(input),
+    depth: Math.max(2, workers * 2),
+  };
+}
+
 /** On the calling thread: for small files, where starting workers costs more than it saves. */
+
 export function inlineTransformer(input: PlanInput): RowTransformer {
   const run = transformerFor(input);
   return { transform: async (rows) => run(rows), close: async () => undefined };

@@ -1,8 +1,16 @@
 import { Readable } from 'node:stream';
 import Papa from 'papaparse';
+import type { DeploymentScope } from '../../domain/tenancy/deployment-scope.js';
 import type { Principal } from '../../domain/tenancy/principal.js';
 import type { CohortDeps } from './cohort-deps.js';
-import { acceptCohortUpload, checkCohortName, newCohortId, requireDeployment, stageCohortFile, type CohortView, type DeploymentScope } from './cohort-service.js';
+import {
+  acceptCohortUpload,
+  checkCohortName,
+  newCohortId,
+  requireDeployment,
+  stageCohortFile,
+  type CohortView,
+} from './cohort-service.js';
 
 export interface StreamUser {
   user_phone_number: string;

@@ -20,7 +20,11 @@ const REDIRECT_STATUSES = new Set([301, 302, 303, 307, 308]);
 const TRANSIENT_STATUSES = new Set([408, 425, 429]);
 // Cloud instance-metadata endpoints. Most sit in ranges refused anyway; Azure's wire server
 // (168.63.129.16) is a public-looking address, so the list is checked on its own.
-const METADATA_ADDRESSES = new Set(['169.254.169.254', 'fd00:ec2::254', '100.100.100.200', '168.63.129.16'].map((a) => ipaddr.parse(a).toNormalizedString()));
+const METADATA_ADDRESSES = new Set(
+  ['169.254.169.254', 'fd00:ec2::254', '100.100.100.200', '168.63.129.16'].map((a) =>
+    ipaddr.parse(a).toNormalizedString(),
+  ),
+);
 const RANGE_NAMES: Record<string, string> = {
   loopback: 'loopback',
   private: 'private',
@@ -33,7 +37,8 @@ const RANGE_NAMES: Record<string, string> = {
   reserved: 'reserved',
 };
 // Certificate problems do not heal on a retry: the cohort fails with a message instead.
-const TLS_ERROR = /^(CERT_|ERR_TLS_|ERR_SSL_|UNABLE_TO_|DEPTH_ZERO_SELF_SIGNED_CERT|SELF_SIGNED_CERT_IN_CHAIN|HOSTNAME_MISMATCH)/;
+const TLS_ERROR =
+  /^(CERT_|ERR_TLS_|ERR_SSL_|UNABLE_TO_|DEPTH_ZERO_SELF_SIGNED_CERT|SELF_SIGNED_CERT_IN_CHAIN|HOSTNAME_MISMATCH)/;
 
 /**
  * Why Roster refuses to connect to an address, or undefined for a public unicast address. Anything
@@ -48,7 +53,8 @@ export function addressRefusal(address: string): string | undefined {
   if (range !== 'unicast') return `a ${RANGE_NAMES[range] ?? `special-purpose (${range})`} address`;
   if (METADATA_ADDRESSES.has(parsed.toNormalizedString())) return 'a cloud metadata address';
   // ::a.b.c.d (deprecated IPv4-compatible form): never a public IPv6 host.
-  if (parsed.kind() === 'ipv6' && (parsed as ipaddr.IPv6).parts.slice(0, 6).every((part) => part === 0)) return 'an IPv4-compatible IPv6 address';
+  if (parsed.kind() === 'ipv6' && (parsed as ipaddr.IPv6).parts.slice(0, 6).every((part) => part === 0))
+    return 'an IPv4-compatible IPv6 address';
   return undefined;
 }
 
@@ -59,7 +65,9 @@ export function redactUrl(url: URL): string {
 
 /** Why a URL's scheme is refused, or undefined for http and https. */
 export function schemeRefusal(url: URL): string | undefined {
-  return url.protocol === 'http:' || url.protocol === 'https:' ? undefined : `uses ${url.protocol}; only http: and https: URLs are downloaded`;
+  return url.protocol === 'http:' || url.protocol === 'https:'
+    ? undefined
+    : `uses ${url.protocol}; only http: and https: URLs are downloaded`;
 }
 
 /** The URL's host as an allowlist entry or an IP literal: lower case, IPv6 without brackets. */
@@ -75,7 +83,8 @@ function failed(message: string, details: unknown = null): BlockingCohortError {
   return new BlockingCohortError('source_download_failed', message, details);
 }
 
-const ALLOWLIST_HINT = 'Roster only downloads from public addresses (an operator can list trusted hosts in ROSTER_URL_SOURCE_ALLOW_HOSTS).';
+const ALLOWLIST_HINT =
+  'Roster only downloads from public addresses (an operator can list trusted hosts in ROSTER_URL_SOURCE_ALLOW_HOSTS).';
 
 /** A DNS lookup for the socket that refuses the connection when any address of the name is not public. */
 function guardedLookup(): LookupFunction {
@@ -84,10 +93,12 @@ function guardedLookup(): LookupFunction {
       if (error) return callback(error, '');
       for (const { address } of addresses) {
         const reason = addressRefusal(address);
-        if (reason !== undefined) return callback(refused(`The source URL's host ${hostname} resolves to ${reason}; ${ALLOWLIST_HINT}`), '');
+        if (reason !== undefined)
+          return callback(refused(`The source URL's host ${hostname} resolves to ${reason}; ${ALLOWLIST_HINT}`), '');
       }
       const first = addresses[0];
-      if (first === undefined) return callback(Object.assign(new Error(`${hostname} has no address`), { code: 'ENOTFOUND' }), '');
+      if (first === undefined)
+        return callback(Object.assign(new Error(`${hostname} has no address`), { code: 'ENOTFOUND' }), '');
       if (options.all) callback(null, addresses);
       else callback(null, first.address, first.family);
     });
@@ -111,18 +122,28 @@ function get(url: URL, trusted: boolean, signal: AbortSignal): Promise<IncomingM
     method: 'GET',
     agent: false,
     signal,
-    headers: { accept: 'text/csv, text/plain;q=0.9, */*;q=0.5', 'accept-encoding': 'gzip, deflate, br', 'user-agent': 'Roster cohort download' },
+    headers: {
+      accept: 'text/csv, text/plain;q=0.9, */*;q=0.5',
+      'accept-encoding': 'gzip, deflate, br',
+      'user-agent': 'Roster cohort download',
+    },
     ...(trusted ? {} : { lookup: guardedLookup() }),
   };
   return new Promise((resolve, reject) => {
-    const request = url.protocol === 'https:' ? https.request(url, options, resolve) : http.request(url, options, resolve);
+    const request =
+      url.protocol === 'https:' ? https.request(url, options, resolve) : http.request(url, options, resolve);
     request.on('error', reject);
     request.end();
   });
 }
 
 /** Follows redirects by hand, re-checking every hop; answers the first 2xx response. */
-async function follow(start: URL, allowHosts: readonly string[], signal: AbortSignal, onHop: (url: URL) => void): Promise<IncomingMessage> {
+async function follow(
+  start: URL,
+  allowHosts: readonly string[],
+  signal: AbortSignal,
+  onHop: (url: URL) => void,
+): Promise<IncomingMessage> {
   let url = start;
   for (let hop = 0; ; hop++) {
     onHop(url);
@@ -132,7 +153,10 @@ async function follow(start: URL, allowHosts: readonly string[], signal: AbortSi
     if (status >= 200 && status < 300) return response;
     response.destroy();
     if (REDIRECT_STATUSES.has(status)) {
-      if (hop === MAX_REDIRECTS) throw refused(`The source URL redirects more than ${MAX_REDIRECTS} times (the last hop was ${redactUrl(url)}); give the file's final URL.`);
+      if (hop === MAX_REDIRECTS)
+        throw refused(
+          `The source URL redirects more than ${MAX_REDIRECTS} times (the last hop was ${redactUrl(url)}); give the file's final URL.`,
+        );
       const location = response.headers.location;
       try {
         if (location === undefined) throw new Error('no Location');
@@ -143,8 +167,12 @@ async function follow(start: URL, allowHosts: readonly string[], signal: AbortSi
       continue;
     }
     const answer = `${redactUrl(url)} answered HTTP ${status}${response.statusMessage ? ` ${response.statusMessage}` : ''}`;
-    if (status >= 500 || TRANSIENT_STATUSES.has(status)) throw new Error(`Downloading the cohort file failed: ${answer}; will retry.`);
-    throw failed(`Downloading the cohort file failed: ${answer}. Check that the URL is complete and has not expired (pre-signed URLs do), then create the cohort again.`, { status });
+    if (status >= 500 || TRANSIENT_STATUSES.has(status))
+      throw new Error(`Downloading the cohort file failed: ${answer}; will retry.`);
+    throw failed(
+      `Downloading the cohort file failed: ${answer}. Check that the URL is complete and has not expired (pre-signed URLs do), then create the cohort again.`,
+      { status },
+    );
   }
 }
 
@@ -161,8 +189,8 @@ class ByteLimit extends Transform {
 
   override _transform(chunk: Buffer, _encoding: BufferEncoding, done: TransformCallback): void {
     this.seen += chunk.length;
-    if (this.seen > this.max) return done(this.tooLarge());
-    done(null, chunk);
+    if (this.seen > this.max) done(this.tooLarge());
+    else done(null, chunk);
   }
 }
 
@@ -172,14 +200,25 @@ function decoderFor(contentEncoding: string | undefined, url: URL): Transform | 
   if (name === 'gzip' || name === 'x-gzip') return zlib.createGunzip();
   if (name === 'deflate') return zlib.createInflate();
   if (name === 'br') return zlib.createBrotliDecompress();
-  throw failed(`${redactUrl(url)} is served with Content-Encoding "${name}", which Roster cannot read; serve the CSV uncompressed or gzip-encoded.`);
+  throw failed(
+    `${redactUrl(url)} is served with Content-Encoding "${name}", which Roster cannot read; serve the CSV uncompressed or gzip-encoded.`,
+  );
 }
 
 /** Streams a 2xx body (decompressed, size-capped, encoding sniffed) into the blob store. */
-async function store(deps: CohortDeps, response: IncomingMessage, url: URL, key: string): Promise<{ bytes: number; encoding: FileEncoding }> {
+async function store(
+  deps: CohortDeps,
+  response: IncomingMessage,
+  url: URL,
+  key: string,
+): Promise<{ bytes: number; encoding: FileEncoding }> {
   const max = deps.config.cohorts.maxUploadBytes;
   const tooLarge = () =>
-    new BlockingCohortError('file_too_large', `The file at ${redactUrl(url)} is larger than ${max} bytes (ROSTER_MAX_UPLOAD_BYTES); split it into several cohorts.`, { max_bytes: max });
+    new BlockingCohortError(
+      'file_too_large',
+      `The file at ${redactUrl(url)} is larger than ${max} bytes (ROSTER_MAX_UPLOAD_BYTES); split it into several cohorts.`,
+      { max_bytes: max },
+    );
   let decoder: Transform | undefined;
   try {
     decoder = decoderFor(response.headers['content-encoding'], url);
@@ -193,10 +232,13 @@ async function store(deps: CohortDeps, response: IncomingMessage, url: URL, key:
     throw tooLarge();
   }
   const sniffer = new EncodingSniffer();
-  const stages = decoder ? [response, decoder, new ByteLimit(max, tooLarge), sniffer] : [response, new ByteLimit(max, tooLarge), sniffer];
+  const stages = decoder
+    ? [response, decoder, new ByteLimit(max, tooLarge), sniffer]
+    : [response, new ByteLimit(max, tooLarge), sniffer];
   const [piped, stored] = await Promise.allSettled([pipeline(stages), deps.blobs.put(key, sniffer)]);
   // The download's own failure (too large, cut off) explains more than the store's "premature close".
-  if (piped.status === 'rejected' && !(stored.status === 'rejected' && isPrematureClose(piped.reason))) throw piped.reason;
+  if (piped.status === 'rejected' && !(stored.status === 'rejected' && isPrematureClose(piped.reason)))
+    throw piped.reason;
   if (stored.status === 'rejected') throw stored.reason;
   return { bytes: stored.value.bytes, encoding: sniffer.encoding };
 }
@@ -206,15 +248,31 @@ function isPrematureClose(error: unknown): boolean {
 }
 
 /** Turns what went wrong into a cohort failure (BlockingCohortError) or a plain Error the job runner retries. */
-function classify(error: unknown, url: URL, deadline: AbortSignal, job: AbortSignal | undefined, timeoutMs: number): unknown {
+function classify(
+  error: unknown,
+  url: URL,
+  deadline: AbortSignal,
+  job: AbortSignal | undefined,
+  timeoutMs: number,
+): unknown {
   if (error instanceof BlockingCohortError) return error;
   if (job?.aborted) return job.reason instanceof Error ? job.reason : error;
-  if (deadline.aborted) return new Error(`Downloading ${redactUrl(url)} took longer than ${timeoutMs} ms (ROSTER_URL_SOURCE_TIMEOUT_MS); will retry.`);
+  if (deadline.aborted)
+    return new Error(
+      `Downloading ${redactUrl(url)} took longer than ${timeoutMs} ms (ROSTER_URL_SOURCE_TIMEOUT_MS); will retry.`,
+    );
   const code = (error as { code?: string } | null)?.code;
-  if (code === 'ENOTFOUND') return failed(`The source URL's host ${hostOf(url)} does not resolve (DNS: not found); check the URL.`);
-  if (code !== undefined && TLS_ERROR.test(code)) return failed(`The TLS certificate of ${hostOf(url)} is not accepted (${code}); serve the file with a valid certificate.`, { tls_error: code });
+  if (code === 'ENOTFOUND')
+    return failed(`The source URL's host ${hostOf(url)} does not resolve (DNS: not found); check the URL.`);
+  if (code !== undefined && TLS_ERROR.test(code))
+    return failed(
+      `The TLS certificate of ${hostOf(url)} is not accepted (${code}); serve the file with a valid certificate.`,
+      { tls_error: code },
+    );
   // Only the code and the redacted URL: a system error's message may quote the request.
-  return new Error(`Downloading ${redactUrl(url)} failed (${code ?? (error as Error | null)?.name ?? 'network error'}); will retry.`);
+  return new Error(
+    `Downloading ${redactUrl(url)} failed (${code ?? (error as Error | null)?.name ?? 'network error'}); will retry.`,
+  );
 }
 
 /**
@@ -222,7 +280,12 @@ function classify(error: unknown, url: URL, deadline: AbortSignal, job: AbortSig
  * text encoding. Refusals, 4xx answers and oversize files throw BlockingCohortError (the cohort
  * fails); timeouts, resets and 5xx answers throw a plain Error so the job runner retries.
  */
-export async function downloadToBlob(deps: CohortDeps, url: string, key: string, signal?: AbortSignal): Promise<{ bytes: number; encoding: FileEncoding }> {
+export async function downloadToBlob(
+  deps: CohortDeps,
+  url: string,
+  key: string,
+  signal?: AbortSignal,
+): Promise<{ bytes: number; encoding: FileEncoding }> {
   const { timeoutMs, allowHosts } = deps.config.urlSource;
   let current: URL;
   try {

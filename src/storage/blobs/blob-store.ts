@@ -23,7 +23,10 @@ export class BlobNotFoundError extends Error {
 /** The store could not be reached or refused the request; the HTTP layer answers 503 storage_unavailable. */
 export class BlobStorageUnavailableError extends Error {
   constructor(operation: string, key: string, cause: unknown) {
-    super(`object storage unavailable during ${operation} of ${key}: ${cause instanceof Error ? cause.message : String(cause)}`, { cause });
+    super(
+      `object storage unavailable during ${operation} of ${key}: ${cause instanceof Error ? cause.message : String(cause)}`,
+      { cause },
+    );
     this.name = 'BlobStorageUnavailableError';
   }
 }

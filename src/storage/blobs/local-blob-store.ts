@@ -1,12 +1,16 @@
-import { randomUUID } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
 import { access, mkdir, open, rename, rm, unlink } from 'node:fs/promises';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { assertSafeKey, BlobNotFoundError, type BlobStore } from './blob-store.js';
+import { temporaryFileName } from './temp-files.js';
 
-/** Files under `<dataDir>/blobs`; writes go to a temporary file, are fsynced, then renamed in place. */
+/**
+ * Files under `<dataDir>/blobs`; writes go to a temporary file in `<dataDir>/blobs-tmp` (named by the
+ * writing process, see temp-files.ts), are fsynced, then renamed in place. A failed write leaves
+ * nothing: neither the temporary file nor the target's folder, which is made only for the rename.
+ */
 export class LocalBlobStore implements BlobStore {
   private readonly root: string;
   private readonly tmp: string;
@@ -26,9 +30,8 @@ export class LocalBlobStore implements BlobStore {
     // an uncaught exception.
     source.on('error', () => undefined);
     const target = this.file(key);
-    await mkdir(path.dirname(target), { recursive: true });
     await mkdir(this.tmp, { recursive: true });
-    const temporary = path.join(this.tmp, randomUUID());
+    const temporary = path.join(this.tmp, temporaryFileName());
     let bytes = 0;
     source.on('data', (chunk: Buffer) => (bytes += chunk.length));
     try {
@@ -39,7 +42,7 @@ export class LocalBlobStore implements BlobStore {
       } finally {
         await handle.close();
       }
-      await rename(temporary, target);
+      await moveInto(temporary, target);
       return { bytes };
     } catch (error) {
       await unlink(temporary).catch(() => undefined);
@@ -72,6 +75,19 @@ export class LocalBlobStore implements BlobStore {
       return true;
     } catch {
       return false;
+    }
+  }
+}
+
+/** Renames a finished file to its place, making its folder; once more if a start-up sweep removed the folder meanwhile. */
+async function moveInto(temporary: string, target: string): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    await mkdir(path.dirname(target), { recursive: true });
+    try {
+      await rename(temporary, target);
+      return;
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'ENOENT' || attempt >= 2) throw error;
     }
   }
 }

@@ -1,14 +1,29 @@
 import { once } from 'node:events';
 import { finished } from 'node:stream/promises';
+import { Type } from '@sinclair/typebox';
 import Papa from 'papaparse';
 import type pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
-import { repeatReason, type ContactLoad, type ContactLoader, type LoadUnit, type RejectionSink } from '../contact-loader.js';
+import type { RowRejectionCode } from '../../domain/ingest/row-rejection.js';
+import {
+  REPEAT_CODE,
+  repeatReason,
+  type ContactLoad,
+  type ContactLoader,
+  type LoadFence,
+  type LoadUnit,
+  type RejectionSink,
+} from '../contact-loader.js';
+import { jsonColumn } from '../json-column.js';
+import { HOLD_JOB_SQL, holdJobParams, LeaseLostError, RENEW_HELD_JOB_SQL } from '../repositories/jobs-repository.js';
 
 /** Rejections read back per round trip at the end of a load. */
 const FETCH_ROWS = 5000;
 
 const STAGING = 'roster_contact_staging';
+
+/** A staged row's cells as uploaded, read back for the rejection file. */
+const readFields = jsonColumn(`${STAGING}.fields`, Type.Array(Type.String()));
 
 /**
  * Streams every row of the file (kept or not) into a temporary staging table with one COPY, then
@@ -16,23 +31,42 @@ const STAGING = 'roster_contact_staging';
  * rejections back in row order with a cursor: 1M rows are one COPY and a few statements, not 1M
  * round trips. The staging table is private to the load's own connection and disappears with it,
  * so a worker that dies mid-load leaves nothing staged behind. The contacts become visible only
- * when the cohort is published, in one statement, after the load.
+ * when the cohort is published, in one statement, after the load. Writes to `contacts` run in a
+ * transaction that first checks the attempt's lease and holds the job's row lock (claimers skip it),
+ * so a zombie attempt can neither insert after the job's new holder cleared nor clear what it wrote.
  */
 export function postgresContactLoader(pool: pg.Pool): ContactLoader {
   return {
-    async clear(cohortSeq) {
-      await pool.query('delete from contacts where cohort_seq = $1', [cohortSeq]);
+    async clear(cohortSeq, fence) {
+      if (!fence) {
+        await pool.query('delete from contacts where cohort_seq = $1', [cohortSeq]);
+        return;
+      }
+      const client = await pool.connect();
+      let broken = false;
+      try {
+        await client.query('begin');
+        await holdJob(client, fence, 'clearing contacts');
+        await client.query('delete from contacts where cohort_seq = $1', [cohortSeq]);
+        await client.query('commit');
+      } catch (error) {
+        broken = true;
+        throw error;
+      } finally {
+        // A failed transaction's connection is discarded rather than rolled back: it may be dead.
+        client.release(broken);
+      }
     },
-    async begin(cohortSeq, sink) {
+    async begin(cohortSeq, sink, fence) {
       const client = await pool.connect();
       try {
         await client.query(`drop table if exists pg_temp.${STAGING}`);
         // fields (the row as uploaded, as JSON) are read back only for the rows that end up
-        // rejected; reason is set for the rows the transformer refused.
+        // rejected; code and reason are set for the rows the transformer refused.
         await client.query(
-          `create temp table ${STAGING} (row_number bigint not null, phone text, user_identifier text, app_variables text, app_overrides text, fields text not null, reason text)`,
+          `create temp table ${STAGING} (row_number bigint not null, phone text, user_identifier text, app_variables text, app_overrides text, fields text not null, code text, reason text)`,
         );
-        return stagedLoad(client, cohortSeq, sink);
+        return stagedLoad(client, cohortSeq, sink, fence);
       } catch (error) {
         client.release(true);
         throw error;
@@ -44,27 +78,55 @@ export function postgresContactLoader(pool: pg.Pool): ContactLoader {
 /** The CSV line of each row of a unit, in row order, for COPY … (FORMAT csv). */
 function stagingText(unit: LoadUnit): string {
   const records: Array<Array<string | number | null>> = [];
-  const reasons = new Map(unit.rejected.map((r) => [r.row, r.reason]));
+  const rejections = new Map(unit.rejected.map((r) => [r.row, r]));
   let next = 0;
   unit.rows.forEach((fields, i) => {
     const row = unit.firstRow + i;
     const json = JSON.stringify(fields);
-    const reason = reasons.get(row);
-    if (reason !== undefined) {
+    const rejection = rejections.get(row);
+    if (rejection !== undefined) {
       // A header name can carry U+0000 into a reason; PostgreSQL text cannot hold it.
-      records.push([row, null, null, null, null, json, reason.replaceAll('\u0000', '\ufffd')]);
+      records.push([
+        row,
+        null,
+        null,
+        null,
+        null,
+        json,
+        rejection.code,
+        rejection.reason.replaceAll('\u0000', '\ufffd'),
+      ]);
       return;
     }
     const contact = unit.accepted[next++];
     if (contact?.row_number !== row) throw new Error(`staging: row ${row} is neither accepted nor rejected`);
-    records.push([row, contact.phone, contact.user_identifier, contact.app_variables, contact.app_overrides, json, null]);
+    records.push([
+      row,
+      contact.phone,
+      contact.user_identifier,
+      contact.app_variables,
+      contact.app_overrides,
+      json,
+      null,
+      null,
+    ]);
   });
   // Every value quoted, so an empty string stays one and only a missing value (unquoted) is NULL.
   return `${Papa.unparse(records, { header: false, quotes: true, newline: '\n' })}\n`;
 }
 
-function stagedLoad(client: pg.PoolClient, cohortSeq: number, sink: RejectionSink): ContactLoad {
-  const copy = client.query(copyFrom(`copy ${STAGING} (row_number, phone, user_identifier, app_variables, app_overrides, fields, reason) from stdin with (format csv)`));
+/** Checks and renews the attempt's lease inside the client's open transaction; throws LeaseLostError when lost. */
+async function holdJob(client: pg.PoolClient, fence: LoadFence, doing: string): Promise<void> {
+  const held = await client.query(HOLD_JOB_SQL, holdJobParams(fence.claim, fence.leaseMs));
+  if (held.rowCount === 0) throw new LeaseLostError(fence.claim, doing);
+}
+
+function stagedLoad(client: pg.PoolClient, cohortSeq: number, sink: RejectionSink, fence: LoadFence): ContactLoad {
+  const copy = client.query(
+    copyFrom(
+      `copy ${STAGING} (row_number, phone, user_identifier, app_variables, app_overrides, fields, code, reason) from stdin with (format csv)`,
+    ),
+  );
   const copied = finished(copy);
   // Awaited in add() and finish(); until then a failed COPY must not count as unhandled.
   copied.catch(() => undefined);
@@ -84,22 +146,43 @@ function stagedLoad(client: pg.PoolClient, cohortSeq: number, sink: RejectionSin
       try {
         copy.end();
         await copied;
+        await client.query('begin');
+        await holdJob(client, fence, 'writing contacts');
         const inserted = await client.query(
           `insert into contacts (cohort_seq, row_number, phone, user_identifier, app_variables, app_overrides)
            select distinct on (phone) $1::bigint, row_number, phone, user_identifier, app_variables, app_overrides
            from ${STAGING} where reason is null order by phone, row_number`,
           [cohortSeq],
         );
+        // The insert may outlast the lease; nobody could claim the locked row meanwhile, so renew it.
+        const [until, jobId, , token] = holdJobParams(fence.claim, fence.leaseMs);
+        await client.query(RENEW_HELD_JOB_SQL, [until, jobId, token]);
+        await client.query('commit');
         await client.query('begin');
+        // A kept row's phone seen again at a later row is a repeat: found here, in SQL, and given its
+        // code here, so the sink counts repeats with the transformer's rejections.
         await client.query(
           `declare rejected no scroll cursor for
-           select row_number, fields, reason, phone, first_row from (
-             select row_number, fields, reason, phone, min(row_number) over (partition by phone) as first_row from ${STAGING}
+           select row_number, fields, coalesce(code, '${REPEAT_CODE}') as code, reason, phone, first_row from (
+             select row_number, fields, code, reason, phone, min(row_number) over (partition by phone) as first_row from ${STAGING}
            ) s where reason is not null or row_number <> first_row order by row_number`,
         );
         for (;;) {
-          const { rows } = await client.query<{ fields: string; reason: string | null; phone: string | null; first_row: string }>(`fetch ${FETCH_ROWS} from rejected`);
-          for (const r of rows) await sink.add(JSON.parse(r.fields) as string[], r.reason ?? repeatReason(r.phone ?? '', Number(r.first_row)));
+          const { rows } = await client.query<{
+            row_number: string;
+            fields: string;
+            code: RowRejectionCode;
+            reason: string | null;
+            phone: string | null;
+            first_row: string;
+          }>(`fetch ${FETCH_ROWS} from rejected`);
+          for (const r of rows)
+            await sink.add({
+              row: Number(r.row_number),
+              fields: readFields(r.fields),
+              code: r.code,
+              reason: r.reason ?? repeatReason(r.phone ?? '', Number(r.first_row)),
+            });
           if (rows.length < FETCH_ROWS) break;
         }
         await client.query('commit');

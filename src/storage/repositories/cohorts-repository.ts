@@ -1,25 +1,47 @@
+// Cohorts: one uploaded file of contacts and its processing state; its rows live in contacts-repository.
+import { Type } from '@sinclair/typebox';
 import { sql, type Insertable, type Kysely, type Selectable, type Transaction } from 'kysely';
+import type { RejectionsByReason } from '../../domain/ingest/row-rejection.js';
+import type { DeploymentScope } from '../../domain/tenancy/deployment-scope.js';
+import { jsonColumn } from '../json-column.js';
 import type { CohortsTable, Database } from '../schema.js';
 import { fetchPage, type Page, type PageRequest } from './paging.js';
 
 type Db = Kysely<Database> | Transaction<Database>;
-export type CohortRow = Selectable<CohortsTable>;
-export type NewCohort = Insertable<CohortsTable>;
-export type { ContactRow } from '../contact-loader.js';
 
-export interface DeploymentScope {
-  orgId: string;
-  workspaceId: string;
-  deploymentId: string;
+/**
+ * A cohort with its JSON columns parsed: failure details (any JSON: each error code has its own
+ * details) and rejected rows counted by code (null before a cohort completes, and for cohorts
+ * completed with rejections before Roster counted them: migration 0008).
+ */
+export interface CohortRow extends Omit<Selectable<CohortsTable>, 'error_details' | 'rejections_by_reason'> {
+  error_details: unknown;
+  rejections_by_reason: RejectionsByReason[] | null;
+}
+
+export type NewCohort = Omit<Insertable<CohortsTable>, 'error_details' | 'rejections_by_reason'>;
+
+const readErrorDetails = jsonColumn('cohorts.error_details', Type.Unknown());
+const readRejectionsByReason = jsonColumn(
+  'cohorts.rejections_by_reason',
+  Type.Array(Type.Object({ code: Type.String(), count: Type.Integer(), example_row: Type.Integer() })),
+);
+
+function cohortOf(row: Selectable<CohortsTable>): CohortRow {
+  return {
+    ...row,
+    error_details: row.error_details === null ? null : readErrorDetails(row.error_details),
+    rejections_by_reason: row.rejections_by_reason === null ? null : readRejectionsByReason(row.rejections_by_reason),
+  };
 }
 
 /** Inserts a cohort; its `seq` (the upload order that decides latest-wins) is assigned here. */
 export async function insertCohort(db: Db, row: NewCohort): Promise<CohortRow> {
-  return db.insertInto('cohorts').values(row).returningAll().executeTakeFirstOrThrow();
+  return cohortOf(await db.insertInto('cohorts').values(row).returningAll().executeTakeFirstOrThrow());
 }
 
-export function findCohort(db: Db, scope: DeploymentScope, cohortId: string): Promise<CohortRow | undefined> {
-  return db
+export async function findCohort(db: Db, scope: DeploymentScope, cohortId: string): Promise<CohortRow | undefined> {
+  const row = await db
     .selectFrom('cohorts')
     .selectAll()
     .where('cohort_id', '=', cohortId)
@@ -27,15 +49,17 @@ export function findCohort(db: Db, scope: DeploymentScope, cohortId: string): Pr
     .where('workspace_id', '=', scope.workspaceId)
     .where('deployment_id', '=', scope.deploymentId)
     .executeTakeFirst();
+  return row && cohortOf(row);
 }
 
-export function findCohortById(db: Db, cohortId: string): Promise<CohortRow | undefined> {
-  return db.selectFrom('cohorts').selectAll().where('cohort_id', '=', cohortId).executeTakeFirst();
+export async function findCohortById(db: Db, cohortId: string): Promise<CohortRow | undefined> {
+  const row = await db.selectFrom('cohorts').selectAll().where('cohort_id', '=', cohortId).executeTakeFirst();
+  return row && cohortOf(row);
 }
 
 export type CohortSortColumn = 'created_at' | 'name' | 'status';
 
-export function listCohorts(
+export async function listCohorts(
   db: Db,
   scope: DeploymentScope,
   options: PageRequest & { sortBy: CohortSortColumn; sortOrder: 'asc' | 'desc'; search?: string },
@@ -52,18 +76,100 @@ export function listCohorts(
   }
   // seq breaks ties in upload order, so pages never overlap.
   const seq = { column: 'seq', direction: options.sortOrder };
-  return fetchPage(query, options.sortBy === 'created_at' ? [seq] : [{ column: options.sortBy, direction: options.sortOrder }, seq], options);
+  const { rows, total } = await fetchPage(
+    query,
+    options.sortBy === 'created_at' ? [seq] : [{ column: options.sortBy, direction: options.sortOrder }, seq],
+    options,
+  );
+  return { rows: rows.map(cohortOf), total };
 }
 
-export async function updateCohort(db: Db, seq: number, changes: Partial<Omit<CohortRow, 'seq' | 'cohort_id'>>): Promise<void> {
+/**
+ * How many phones of each given cohort lookups answer from it now: its phones that no later
+ * completed cohort of the same deployment holds. The lookup's own rule (findLatestContact: the
+ * completed cohort with the highest seq wins), in one set-based statement for a page of cohorts:
+ * it reads each cohort's contacts through contacts_by_cohort and probes contacts_by_phone
+ * (phone, cohort_seq) for a later seq, so its cost grows with the size of the page's cohorts.
+ * `cross join` keeps SQLite's loop order (contacts by phone first, then the cohort by its key);
+ * without it SQLite walks every later cohort of every deployment per contact. PostgreSQL plans it
+ * as an ordinary join (a hash anti join over the deployment's completed contacts on a big page).
+ * Pass completed cohorts only: a processing or failed cohort serves nothing.
+ */
+export async function countServingPhones(db: Db, scope: DeploymentScope, seqs: number[]): Promise<Map<number, number>> {
+  if (seqs.length === 0) return new Map();
+  const { rows } = await sql<{ seq: number | string; serving: number | string }>`
+    select c.cohort_seq as seq, count(*) as serving
+    from contacts c
+    where c.cohort_seq in (${sql.join(seqs)})
+      and not exists (
+        select 1 from contacts l cross join cohorts lh
+        where l.phone = c.phone and l.cohort_seq > c.cohort_seq and lh.seq = l.cohort_seq and lh.status = 'completed'
+          and lh.org_id = ${scope.orgId} and lh.workspace_id = ${scope.workspaceId}
+          and lh.deployment_id = ${scope.deploymentId}
+      )
+    group by c.cohort_seq`.execute(db);
+  return new Map(rows.map((r) => [Number(r.seq), Number(r.serving)]));
+}
+
+export async function updateCohort(
+  db: Db,
+  seq: number,
+  changes: Partial<Omit<CohortRow, 'seq' | 'cohort_id' | 'error_details' | 'rejections_by_reason'>>,
+): Promise<void> {
   await db.updateTable('cohorts').set(changes).where('seq', '=', seq).execute();
+}
+
+/** How far an ingest attempt has got: data rows and file bytes read, and the rows kept and rejected so far. */
+export interface CohortProgress {
+  rows: number;
+  bytes: number;
+  valid: number;
+  rejected: number;
+}
+
+/** A new attempt's progress: nothing read yet, since `startedAt`. Only while the cohort is processing. */
+export async function startCohortProgress(db: Db, seq: number, startedAt: string): Promise<void> {
+  await db
+    .updateTable('cohorts')
+    .set({
+      progress_started_at: startedAt,
+      progress_rows: 0,
+      progress_bytes: 0,
+      progress_valid: 0,
+      progress_rejected: 0,
+    })
+    .where('seq', '=', seq)
+    .where('status', '=', 'processing')
+    .execute();
+}
+
+/** One small UPDATE of the running attempt's counts (at most about once a second, never per row). */
+export async function recordCohortProgress(db: Db, seq: number, progress: CohortProgress): Promise<void> {
+  await db
+    .updateTable('cohorts')
+    .set({
+      progress_rows: progress.rows,
+      progress_bytes: progress.bytes,
+      progress_valid: progress.valid,
+      progress_rejected: progress.rejected,
+    })
+    .where('seq', '=', seq)
+    .where('status', '=', 'processing')
+    .execute();
 }
 
 /** Publishes a processed cohort: one statement, so its contacts appear to lookups all at once. */
 export async function completeCohort(
   db: Db,
   seq: number,
-  result: { total: number; valid: number; rejected: number; rejectedFileKey: string | null; now: string },
+  result: {
+    total: number;
+    valid: number;
+    rejected: number;
+    rejectionsByReason: RejectionsByReason[];
+    rejectedFileKey: string | null;
+    now: string;
+  },
 ): Promise<boolean> {
   const updated = await db
     .updateTable('cohorts')
@@ -72,6 +178,7 @@ export async function completeCohort(
       total_records: result.total,
       valid_records: result.valid,
       rejected_records: result.rejected,
+      rejections_by_reason: JSON.stringify(result.rejectionsByReason),
       rejected_file_key: result.rejectedFileKey,
       updated_at: result.now,
     })
@@ -81,7 +188,11 @@ export async function completeCohort(
   return Number(updated.numUpdatedRows) > 0;
 }
 
-export async function failCohort(db: Db, seq: number, error: { code: string; message: string; details: unknown; now: string }): Promise<void> {
+export async function failCohort(
+  db: Db,
+  seq: number,
+  error: { code: string; message: string; details: unknown; now: string },
+): Promise<void> {
   await db
     .updateTable('cohorts')
     .set({
@@ -101,84 +212,22 @@ export async function deleteCohort(db: Db, seq: number): Promise<void> {
   await db.deleteFrom('cohorts').where('seq', '=', seq).execute();
 }
 
-/** Removes what an interrupted attempt left, so a retry starts from a clean slate. */
-export async function deleteContactsOfCohort(db: Db, seq: number): Promise<void> {
-  await db.deleteFrom('contacts').where('cohort_seq', '=', seq).execute();
-}
-
-/** The row that first holds each phone in a cohort. */
-export async function findFirstRows(db: Db, seq: number, phones: string[]): Promise<Map<string, number>> {
-  if (phones.length === 0) return new Map();
-  const rows = await db.selectFrom('contacts').select(['phone', 'row_number']).where('cohort_seq', '=', seq).where('phone', 'in', phones).execute();
-  return new Map(rows.map((r) => [r.phone, Number(r.row_number)]));
-}
-
-export interface CallerMatch {
-  cohort_id: string;
-  cohort_name: string;
-  uploaded_at: string;
-  user_identifier: string | null;
-  app_variables: string;
-  app_overrides: string;
-}
-
 /**
- * The call-time read: the newest completed cohort of the deployment holding the phone; one index
- * walk. Written as SQL text because building it with the query builder on every call costs more
- * than running it (the hot-path reads here share that reason).
+ * Failed cohorts that still hold contacts: what a final failure could not clean up (a full disk, a
+ * process gone before its clean-up). The contacts are invisible (lookups read completed cohorts
+ * only) but take space until removed.
  */
-export async function findLatestContact(db: Db, scope: DeploymentScope, phone: string): Promise<CallerMatch | undefined> {
-  const { rows } = await sql<CallerMatch>`
-    select ch.cohort_id, ch.name as cohort_name, ch.created_at as uploaded_at, ct.user_identifier, ct.app_variables, ct.app_overrides
-    from contacts ct join cohorts ch on ch.seq = ct.cohort_seq
-    where ct.phone = ${phone} and ch.org_id = ${scope.orgId} and ch.workspace_id = ${scope.workspaceId}
-      and ch.deployment_id = ${scope.deploymentId} and ch.status = 'completed'
-    order by ct.cohort_seq desc
-    limit 1`.execute(db);
-  return rows[0];
-}
-
-/** Whether the deployment exists, and its default country (hot path: SQL text, see above). */
-export async function findDeploymentCountry(db: Db, scope: DeploymentScope): Promise<{ defaultCountry: string | null } | undefined> {
-  const { rows } = await sql<{ default_country: string | null }>`
-    select default_country from deployments
-    where org_id = ${scope.orgId} and workspace_id = ${scope.workspaceId} and deployment_id = ${scope.deploymentId}`.execute(db);
-  return rows[0] ? { defaultCountry: rows[0].default_country } : undefined;
-}
-
-/**
- * The deployment's default country and, in the same round trip, the caller's match: the hot path
- * when the number arrives in international form (as caller IDs do) needs one statement.
- */
-export async function findDeploymentWithContact(
+export async function findFailedCohortsWithContacts(
   db: Db,
-  scope: DeploymentScope,
-  phone: string,
-): Promise<{ defaultCountry: string | null; match: CallerMatch | undefined } | undefined> {
-  const { rows } = await sql<{ default_country: string | null } & { [K in keyof CallerMatch]: CallerMatch[K] | null }>`
-    select d.default_country, m.cohort_id, m.cohort_name, m.uploaded_at, m.user_identifier, m.app_variables, m.app_overrides
-    from deployments d
-    left join (
-      select ch.cohort_id, ch.name as cohort_name, ch.created_at as uploaded_at, ct.user_identifier, ct.app_variables, ct.app_overrides
-      from contacts ct join cohorts ch on ch.seq = ct.cohort_seq
-      where ct.phone = ${phone} and ch.org_id = ${scope.orgId} and ch.workspace_id = ${scope.workspaceId}
-        and ch.deployment_id = ${scope.deploymentId} and ch.status = 'completed'
-      order by ct.cohort_seq desc
-      limit 1
-    ) m on true
-    where d.org_id = ${scope.orgId} and d.workspace_id = ${scope.workspaceId} and d.deployment_id = ${scope.deploymentId}`.execute(db);
-  const row = rows[0];
-  if (!row) return undefined;
-  const match =
-    row.cohort_id === null
-      ? undefined
-      : {
-          cohort_id: row.cohort_id,
-          cohort_name: row.cohort_name!,
-          uploaded_at: row.uploaded_at!,
-          user_identifier: row.user_identifier,
-          app_variables: row.app_variables!,
-          app_overrides: row.app_overrides!,
-        };
-  return { defaultCountry: row.default_country, match };
+  limit: number,
+): Promise<Array<{ seq: number; cohort_id: string }>> {
+  return db
+    .selectFrom('cohorts as h')
+    .select(['h.seq', 'h.cohort_id'])
+    .where('h.status', '=', 'failed')
+    .where((eb) =>
+      eb.exists(eb.selectFrom('contacts as c').select('c.cohort_seq').whereRef('c.cohort_seq', '=', 'h.seq')),
+    )
+    .limit(limit)
+    .execute();
 }

@@ -14,7 +14,6 @@ export interface Page<T> {
  * Runs a filtered query twice: once for one page of rows in a stable order, once for the total.
  * The builder must already hold the filters and the `select`.
  */
-// eslint-disable-next-line @typescript-eslint/no-explicit-any -- generic over every table's builder
 export async function fetchPage<DB, TB extends keyof DB, O>(
   query: SelectQueryBuilder<DB, TB, O>,
   orderBy: Array<{ column: string; direction: 'asc' | 'desc' }>,

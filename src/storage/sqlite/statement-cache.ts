@@ -9,9 +9,14 @@ import type { SqliteDatabase } from 'kysely';
  */
 export function withStatementCache(handle: BetterSqlite3.Database, size = 500): SqliteDatabase {
   const cache = new Map<string, BetterSqlite3.Statement>();
+  // SQLite rolls a transaction back by itself on some errors (SQLITE_FULL, SQLITE_IOERR, …); Kysely's
+  // ROLLBACK then fails with "no transaction is active", and that error would replace the one that
+  // says what happened (a full disk). With no transaction open, its ROLLBACK does nothing.
+  const noRollback = handle.prepare('select 1 where 0');
   return {
     close: () => handle.close(),
     prepare(sql: string) {
+      if (sql === 'rollback' && !handle.inTransaction) return noRollback;
       let statement = cache.get(sql);
       if (statement) {
         // Re-insert to keep the most recently used last.

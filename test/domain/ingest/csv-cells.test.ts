@@ -4,7 +4,8 @@ import { detectDelimiter, neutraliseCell } from '../../../src/domain/ingest/csv-
 
 describe('neutraliseCell', () => {
   it('prefixes cells starting with =, +, -, @, tab or carriage return with a quote', () => {
-    for (const cell of ['=SUM(A1)', '+919876543210', '-5', '@cmd', '\tx', '\rx']) assert.equal(neutraliseCell(cell), `'${cell}`);
+    for (const cell of ['=SUM(A1)', '+919876543210', '-5', '@cmd', '\tx', '\rx'])
+      assert.equal(neutraliseCell(cell), `'${cell}`);
   });
 
   it('leaves other cells unchanged, including empty ones and formulas not at the start', () => {

@@ -36,12 +36,21 @@ describe('date format function', () => {
   });
 
   it('fails on an impossible time', () => {
-    assert.equal(failure({ fn: 'date', input: 'YYYY-MM-DD HH:mm' }, '2024-07-31 24:30'), 'date(YYYY-MM-DD HH:mm): not a real date and time');
+    assert.equal(
+      failure({ fn: 'date', input: 'YYYY-MM-DD HH:mm' }, '2024-07-31 24:30'),
+      'date(YYYY-MM-DD HH:mm): not a real date and time',
+    );
   });
 
   it('fails on a value in another layout', () => {
-    assert.equal(failure({ fn: 'date', input: 'DD/MM/YYYY' }, '2024-07-31'), 'date(DD/MM/YYYY): does not match the pattern DD/MM/YYYY');
-    assert.equal(failure({ fn: 'date', input: 'DD/MM/YYYY' }, '1/7/2024'), 'date(DD/MM/YYYY): does not match the pattern DD/MM/YYYY');
+    assert.equal(
+      failure({ fn: 'date', input: 'DD/MM/YYYY' }, '2024-07-31'),
+      'date(DD/MM/YYYY): does not match the pattern DD/MM/YYYY',
+    );
+    assert.equal(
+      failure({ fn: 'date', input: 'DD/MM/YYYY' }, '1/7/2024'),
+      'date(DD/MM/YYYY): does not match the pattern DD/MM/YYYY',
+    );
   });
 
   it('refuses an unknown token once per run of letters', () => {

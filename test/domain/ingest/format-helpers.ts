@@ -1,6 +1,6 @@
 // Shared assertions for the format function tests.
 import assert from 'node:assert/strict';
-import { compileFormat, type FormatResult } from '../../../src/domain/ingest/formatters.js';
+import { compileFormat, type FormatResult } from '../../../src/domain/ingest/format-chain.js';
 
 /** Compiles a spec that must be valid and applies it to one value. */
 export function applyFormat(spec: unknown, value: string): FormatResult {

@@ -1,20 +1,17 @@
 import { SEED_CONFIG } from '../../helpers/seed-config.js';
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import {
-  planIngest,
-  type AgentVariableDecl,
-  type BlockingIssue,
-  type TransformationConfig,
-} from '../../../src/domain/ingest/transformation-config.js';
+import { planIngest } from '../../../src/domain/ingest/ingest-plan.js';
+import type { BlockingIssue } from '../../../src/domain/ingest/blocking-issue.js';
+import type { TransformationConfig } from '../../../src/domain/ingest/transformation-schema.js';
+import type { AgentVariable } from '../../../src/domain/tenancy/agent-variable.js';
 
 const HEADER = ['mobile', 'name', 'balance', 'payment_due', 'preferred_language'];
-const AGENT: AgentVariableDecl[] = [
-  { name: 'customer_name', required: true, default: null },
-  { name: 'outstanding_amount', required: false, default: null },
-  { name: 'due_date', required: false, default: '2024-01-01' },
+const AGENT: AgentVariable[] = [
+  { name: 'customer_name', required: true, default: null, description: null },
+  { name: 'outstanding_amount', required: false, default: null, description: null },
+  { name: 'due_date', required: false, default: '2024-01-01', description: null },
 ];
-
 
 function issues(config: TransformationConfig, header = HEADER, agent = AGENT, options = {}): BlockingIssue[] {
   const result = planIngest(config, header, agent, options);
@@ -37,7 +34,10 @@ describe('planIngest', () => {
         ['due_date', 3, 'payment_due', false],
       ],
     );
-    assert.deepEqual(plan.appOverrides.map((c) => [c.key, c.index]), [['initial_language_name', 4]]);
+    assert.deepEqual(
+      plan.appOverrides.map((c) => [c.key, c.index]),
+      [['initial_language_name', 4]],
+    );
     assert.equal(plan.maxFieldLength, 100);
   });
 
@@ -72,7 +72,9 @@ describe('planIngest', () => {
   });
 
   it('refuses an unsupported default country when the config names none', () => {
-    const [issue] = issues({ ...SEED_CONFIG, phone_number: { column_name: 'mobile' } }, HEADER, AGENT, { defaultCountry: 'XX' });
+    const [issue] = issues({ ...SEED_CONFIG, phone_number: { column_name: 'mobile' } }, HEADER, AGENT, {
+      defaultCountry: 'XX',
+    });
     assert.equal(issue?.code, 'invalid_transformation');
     assert.match(issue?.message ?? '', /default country 'XX'/);
   });
@@ -85,7 +87,10 @@ describe('planIngest', () => {
       issue?.message,
       'Columns not found in the CSV header: mobile, balance, preferred_language. The header has: phone, name, payment_due',
     );
-    assert.deepEqual(issue?.details, { missing: ['mobile', 'balance', 'preferred_language'], header: ['phone', 'name', 'payment_due'] });
+    assert.deepEqual(issue?.details, {
+      missing: ['mobile', 'balance', 'preferred_language'],
+      header: ['phone', 'name', 'payment_due'],
+    });
   });
 
   it('says Column for a single missing column, including user_identifier', () => {
@@ -94,7 +99,14 @@ describe('planIngest', () => {
   });
 
   it('refuses app_overrides keys outside the three allowed', () => {
-    const [issue] = issues({ ...SEED_CONFIG, app_overrides: { voice: { column_name: 'name' }, initial_state_name: { column_name: 'name' }, speed: { column_name: 'name' } } });
+    const [issue] = issues({
+      ...SEED_CONFIG,
+      app_overrides: {
+        voice: { column_name: 'name' },
+        initial_state_name: { column_name: 'name' },
+        speed: { column_name: 'name' },
+      },
+    });
     assert.equal(issue?.code, 'unknown_app_override');
     assert.equal(
       issue?.message,
@@ -102,8 +114,11 @@ describe('planIngest', () => {
     );
   });
 
-  it("refuses app_variables keys the agent does not declare, naming them all and the declared ones", () => {
-    const config = { ...SEED_CONFIG, app_variables: { ...SEED_CONFIG.app_variables, a: { column_name: 'name' }, b: { column_name: 'name' } } };
+  it('refuses app_variables keys the agent does not declare, naming them all and the declared ones', () => {
+    const config = {
+      ...SEED_CONFIG,
+      app_variables: { ...SEED_CONFIG.app_variables, a: { column_name: 'name' }, b: { column_name: 'name' } },
+    };
     const [issue] = issues(config);
     assert.equal(issue?.code, 'unknown_app_variable');
     assert.equal(
@@ -113,12 +128,19 @@ describe('planIngest', () => {
   });
 
   it('says so when the agent declares no variables', () => {
-    const [issue] = issues({ phone_number: { column_name: 'mobile' }, app_variables: { a: { column_name: 'name' } } }, HEADER, []);
+    const [issue] = issues(
+      { phone_number: { column_name: 'mobile' }, app_variables: { a: { column_name: 'name' } } },
+      HEADER,
+      [],
+    );
     assert.match(issue?.message ?? '', /The agent declares no variables$/);
   });
 
   it('refuses a required agent variable with no mapping', () => {
-    const [issue] = issues({ phone_number: { column_name: 'mobile' }, app_variables: { due_date: { column_name: 'payment_due' } } });
+    const [issue] = issues({
+      phone_number: { column_name: 'mobile' },
+      app_variables: { due_date: { column_name: 'payment_due' } },
+    });
     assert.equal(issue?.code, 'required_variable_not_mapped');
     assert.equal(issue?.message, 'Required agent variables not mapped in app_variables: customer_name');
   });
@@ -165,7 +187,10 @@ describe('planIngest', () => {
   it('refuses an invalid format in a config built in code', () => {
     const config: TransformationConfig = {
       ...SEED_CONFIG,
-      app_variables: { ...SEED_CONFIG.app_variables, due_date: { column_name: 'payment_due', format: { fn: 'date', input: 'QQ' } } },
+      app_variables: {
+        ...SEED_CONFIG.app_variables,
+        due_date: { column_name: 'payment_due', format: { fn: 'date', input: 'QQ' } },
+      },
     };
     const [issue] = issues(config);
     assert.equal(issue?.code, 'invalid_transformation');

@@ -56,7 +56,10 @@ describe('number format function', () => {
 
   it('fails on a group separator in the wrong place', () => {
     assert.equal(failure('number', '1,2345'), "number: group separator ',' in the wrong place");
-    assert.equal(failure({ fn: 'number', locale: 'de-DE' }, '1.5'), "number(de-DE): group separator '.' in the wrong place");
+    assert.equal(
+      failure({ fn: 'number', locale: 'de-DE' }, '1.5'),
+      "number(de-DE): group separator '.' in the wrong place",
+    );
   });
 
   it('fails on scientific notation', () => {
@@ -75,7 +78,10 @@ describe('number format function', () => {
   it('refuses an unknown locale, equal separators and bad decimals', () => {
     assert.match(specProblems({ fn: 'number', locale: 'xx-YY' }), /unknown locale 'xx-YY' \(locales: en-US/);
     assert.match(specProblems({ fn: 'number', decimal_separator: '.', group_separator: '.' }), /must differ/);
-    assert.match(specProblems({ fn: 'number', decimals: 2.5 }), /option 'decimals' must be a whole number from 0 to 10/);
+    assert.match(
+      specProblems({ fn: 'number', decimals: 2.5 }),
+      /option 'decimals' must be a whole number from 0 to 10/,
+    );
     assert.match(specProblems({ fn: 'number', group_separator: '_' }), /option 'group_separator' must be one of/);
   });
 });

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { normalisePhone } from '../../../src/domain/ingest/phone.js';
+import { normaliseCallerId, normalisePhone } from '../../../src/domain/ingest/phone.js';
 
 function e164(raw: string, country: string | undefined): string {
   const outcome = normalisePhone(raw, country);
@@ -14,13 +14,35 @@ function reason(raw: string, country: string | undefined): string {
   return outcome.reason;
 }
 
+function code(raw: string, country: string | undefined): string {
+  const outcome = normalisePhone(raw, country);
+  assert.ok(!outcome.ok, `expected ${JSON.stringify(raw)} to be refused, got ${JSON.stringify(outcome)}`);
+  return outcome.code;
+}
+
 describe('normalisePhone', () => {
+  it('gives each refusal the row rejection code a person acts on', () => {
+    assert.equal(code('', 'IN'), 'missing_phone');
+    assert.equal(code('9.87654E+09', 'IN'), 'phone_scientific_notation');
+    assert.equal(code('9876543210', undefined), 'phone_without_country');
+    assert.equal(code('9876543210', 'XX'), 'unsupported_country');
+    for (const raw of ['abc', '12345', '98765432101234', '+447700900123', '+999123456789', '9'.repeat(300)])
+      assert.equal(code(raw, 'IN'), 'invalid_phone', raw);
+  });
+
   it("gives +919876543210 for the vendor's three examples with country IN", () => {
     for (const raw of ['9876543210', '09876543210', '+919876543210']) assert.equal(e164(raw, 'IN'), '+919876543210');
   });
 
   it('gives +919876543210 for other common Indian spellings', () => {
-    for (const raw of ['919876543210', '00919876543210', '98765 43210', '(987) 654-3210', '+91 98765-43210', ' 9876543210 ']) {
+    for (const raw of [
+      '919876543210',
+      '00919876543210',
+      '98765 43210',
+      '(987) 654-3210',
+      '+91 98765-43210',
+      ' 9876543210 ',
+    ]) {
       assert.equal(e164(raw, 'IN'), '+919876543210', raw);
     }
   });
@@ -50,7 +72,10 @@ describe('normalisePhone', () => {
   });
 
   it('refuses a national number when no country is known, saying how to fix it', () => {
-    assert.match(reason('9876543210', undefined), /^phone number '9876543210' has no country code .*\+<country code><number>/);
+    assert.match(
+      reason('9876543210', undefined),
+      /^phone number '9876543210' has no country code .*\+<country code><number>/,
+    );
   });
 
   it('refuses spreadsheet scientific notation instead of guessing the digits', () => {
@@ -101,5 +126,41 @@ describe('normalisePhone', () => {
 
   it('escapes control characters in the quoted value', () => {
     assert.equal(reason('abc\n', 'IN'), "phone number 'abc\\n' is not a phone number");
+  });
+});
+
+describe('normaliseCallerId', () => {
+  it('gives a valid caller id its E.164', () => {
+    assert.deepEqual(normaliseCallerId('098 7777 7777', 'IN'), { ok: true, phone: '+919877777777', valid: true });
+  });
+
+  it('keeps a phone-shaped caller id libphonenumber refuses, echoed as + country code and number', () => {
+    for (const [raw, country] of [
+      ['+915500000001', undefined],
+      ['+91 55000-00001', 'US'],
+      ['5500000001', 'IN'],
+      ['05500000001', 'IN'],
+      ['00915500000001', 'IN'],
+    ] as const) {
+      assert.deepEqual(normaliseCallerId(raw, country), { ok: true, phone: '+915500000001', valid: false }, raw);
+    }
+  });
+
+  it('echoes a national caller id it cannot place in a country as its digits', () => {
+    assert.deepEqual(normaliseCallerId('123-45', undefined), { ok: true, phone: '12345', valid: false });
+  });
+
+  it('refuses only what cannot be a number: letters, empty, too few or too many digits, a bad country', () => {
+    for (const [raw, country] of [
+      ['abc', 'IN'],
+      ['', 'IN'],
+      ['+91', undefined],
+      ['9.87654E+09', 'IN'],
+      ['+1234567890123456', undefined],
+      ['123456789012345678', 'IN'],
+      ['+919876543210', 'ZZ'],
+    ] as const) {
+      assert.equal(normaliseCallerId(raw, country).ok, false, raw);
+    }
   });
 });

@@ -4,10 +4,10 @@ import { describe, it } from 'node:test';
 import {
   parseTransformationConfig,
   parseTransformationText,
-  type BlockingIssue,
 } from '../../../src/domain/ingest/transformation-config.js';
-
-
+import { Value } from '@sinclair/typebox/value';
+import type { BlockingIssue } from '../../../src/domain/ingest/blocking-issue.js';
+import { TransformationConfigSchema } from '../../../src/domain/ingest/transformation-schema.js';
 
 function issuesOf(result: ReturnType<typeof parseTransformationConfig>): BlockingIssue[] {
   assert.ok(!result.ok, 'expected the config to be refused');
@@ -29,7 +29,14 @@ describe('parseTransformationConfig', () => {
     const result = parseTransformationConfig({
       phone_number: { column_name: 'mobile' },
       user_identifier: { column_name: 'id', required: true },
-      app_variables: { due_date: { column_name: 'due', required: false, fallback_value: '', format: ['trim', { fn: 'date', input: 'DD/MM/YYYY' }] } },
+      app_variables: {
+        due_date: {
+          column_name: 'due',
+          required: false,
+          fallback_value: '',
+          format: ['trim', { fn: 'date', input: 'DD/MM/YYYY' }],
+        },
+      },
       app_overrides: { initial_bot_message: { column_name: 'greeting', fallback_value: 'Hello' } },
     });
     assert.ok(result.ok);
@@ -44,7 +51,11 @@ describe('parseTransformationConfig', () => {
   });
 
   it('treats null optional fields as absent', () => {
-    const result = parseTransformationConfig({ phone_number: { column_name: 'm', country_code: null }, user_identifier: null, app_overrides: null });
+    const result = parseTransformationConfig({
+      phone_number: { column_name: 'm', country_code: null },
+      user_identifier: null,
+      app_overrides: null,
+    });
     assert.ok(result.ok);
     assert.deepEqual(result.config, { phone_number: { column_name: 'm' } });
   });
@@ -60,7 +71,9 @@ describe('parseTransformationConfig', () => {
   it('refuses a missing phone_number or column_name', () => {
     assert.match(messagesOf({})[0] ?? '', /^phone_number: is required/);
     assert.deepEqual(messagesOf({ phone_number: {} }), ['phone_number.column_name: is required']);
-    assert.deepEqual(messagesOf({ phone_number: { column_name: ' ' } }), ['phone_number.column_name: must not be empty']);
+    assert.deepEqual(messagesOf({ phone_number: { column_name: ' ' } }), [
+      'phone_number.column_name: must not be empty',
+    ]);
   });
 
   it('refuses an unsupported country code', () => {
@@ -105,7 +118,10 @@ describe('parseTransformationConfig', () => {
   });
 
   it('leaves unknown app_overrides keys to planIngest', () => {
-    assert.ok(parseTransformationConfig({ phone_number: { column_name: 'm' }, app_overrides: { voice: { column_name: 'v' } } }).ok);
+    assert.ok(
+      parseTransformationConfig({ phone_number: { column_name: 'm' }, app_overrides: { voice: { column_name: 'v' } } })
+        .ok,
+    );
   });
 
   it('refuses invalid format specs with the path of each', () => {
@@ -114,23 +130,55 @@ describe('parseTransformationConfig', () => {
       app_variables: { due_date: { column_name: 'd', format: ['trim', { fn: 'date', input: 'DD/MM/YYY' }, 'enum'] } },
     });
     assert.equal(messages.length, 2);
-    assert.match(messages[0] ?? '', /^app_variables\.due_date\.format\[1\]: date: pattern 'DD\/MM\/YYY' has an unknown token 'Y'/);
+    assert.match(
+      messages[0] ?? '',
+      /^app_variables\.due_date\.format\[1\]: date: pattern 'DD\/MM\/YYY' has an unknown token 'Y'/,
+    );
     assert.equal(messages[1], "app_variables.due_date.format[2]: enum: option 'map' is required");
   });
 
   it('gives the path of a bad format in details', () => {
-    const [issue] = issuesOf(parseTransformationConfig({ phone_number: { column_name: 'm' }, app_variables: { x: { column_name: 'x', format: 'nope' } } }));
+    const [issue] = issuesOf(
+      parseTransformationConfig({
+        phone_number: { column_name: 'm' },
+        app_variables: { x: { column_name: 'x', format: 'nope' } },
+      }),
+    );
     assert.deepEqual(issue?.details, { path: 'app_variables.x.format' });
   });
 
   it('refuses prototype-polluting names in sections', () => {
-    const input = JSON.parse('{"phone_number":{"column_name":"m"},"app_variables":{"__proto__":{"column_name":"x"}}}') as unknown;
+    const input = JSON.parse(
+      '{"phone_number":{"column_name":"m"},"app_variables":{"__proto__":{"column_name":"x"}}}',
+    ) as unknown;
     assert.deepEqual(messagesOf(input), ["app_variables.__proto__: '__proto__' is not allowed as a name"]);
     assert.equal(({} as Record<string, unknown>)['column_name'], undefined);
   });
 
+  it('returns a config that TransformationConfigSchema accepts, nulls dropped and the country upper-cased', () => {
+    const result = parseTransformationConfig({
+      phone_number: { column_name: 'm', country_code: 'gb' },
+      user_identifier: { column_name: 'id', required: null },
+      app_variables: { a: { column_name: 'a', format: [{ fn: 'date', input: 'DD/MM/YYYY' }, 'trim'] } },
+    });
+    assert.ok(result.ok);
+    assert.ok(Value.Check(TransformationConfigSchema, result.config));
+    assert.deepEqual(result.config.user_identifier, { column_name: 'id' });
+    assert.equal(result.config.phone_number.country_code, 'GB');
+  });
+
+  it('names the keys the schema allows, in its order, for an unknown key', () => {
+    const allowed = Object.keys(TransformationConfigSchema.properties).join(', ');
+    assert.deepEqual(messagesOf({ phone_number: { column_name: 'm' }, cohort: 1 }), [
+      `cohort: unknown key (allowed here: ${allowed})`,
+    ]);
+  });
+
   it('reports every problem at once', () => {
-    assert.equal(messagesOf({ phone_number: { column_name: 1, country_code: 'ZZ' }, app_variables: { a: {} }, extra: 1 }).length, 4);
+    assert.equal(
+      messagesOf({ phone_number: { column_name: 1, country_code: 'ZZ' }, app_variables: { a: {} }, extra: 1 }).length,
+      4,
+    );
   });
 });
 

@@ -1,13 +1,24 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { isWithinWindow, nextWindowOpening, type CallingWindow } from '../../../src/domain/scheduling/calling-window.js';
+import type { CallingWindow } from '../../../src/domain/scheduling/calling-window.js';
+import { isWithinWindow, nextWindowOpening } from '../../../src/domain/scheduling/window-clock.js';
 
 // The clock is injected: every instant is a Date built here, nothing reads the time or sleeps.
 const at = (iso: string): Date => new Date(iso);
 const EVERY_DAY = [0, 1, 2, 3, 4, 5, 6];
 const WEEKDAYS = [1, 2, 3, 4, 5];
-const newYork = (start: string, end: string, allowedDays = EVERY_DAY): CallingWindow => ({ timezone: 'America/New_York', start, end, allowedDays });
-const kolkata = (start: string, end: string, allowedDays = WEEKDAYS): CallingWindow => ({ timezone: 'Asia/Kolkata', start, end, allowedDays });
+const newYork = (start: string, end: string, allowedDays = EVERY_DAY): CallingWindow => ({
+  timezone: 'America/New_York',
+  start,
+  end,
+  allowedDays,
+});
+const kolkata = (start: string, end: string, allowedDays = WEEKDAYS): CallingWindow => ({
+  timezone: 'Asia/Kolkata',
+  start,
+  end,
+  allowedDays,
+});
 
 function assertOpening(window: CallingWindow, from: string, expected: string, timezone?: string): void {
   assert.equal(nextWindowOpening(window, at(from), timezone).toISOString(), new Date(expected).toISOString());
@@ -173,13 +184,17 @@ describe('nextWindowOpening', () => {
     assert.throws(() => nextWindowOpening(newYork('09:00', '17:00', []), at('2026-03-09T00:00:00Z')), RangeError);
     assert.throws(() => nextWindowOpening(newYork('09:00', '17:00', [7]), at('2026-03-09T00:00:00Z')), RangeError);
     assert.throws(() => nextWindowOpening(newYork('9am', '17:00'), at('2026-03-09T00:00:00Z')), RangeError);
-    assert.throws(() => nextWindowOpening(newYork('09:00', '17:00'), at('2026-03-09T00:00:00Z'), 'Mars/Base'), RangeError);
+    assert.throws(
+      () => nextWindowOpening(newYork('09:00', '17:00'), at('2026-03-09T00:00:00Z'), 'Mars/Base'),
+      RangeError,
+    );
     assert.throws(() => nextWindowOpening(newYork('09:00', '17:00'), new Date(Number.NaN)), RangeError);
   });
 });
 
 describe('nextWindowOpening against a minute-by-minute scan', () => {
-  const time = (minutes: number): string => `${String(Math.floor(minutes / 60)).padStart(2, '0')}:${String(minutes % 60).padStart(2, '0')}`;
+  const time = (minutes: number): string =>
+    `${String(Math.floor(minutes / 60)).padStart(2, '0')}:${String(minutes % 60).padStart(2, '0')}`;
 
   // Windows and changes fall on whole minutes, so checking `from` and each whole minute after it
   // finds the first instant inside the window by brute force.
@@ -191,7 +206,11 @@ describe('nextWindowOpening against a minute-by-minute scan', () => {
     if (opening.getTime() === from.getTime()) return;
     assert.equal(isWithinWindow(window, from), false, label);
     for (let t = Math.ceil(from.getTime() / 60_000) * 60_000; t < opening.getTime(); t += 60_000) {
-      assert.equal(isWithinWindow(window, new Date(t)), false, `${label}; ${new Date(t).toISOString()} is already inside`);
+      assert.equal(
+        isWithinWindow(window, new Date(t)),
+        false,
+        `${label}; ${new Date(t).toISOString()} is already inside`,
+      );
     }
   }
 
@@ -216,7 +235,10 @@ describe('nextWindowOpening against a minute-by-minute scan', () => {
         }
       }
       for (const end of ['01:30', '02:15', '02:45']) {
-        assertFirstOpening({ timezone, start: '23:30', end, allowedDays: [0] }, new Date(new Date(midnight).getTime() - 12 * 3_600_000));
+        assertFirstOpening(
+          { timezone, start: '23:30', end, allowedDays: [0] },
+          new Date(new Date(midnight).getTime() - 12 * 3_600_000),
+        );
       }
     }
   });
@@ -229,14 +251,29 @@ describe('nextWindowOpening against a minute-by-minute scan', () => {
       return seed % n;
     };
     const zones = ['America/New_York', 'Asia/Kolkata', 'Europe/London', 'Australia/Lord_Howe'];
-    const around = ['2026-03-07T00:00:00Z', '2026-03-28T12:00:00Z', '2026-04-04T00:00:00Z', '2026-10-03T12:00:00Z', '2026-10-24T12:00:00Z', '2026-10-31T00:00:00Z'];
+    const around = [
+      '2026-03-07T00:00:00Z',
+      '2026-03-28T12:00:00Z',
+      '2026-04-04T00:00:00Z',
+      '2026-10-03T12:00:00Z',
+      '2026-10-24T12:00:00Z',
+      '2026-10-31T00:00:00Z',
+    ];
     for (let i = 0; i < 30; i++) {
       const startMinutes = random(48) * 30;
       let endMinutes = random(48) * 30;
       if (endMinutes === startMinutes) endMinutes = (endMinutes + 90) % 1440;
       const days = [...new Set([random(7), random(7), random(7)])];
-      const window: CallingWindow = { timezone: zones[random(zones.length)] ?? 'UTC', start: time(startMinutes), end: time(endMinutes), allowedDays: days };
-      assertFirstOpening(window, new Date(new Date(around[random(around.length)] ?? '').getTime() + random(3 * 24 * 60) * 60_000 + 17_000));
+      const window: CallingWindow = {
+        timezone: zones[random(zones.length)] ?? 'UTC',
+        start: time(startMinutes),
+        end: time(endMinutes),
+        allowedDays: days,
+      };
+      assertFirstOpening(
+        window,
+        new Date(new Date(around[random(around.length)] ?? '').getTime() + random(3 * 24 * 60) * 60_000 + 17_000),
+      );
     }
   });
 });

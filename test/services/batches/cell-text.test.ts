@@ -1,6 +1,12 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { cellText, dateText, excelSerialToDate, isDateFormat, numberText } from '../../../src/services/batches/cell-text.js';
+import {
+  cellText,
+  dateText,
+  excelSerialToDate,
+  isDateFormat,
+  numberText,
+} from '../../../src/services/batches/cell-text.js';
 import { xlsCellText } from '../../../src/services/batches/xls-reader.js';
 
 const text = (value: unknown, format?: string) => cellText(value, format, false);
@@ -73,7 +79,10 @@ describe('cell text', () => {
   });
 
   it('joins the runs of rich text', () => {
-    assert.equal(text({ richText: [{ text: 'Zoë ' }, { font: { bold: true }, text: 'Ñandú' }, { text: null }] }), 'Zoë Ñandú');
+    assert.equal(
+      text({ richText: [{ text: 'Zoë ' }, { font: { bold: true }, text: 'Ñandú' }, { text: null }] }),
+      'Zoë Ñandú',
+    );
   });
 
   it('shows a formula as its cached result rendered by the same rules, or as nothing without one', () => {
@@ -89,7 +98,10 @@ describe('cell text', () => {
   it('writes an error as its code and a hyperlink as its text', () => {
     assert.equal(text({ error: '#N/A' }), '#N/A');
     assert.equal(text({ text: 'Website', hyperlink: 'https://example.com' }), 'Website');
-    assert.equal(text({ text: { richText: [{ text: 'Rich' }, { text: ' link' }] }, hyperlink: 'https://example.com' }), 'Rich link');
+    assert.equal(
+      text({ text: { richText: [{ text: 'Rich' }, { text: ' link' }] }, hyperlink: 'https://example.com' }),
+      'Rich link',
+    );
   });
 
   it('gives empty text for empty cells and unknown shapes', () => {

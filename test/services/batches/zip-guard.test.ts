@@ -7,7 +7,14 @@ import ExcelJS from 'exceljs';
 import JSZip from 'jszip';
 import { readSheetRecords, SheetError, type SheetLimits } from '../../../src/services/batches/sheet-source.js';
 
-const LIMITS: SheetLimits = { maxBytes: 50 * 1024 * 1024, maxRows: 200_000, maxColumns: 200, maxZipEntries: 1000, maxUncompressedBytes: 500 * 1024 * 1024 };
+const LIMITS: SheetLimits = {
+  maxBytes: 50 * 1024 * 1024,
+  maxRows: 200_000,
+  maxColumns: 200,
+  maxRowBytes: 1024 * 1024,
+  maxZipEntries: 1000,
+  maxUncompressedBytes: 500 * 1024 * 1024,
+};
 const MB = 1024 * 1024;
 
 let dir: string;
@@ -41,7 +48,10 @@ async function paddedWorkbook(bytes: number): Promise<Buffer> {
 /** Overwrites the uncompressed size every local and central header declares, as a crafted bomb does. */
 function declareSizes(zip: Buffer, size: number): Buffer {
   const out = Buffer.from(zip);
-  for (const [signature, field] of [[0x04034b50, 22], [0x02014b50, 24]] as const) {
+  for (const [signature, field] of [
+    [0x04034b50, 22],
+    [0x02014b50, 24],
+  ] as const) {
     const marker = Buffer.alloc(4);
     marker.writeUInt32LE(signature);
     for (let at = out.indexOf(marker); at >= 0; at = out.indexOf(marker, at + 4)) out.writeUInt32LE(size, at + field);
@@ -60,25 +70,40 @@ after(async () => {
 describe('xlsx zip guard', () => {
   it('refuses an archive whose entries declare more bytes in all than maxUncompressedBytes', async () => {
     await writeFile(file('big.xlsx'), await paddedWorkbook(5 * MB));
-    await assert.rejects(readAll(file('big.xlsx'), { ...LIMITS, maxUncompressedBytes: MB }), refusal('spreadsheet_too_large', /unpacks to more than 1048576 bytes/));
+    await assert.rejects(
+      readAll(file('big.xlsx'), { ...LIMITS, maxUncompressedBytes: MB }),
+      refusal('spreadsheet_too_large', /unpacks to more than 1048576 bytes/),
+    );
   });
 
   it('refuses an entry over 1 MB compressed more than 200 times, whatever the total limit', async () => {
     await writeFile(file('ratio.xlsx'), await paddedWorkbook(5 * MB));
-    await assert.rejects(readAll(file('ratio.xlsx')), refusal('spreadsheet_too_large', /compressed more than 200 times/));
+    await assert.rejects(
+      readAll(file('ratio.xlsx')),
+      refusal('spreadsheet_too_large', /compressed more than 200 times/),
+    );
   });
 
   it('refuses an archive that understates its sizes, by counting the bytes it inflates to', async () => {
     await writeFile(file('liar.xlsx'), declareSizes(await paddedWorkbook(5 * MB), 1000));
-    await assert.rejects(readAll(file('liar.xlsx'), { ...LIMITS, maxUncompressedBytes: MB }), refusal('spreadsheet_too_large', /unpacks to more than/));
-    await assert.rejects(readAll(file('liar.xlsx')), refusal('spreadsheet_too_large', /compressed more than 200 times/));
+    await assert.rejects(
+      readAll(file('liar.xlsx'), { ...LIMITS, maxUncompressedBytes: MB }),
+      refusal('spreadsheet_too_large', /unpacks to more than/),
+    );
+    await assert.rejects(
+      readAll(file('liar.xlsx')),
+      refusal('spreadsheet_too_large', /compressed more than 200 times/),
+    );
   });
 
   it('refuses an archive with more entries than maxZipEntries', async () => {
     const zip = new JSZip();
     for (let i = 0; i < 11; i++) zip.file(`xl/media/image${i}.txt`, `entry ${i}`);
     await writeFile(file('many.xlsx'), await zip.generateAsync({ type: 'nodebuffer' }));
-    await assert.rejects(readAll(file('many.xlsx'), { ...LIMITS, maxZipEntries: 10 }), refusal('spreadsheet_too_large', /more than 10 entries/));
+    await assert.rejects(
+      readAll(file('many.xlsx'), { ...LIMITS, maxZipEntries: 10 }),
+      refusal('spreadsheet_too_large', /more than 10 entries/),
+    );
   });
 
   it('refuses a file with an .xlsx name that is not a zip as invalid', async () => {
@@ -117,7 +142,10 @@ describe('xlsx zip guard', () => {
 
   it('reads a workbook whose zip entries give their sizes after the data', async () => {
     const workbook = new ExcelJS.Workbook();
-    workbook.addWorksheet('Contacts').addRows([['phoneNumber', 'name'], [9876543210, 'Asha']]);
+    workbook.addWorksheet('Contacts').addRows([
+      ['phoneNumber', 'name'],
+      [9876543210, 'Asha'],
+    ]);
     const original = await JSZip.loadAsync(await workbook.xlsx.writeBuffer());
     const streamed = await original.generateAsync({ type: 'nodebuffer', compression: 'DEFLATE', streamFiles: true });
     await writeFile(file('descriptors.xlsx'), streamed);

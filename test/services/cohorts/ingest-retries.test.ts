@@ -9,7 +9,11 @@ for (const backend of await backends({ scaleOut: true })) {
     let t: TestApp;
     let acme: SeededTenant;
     before(async () => {
-      t = await createTestApp(backend, { ROSTER_JOB_MAX_ATTEMPTS: '2', ROSTER_JOB_BACKOFF_MS: '0', ROSTER_JOB_POLL_MS: '20' });
+      t = await createTestApp(backend, {
+        ROSTER_JOB_MAX_ATTEMPTS: '2',
+        ROSTER_JOB_BACKOFF_MS: '0',
+        ROSTER_JOB_POLL_MS: '20',
+      });
       acme = await seedTenant(t, 'acme');
     });
     after(async () => {

@@ -49,7 +49,9 @@ describe('the URL source address check', () => {
 
 describe('URL handling for messages and schemes', () => {
   it('shows scheme, host and path but never the query, fragment or credentials', () => {
-    const url = new URL('https://user:pass@bucket.s3.amazonaws.com:8443/dir/users.csv?X-Amz-Signature=SECRET&X-Amz-Credential=KEY#frag');
+    const url = new URL(
+      'https://user:pass@bucket.s3.amazonaws.com:8443/dir/users.csv?X-Amz-Signature=SECRET&X-Amz-Credential=KEY#frag',
+    );
     assert.equal(redactUrl(url), 'https://bucket.s3.amazonaws.com:8443/dir/users.csv');
   });
 

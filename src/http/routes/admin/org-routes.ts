@@ -7,18 +7,35 @@ import * as tenancy from '../../../services/tenancy-service.js';
 import type { Database } from '../../../storage/schema.js';
 import { requireMaster, requireOrg } from '../../plugins/auth.js';
 import { pageEnvelope } from '../../pagination.js';
-import { DeletedSchema, ErrorEnvelopeSchema, Hex24Id, PageOf, PageQuerySchema, SlugId, Timestamp } from '../../schemas.js';
+import {
+  DeletedSchema,
+  ErrorEnvelopeSchema,
+  Hex24Id,
+  PageOf,
+  PageQuerySchema,
+  SlugId,
+  Timestamp,
+} from '../../schemas.js';
 
 const Name = Type.String({ minLength: 1, maxLength: 200, description: 'Display name (any language)' });
 
 const OrgSchema = Type.Object({ org_id: Type.String(), name: Type.String(), created_at: Timestamp }, { title: 'Org' });
 const UserSchema = Type.Object(
-  { user_id: Type.String(), org_id: Type.String(), email: Type.String(), name: Type.Union([Type.String(), Type.Null()]), created_at: Timestamp },
+  {
+    user_id: Type.String(),
+    org_id: Type.String(),
+    email: Type.String(),
+    name: Type.Union([Type.String(), Type.Null()]),
+    created_at: Timestamp,
+  },
   { title: 'User' },
 );
-const WorkspacesScope = Type.Union([Type.Literal('*'), Type.Array(SlugId('Workspace id'), { minItems: 1, maxItems: 1000 })], {
-  description: '"*" for every workspace of the org, or a list of workspace ids',
-});
+const WorkspacesScope = Type.Union(
+  [Type.Literal('*'), Type.Array(SlugId('Workspace id'), { minItems: 1, maxItems: 1000 })],
+  {
+    description: '"*" for every workspace of the org, or a list of workspace ids',
+  },
+);
 const ApiKeySchema = Type.Object(
   {
     key_id: Type.String(),
@@ -31,15 +48,25 @@ const ApiKeySchema = Type.Object(
   },
   { title: 'ApiKey' },
 );
-const CreatedApiKeySchema = Type.Intersect([ApiKeySchema, Type.Object({ key: Type.String({ description: 'The secret, shown only in this response' }) })]);
+const CreatedApiKeySchema = Type.Intersect([
+  ApiKeySchema,
+  Type.Object({ key: Type.String({ description: 'The secret, shown only in this response' }) }),
+]);
 
-const CreateOrgBody = Type.Object({ org_id: Type.Optional(SlugId('Org id; generated when absent')), name: Name }, { additionalProperties: false });
+const CreateOrgBody = Type.Object(
+  { org_id: Type.Optional(SlugId('Org id; generated when absent')), name: Name },
+  { additionalProperties: false },
+);
 const CreateUserBody = Type.Object(
   { email: Type.String({ format: 'email', maxLength: 320 }), name: Type.Optional(Name) },
   { additionalProperties: false },
 );
 const CreateApiKeyBody = Type.Object(
-  { name: Name, user_id: Hex24Id('The user the key acts for (its email becomes created_by)'), workspaces: WorkspacesScope },
+  {
+    name: Name,
+    user_id: Hex24Id('The user the key acts for (its email becomes created_by)'),
+    workspaces: WorkspacesScope,
+  },
   { additionalProperties: false },
 );
 
@@ -53,71 +80,192 @@ export async function orgRoutes(appBase: FastifyInstance, options: { db: Kysely<
   const { db } = options;
   const tags = ['admin'];
 
-  app.post('/v1/orgs', { schema: { tags, summary: 'Create an org', body: CreateOrgBody, response: { 201: OrgSchema, 403: ErrorEnvelopeSchema, 409: ErrorEnvelopeSchema } } }, async (request, reply) => {
-    requireMaster(request);
-    return reply.code(201).send(await tenancy.createOrg(db, request.body));
-  });
-  app.get('/v1/orgs', { schema: { tags, summary: 'List orgs', querystring: PageQuerySchema, response: { 200: PageOf(OrgSchema), 403: ErrorEnvelopeSchema } } }, async (request) => {
-    requireMaster(request);
-    const { offset, limit } = request.query;
-    const page = await tenancy.listOrgs(db, { offset, limit });
-    return pageEnvelope(request, page.items, page.total, offset, limit);
-  });
-  app.get('/v1/orgs/:org_id', { schema: { tags, summary: 'Get an org', params: OrgParams, response: { 200: OrgSchema } } }, async (request) => {
-    requireOrg(request, request.params.org_id);
-    return tenancy.getOrg(db, request.params.org_id);
-  });
-  app.delete('/v1/orgs/:org_id', { schema: { tags, summary: 'Delete an org and everything in it', params: OrgParams, response: { 200: DeletedSchema, 403: ErrorEnvelopeSchema } } }, async (request) => {
-    requireMaster(request, request.params.org_id);
-    await tenancy.deleteOrg(db, request.params.org_id);
-    return { deleted: true as const, id: request.params.org_id };
-  });
+  app.post(
+    '/v1/orgs',
+    {
+      schema: {
+        tags,
+        summary: 'Create an org',
+        body: CreateOrgBody,
+        response: { 201: OrgSchema, 403: ErrorEnvelopeSchema, 409: ErrorEnvelopeSchema },
+      },
+    },
+    async (request, reply) => {
+      requireMaster(request);
+      return reply.code(201).send(await tenancy.createOrg(db, request.body));
+    },
+  );
+  app.get(
+    '/v1/orgs',
+    {
+      schema: {
+        tags,
+        summary: 'List orgs',
+        querystring: PageQuerySchema,
+        response: { 200: PageOf(OrgSchema), 403: ErrorEnvelopeSchema },
+      },
+    },
+    async (request) => {
+      requireMaster(request);
+      const { offset, limit } = request.query;
+      const page = await tenancy.listOrgs(db, { offset, limit });
+      return pageEnvelope(request, page.items, page.total, offset, limit);
+    },
+  );
+  app.get(
+    '/v1/orgs/:org_id',
+    { schema: { tags, summary: 'Get an org', params: OrgParams, response: { 200: OrgSchema } } },
+    async (request) => {
+      requireOrg(request, request.params.org_id);
+      return tenancy.getOrg(db, request.params.org_id);
+    },
+  );
+  app.delete(
+    '/v1/orgs/:org_id',
+    {
+      schema: {
+        tags,
+        summary: 'Delete an org and everything in it',
+        params: OrgParams,
+        response: { 200: DeletedSchema, 403: ErrorEnvelopeSchema },
+      },
+    },
+    async (request) => {
+      requireMaster(request, request.params.org_id);
+      await tenancy.deleteOrg(db, request.params.org_id);
+      return { deleted: true as const, id: request.params.org_id };
+    },
+  );
 
   app.post(
     '/v1/orgs/:org_id/users',
-    { schema: { tags, summary: 'Create a user (user_id is the batch API userId)', params: OrgParams, body: CreateUserBody, response: { 201: UserSchema, 403: ErrorEnvelopeSchema, 409: ErrorEnvelopeSchema } } },
+    {
+      schema: {
+        tags,
+        summary: 'Create a user (user_id is the batch API userId)',
+        params: OrgParams,
+        body: CreateUserBody,
+        response: { 201: UserSchema, 403: ErrorEnvelopeSchema, 409: ErrorEnvelopeSchema },
+      },
+    },
     async (request, reply) => {
       requireMaster(request, request.params.org_id);
       return reply.code(201).send(await tenancy.createUser(db, request.params.org_id, request.body));
     },
   );
-  app.get('/v1/orgs/:org_id/users', { schema: { tags, summary: 'List users', params: OrgParams, querystring: PageQuerySchema, response: { 200: PageOf(UserSchema), 403: ErrorEnvelopeSchema } } }, async (request) => {
-    requireMaster(request, request.params.org_id);
-    const { offset, limit } = request.query;
-    const page = await tenancy.listUsers(db, request.params.org_id, { offset, limit });
-    return pageEnvelope(request, page.items, page.total, offset, limit);
-  });
-  app.get('/v1/orgs/:org_id/users/:user_id', { schema: { tags, summary: 'Get a user', params: UserParams, response: { 200: UserSchema, 403: ErrorEnvelopeSchema } } }, async (request) => {
-    requireMaster(request, request.params.org_id);
-    return tenancy.getUser(db, request.params.org_id, request.params.user_id);
-  });
-  app.delete('/v1/orgs/:org_id/users/:user_id', { schema: { tags, summary: 'Delete a user and their keys', params: UserParams, response: { 200: DeletedSchema, 403: ErrorEnvelopeSchema } } }, async (request) => {
-    requireMaster(request, request.params.org_id);
-    await tenancy.deleteUser(db, request.params.org_id, request.params.user_id);
-    return { deleted: true as const, id: request.params.user_id };
-  });
+  app.get(
+    '/v1/orgs/:org_id/users',
+    {
+      schema: {
+        tags,
+        summary: 'List users',
+        params: OrgParams,
+        querystring: PageQuerySchema,
+        response: { 200: PageOf(UserSchema), 403: ErrorEnvelopeSchema },
+      },
+    },
+    async (request) => {
+      requireMaster(request, request.params.org_id);
+      const { offset, limit } = request.query;
+      const page = await tenancy.listUsers(db, request.params.org_id, { offset, limit });
+      return pageEnvelope(request, page.items, page.total, offset, limit);
+    },
+  );
+  app.get(
+    '/v1/orgs/:org_id/users/:user_id',
+    {
+      schema: {
+        tags,
+        summary: 'Get a user',
+        params: UserParams,
+        response: { 200: UserSchema, 403: ErrorEnvelopeSchema },
+      },
+    },
+    async (request) => {
+      requireMaster(request, request.params.org_id);
+      return tenancy.getUser(db, request.params.org_id, request.params.user_id);
+    },
+  );
+  app.delete(
+    '/v1/orgs/:org_id/users/:user_id',
+    {
+      schema: {
+        tags,
+        summary: 'Delete a user and their keys',
+        params: UserParams,
+        response: { 200: DeletedSchema, 403: ErrorEnvelopeSchema },
+      },
+    },
+    async (request) => {
+      requireMaster(request, request.params.org_id);
+      await tenancy.deleteUser(db, request.params.org_id, request.params.user_id);
+      return { deleted: true as const, id: request.params.user_id };
+    },
+  );
 
   app.post(
     '/v1/orgs/:org_id/api-keys',
-    { schema: { tags, summary: 'Create an API key (the secret is returned once)', params: OrgParams, body: CreateApiKeyBody, response: { 201: CreatedApiKeySchema, 403: ErrorEnvelopeSchema } } },
+    {
+      schema: {
+        tags,
+        summary: 'Create an API key (the secret is returned once)',
+        params: OrgParams,
+        body: CreateApiKeyBody,
+        response: { 201: CreatedApiKeySchema, 403: ErrorEnvelopeSchema },
+      },
+    },
     async (request, reply) => {
       requireMaster(request, request.params.org_id);
       return reply.code(201).send(await keyService.createApiKey(db, request.params.org_id, request.body));
     },
   );
-  app.get('/v1/orgs/:org_id/api-keys', { schema: { tags, summary: 'List API keys (never their secrets)', params: OrgParams, querystring: PageQuerySchema, response: { 200: PageOf(ApiKeySchema), 403: ErrorEnvelopeSchema } } }, async (request) => {
-    requireMaster(request, request.params.org_id);
-    const { offset, limit } = request.query;
-    const page = await keyService.listApiKeys(db, request.params.org_id, { offset, limit });
-    return pageEnvelope(request, page.items, page.total, offset, limit);
-  });
-  app.get('/v1/orgs/:org_id/api-keys/:key_id', { schema: { tags, summary: 'Get an API key', params: KeyParams, response: { 200: ApiKeySchema, 403: ErrorEnvelopeSchema } } }, async (request) => {
-    requireMaster(request, request.params.org_id);
-    return keyService.getApiKey(db, request.params.org_id, request.params.key_id);
-  });
-  app.delete('/v1/orgs/:org_id/api-keys/:key_id', { schema: { tags, summary: 'Revoke an API key (effective at once)', params: KeyParams, response: { 200: DeletedSchema, 403: ErrorEnvelopeSchema } } }, async (request) => {
-    requireMaster(request, request.params.org_id);
-    await keyService.revokeApiKey(db, request.params.org_id, request.params.key_id);
-    return { deleted: true as const, id: request.params.key_id };
-  });
+  app.get(
+    '/v1/orgs/:org_id/api-keys',
+    {
+      schema: {
+        tags,
+        summary: 'List API keys (never their secrets)',
+        params: OrgParams,
+        querystring: PageQuerySchema,
+        response: { 200: PageOf(ApiKeySchema), 403: ErrorEnvelopeSchema },
+      },
+    },
+    async (request) => {
+      requireMaster(request, request.params.org_id);
+      const { offset, limit } = request.query;
+      const page = await keyService.listApiKeys(db, request.params.org_id, { offset, limit });
+      return pageEnvelope(request, page.items, page.total, offset, limit);
+    },
+  );
+  app.get(
+    '/v1/orgs/:org_id/api-keys/:key_id',
+    {
+      schema: {
+        tags,
+        summary: 'Get an API key',
+        params: KeyParams,
+        response: { 200: ApiKeySchema, 403: ErrorEnvelopeSchema },
+      },
+    },
+    async (request) => {
+      requireMaster(request, request.params.org_id);
+      return keyService.getApiKey(db, request.params.org_id, request.params.key_id);
+    },
+  );
+  app.delete(
+    '/v1/orgs/:org_id/api-keys/:key_id',
+    {
+      schema: {
+        tags,
+        summary: 'Revoke an API key (effective at once)',
+        params: KeyParams,
+        response: { 200: DeletedSchema, 403: ErrorEnvelopeSchema },
+      },
+    },
+    async (request) => {
+      requireMaster(request, request.params.org_id);
+      await keyService.revokeApiKey(db, request.params.org_id, request.params.key_id);
+      return { deleted: true as const, id: request.params.key_id };
+    },
+  );
 }

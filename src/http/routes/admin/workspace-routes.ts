@@ -14,7 +14,10 @@ const E = ErrorEnvelopeSchema;
 const Name = Type.String({ minLength: 1, maxLength: 200, description: 'Display name (any language)' });
 const Nullable = <T extends ReturnType<typeof Type.String>>(schema: T) => Type.Union([schema, Type.Null()]);
 
-const WorkspaceSchema = Type.Object({ org_id: Type.String(), workspace_id: Type.String(), name: Type.String(), created_at: Timestamp }, { title: 'Workspace' });
+const WorkspaceSchema = Type.Object(
+  { org_id: Type.String(), workspace_id: Type.String(), name: Type.String(), created_at: Timestamp },
+  { title: 'Workspace' },
+);
 const VariableSchema = Type.Object({
   name: Type.String(),
   required: Type.Boolean(),
@@ -59,7 +62,10 @@ const PhoneNumberSchema = Type.Object(
   { title: 'PhoneNumber' },
 );
 
-const CreateWorkspaceBody = Type.Object({ workspace_id: Type.Optional(SlugId('Workspace id; generated when absent')), name: Name }, { additionalProperties: false });
+const CreateWorkspaceBody = Type.Object(
+  { workspace_id: Type.Optional(SlugId('Workspace id; generated when absent')), name: Name },
+  { additionalProperties: false },
+);
 const CreateAgentBody = Type.Object(
   {
     agent_id: Type.Optional(SlugId('Agent id; generated when absent')),
@@ -67,7 +73,10 @@ const CreateAgentBody = Type.Object(
     variables: Type.Array(
       Type.Object(
         {
-          name: Type.String({ pattern: VARIABLE_NAME_PATTERN, description: 'Variable name, as cohort configs and batch files refer to it' }),
+          name: Type.String({
+            pattern: VARIABLE_NAME_PATTERN,
+            description: 'Variable name, as cohort configs and batch files refer to it',
+          }),
           required: Type.Optional(Type.Boolean()),
           default: Type.Optional(Type.String({ maxLength: 10_000 })),
           description: Type.Optional(Type.String({ maxLength: 1000 })),
@@ -86,7 +95,12 @@ const CreateDeploymentBody = Type.Object(
     deployment_id: Type.Optional(SlugId('Deployment id; generated when absent')),
     name: Name,
     agent_id: SlugId('The agent this deployment runs'),
-    default_country: Type.Optional(Type.String({ pattern: '^[A-Za-z]{2}$', description: 'ISO 3166-1 alpha-2 country for national phone numbers, e.g. IN' })),
+    default_country: Type.Optional(
+      Type.String({
+        pattern: '^[A-Za-z]{2}$',
+        description: 'ISO 3166-1 alpha-2 country for national phone numbers, e.g. IN',
+      }),
+    ),
   },
   { additionalProperties: false },
 );
@@ -102,8 +116,16 @@ const CreatePhoneNumberBody = Type.Object(
 const OrgParams = Type.Object({ org_id: Type.String() });
 const WsParams = Type.Object({ org_id: Type.String(), workspace_id: Type.String() });
 const AgentParams = Type.Object({ org_id: Type.String(), workspace_id: Type.String(), agent_id: Type.String() });
-const DeploymentParams = Type.Object({ org_id: Type.String(), workspace_id: Type.String(), deployment_id: Type.String() });
-const NumberParams = Type.Object({ org_id: Type.String(), workspace_id: Type.String(), phone_number_id: Type.String() });
+const DeploymentParams = Type.Object({
+  org_id: Type.String(),
+  workspace_id: Type.String(),
+  deployment_id: Type.String(),
+});
+const NumberParams = Type.Object({
+  org_id: Type.String(),
+  workspace_id: Type.String(),
+  phone_number_id: Type.String(),
+});
 
 /**
  * Workspaces and what they hold: agents, deployments and calling numbers. Writes need the master
@@ -115,90 +137,281 @@ export async function workspaceRoutes(appBase: FastifyInstance, options: { db: K
   const tags = ['admin'];
   const ws = '/v1/orgs/:org_id/workspaces/:workspace_id';
 
-  app.post('/v1/orgs/:org_id/workspaces', { schema: { tags, summary: 'Create a workspace', params: OrgParams, body: CreateWorkspaceBody, response: { 201: WorkspaceSchema, 403: E, 409: E } } }, async (request, reply) => {
-    requireMaster(request, request.params.org_id);
-    return reply.code(201).send(await tenancy.createWorkspace(db, request.params.org_id, request.body));
-  });
-  app.get('/v1/orgs/:org_id/workspaces', { schema: { tags, summary: 'List workspaces this key reaches', params: OrgParams, querystring: PageQuerySchema, response: { 200: PageOf(WorkspaceSchema) } } }, async (request) => {
-    const principal = requireOrg(request, request.params.org_id);
-    const { offset, limit } = request.query;
-    const page = await tenancy.listWorkspaces(db, request.params.org_id, reachableWorkspaces(principal), { offset, limit });
-    return pageEnvelope(request, page.items, page.total, offset, limit);
-  });
-  app.get(ws, { schema: { tags, summary: 'Get a workspace', params: WsParams, response: { 200: WorkspaceSchema } } }, async (request) => {
-    requireWorkspace(request, request.params.org_id, request.params.workspace_id);
-    return tenancy.getWorkspace(db, request.params.org_id, request.params.workspace_id);
-  });
-  app.delete(ws, { schema: { tags, summary: 'Delete a workspace and everything in it', params: WsParams, response: { 200: DeletedSchema, 403: E } } }, async (request) => {
-    requireWorkspace(request, request.params.org_id, request.params.workspace_id);
-    requireMaster(request);
-    await tenancy.deleteWorkspace(db, request.params.org_id, request.params.workspace_id);
-    return { deleted: true as const, id: request.params.workspace_id };
-  });
+  app.post(
+    '/v1/orgs/:org_id/workspaces',
+    {
+      schema: {
+        tags,
+        summary: 'Create a workspace',
+        params: OrgParams,
+        body: CreateWorkspaceBody,
+        response: { 201: WorkspaceSchema, 403: E, 409: E },
+      },
+    },
+    async (request, reply) => {
+      requireMaster(request, request.params.org_id);
+      return reply.code(201).send(await tenancy.createWorkspace(db, request.params.org_id, request.body));
+    },
+  );
+  app.get(
+    '/v1/orgs/:org_id/workspaces',
+    {
+      schema: {
+        tags,
+        summary: 'List workspaces this key reaches',
+        params: OrgParams,
+        querystring: PageQuerySchema,
+        response: { 200: PageOf(WorkspaceSchema) },
+      },
+    },
+    async (request) => {
+      const principal = requireOrg(request, request.params.org_id);
+      const { offset, limit } = request.query;
+      const page = await tenancy.listWorkspaces(db, request.params.org_id, reachableWorkspaces(principal), {
+        offset,
+        limit,
+      });
+      return pageEnvelope(request, page.items, page.total, offset, limit);
+    },
+  );
+  app.get(
+    ws,
+    { schema: { tags, summary: 'Get a workspace', params: WsParams, response: { 200: WorkspaceSchema } } },
+    async (request) => {
+      requireWorkspace(request, request.params.org_id, request.params.workspace_id);
+      return tenancy.getWorkspace(db, request.params.org_id, request.params.workspace_id);
+    },
+  );
+  app.delete(
+    ws,
+    {
+      schema: {
+        tags,
+        summary: 'Delete a workspace and everything in it',
+        params: WsParams,
+        response: { 200: DeletedSchema, 403: E },
+      },
+    },
+    async (request) => {
+      requireWorkspace(request, request.params.org_id, request.params.workspace_id);
+      requireMaster(request);
+      await tenancy.deleteWorkspace(db, request.params.org_id, request.params.workspace_id);
+      return { deleted: true as const, id: request.params.workspace_id };
+    },
+  );
 
-  app.post(`${ws}/agents`, { schema: { tags, summary: 'Create an agent with its declared variables', params: WsParams, body: CreateAgentBody, response: { 201: AgentSchema, 403: E, 409: E } } }, async (request, reply) => {
-    requireWorkspace(request, request.params.org_id, request.params.workspace_id);
-    requireMaster(request);
-    return reply.code(201).send(await tenancy.createAgent(db, request.params.org_id, request.params.workspace_id, request.body));
-  });
-  app.get(`${ws}/agents`, { schema: { tags, summary: 'List agents', params: WsParams, querystring: PageQuerySchema, response: { 200: PageOf(AgentSchema) } } }, async (request) => {
-    requireWorkspace(request, request.params.org_id, request.params.workspace_id);
-    const { offset, limit } = request.query;
-    const page = await tenancy.listAgents(db, request.params.org_id, request.params.workspace_id, { offset, limit });
-    return pageEnvelope(request, page.items, page.total, offset, limit);
-  });
-  app.get(`${ws}/agents/:agent_id`, { schema: { tags, summary: 'Get an agent', params: AgentParams, response: { 200: AgentSchema } } }, async (request) => {
-    requireWorkspace(request, request.params.org_id, request.params.workspace_id);
-    return tenancy.getAgent(db, request.params.org_id, request.params.workspace_id, request.params.agent_id);
-  });
-  app.delete(`${ws}/agents/:agent_id`, { schema: { tags, summary: 'Delete an agent no deployment or number uses', params: AgentParams, response: { 200: DeletedSchema, 403: E, 409: E } } }, async (request) => {
-    requireWorkspace(request, request.params.org_id, request.params.workspace_id);
-    requireMaster(request);
-    await tenancy.deleteAgent(db, request.params.org_id, request.params.workspace_id, request.params.agent_id);
-    return { deleted: true as const, id: request.params.agent_id };
-  });
+  app.post(
+    `${ws}/agents`,
+    {
+      schema: {
+        tags,
+        summary: 'Create an agent with its declared variables',
+        params: WsParams,
+        body: CreateAgentBody,
+        response: { 201: AgentSchema, 403: E, 409: E },
+      },
+    },
+    async (request, reply) => {
+      requireWorkspace(request, request.params.org_id, request.params.workspace_id);
+      requireMaster(request);
+      return reply
+        .code(201)
+        .send(await tenancy.createAgent(db, request.params.org_id, request.params.workspace_id, request.body));
+    },
+  );
+  app.get(
+    `${ws}/agents`,
+    {
+      schema: {
+        tags,
+        summary: 'List agents',
+        params: WsParams,
+        querystring: PageQuerySchema,
+        response: { 200: PageOf(AgentSchema) },
+      },
+    },
+    async (request) => {
+      requireWorkspace(request, request.params.org_id, request.params.workspace_id);
+      const { offset, limit } = request.query;
+      const page = await tenancy.listAgents(db, request.params.org_id, request.params.workspace_id, { offset, limit });
+      return pageEnvelope(request, page.items, page.total, offset, limit);
+    },
+  );
+  app.get(
+    `${ws}/agents/:agent_id`,
+    { schema: { tags, summary: 'Get an agent', params: AgentParams, response: { 200: AgentSchema } } },
+    async (request) => {
+      requireWorkspace(request, request.params.org_id, request.params.workspace_id);
+      return tenancy.getAgent(db, request.params.org_id, request.params.workspace_id, request.params.agent_id);
+    },
+  );
+  app.delete(
+    `${ws}/agents/:agent_id`,
+    {
+      schema: {
+        tags,
+        summary: 'Delete an agent no deployment or number uses',
+        params: AgentParams,
+        response: { 200: DeletedSchema, 403: E, 409: E },
+      },
+    },
+    async (request) => {
+      requireWorkspace(request, request.params.org_id, request.params.workspace_id);
+      requireMaster(request);
+      await tenancy.deleteAgent(db, request.params.org_id, request.params.workspace_id, request.params.agent_id);
+      return { deleted: true as const, id: request.params.agent_id };
+    },
+  );
 
-  app.post(`${ws}/deployments`, { schema: { tags, summary: 'Create a deployment of an agent', params: WsParams, body: CreateDeploymentBody, response: { 201: DeploymentSchema, 403: E, 409: E } } }, async (request, reply) => {
-    requireWorkspace(request, request.params.org_id, request.params.workspace_id);
-    requireMaster(request);
-    return reply.code(201).send(await tenancy.createDeployment(db, request.params.org_id, request.params.workspace_id, request.body));
-  });
-  app.get(`${ws}/deployments`, { schema: { tags, summary: 'List deployments', params: WsParams, querystring: PageQuerySchema, response: { 200: PageOf(DeploymentSchema) } } }, async (request) => {
-    requireWorkspace(request, request.params.org_id, request.params.workspace_id);
-    const { offset, limit } = request.query;
-    const page = await tenancy.listDeployments(db, request.params.org_id, request.params.workspace_id, { offset, limit });
-    return pageEnvelope(request, page.items, page.total, offset, limit);
-  });
-  app.get(`${ws}/deployments/:deployment_id`, { schema: { tags, summary: 'Get a deployment', params: DeploymentParams, response: { 200: DeploymentSchema } } }, async (request) => {
-    requireWorkspace(request, request.params.org_id, request.params.workspace_id);
-    return tenancy.getDeployment(db, request.params.org_id, request.params.workspace_id, request.params.deployment_id);
-  });
-  app.delete(`${ws}/deployments/:deployment_id`, { schema: { tags, summary: 'Delete a deployment', params: DeploymentParams, response: { 200: DeletedSchema, 403: E } } }, async (request) => {
-    requireWorkspace(request, request.params.org_id, request.params.workspace_id);
-    requireMaster(request);
-    await tenancy.deleteDeployment(db, request.params.org_id, request.params.workspace_id, request.params.deployment_id);
-    return { deleted: true as const, id: request.params.deployment_id };
-  });
+  app.post(
+    `${ws}/deployments`,
+    {
+      schema: {
+        tags,
+        summary: 'Create a deployment of an agent',
+        params: WsParams,
+        body: CreateDeploymentBody,
+        response: { 201: DeploymentSchema, 403: E, 409: E },
+      },
+    },
+    async (request, reply) => {
+      requireWorkspace(request, request.params.org_id, request.params.workspace_id);
+      requireMaster(request);
+      return reply
+        .code(201)
+        .send(await tenancy.createDeployment(db, request.params.org_id, request.params.workspace_id, request.body));
+    },
+  );
+  app.get(
+    `${ws}/deployments`,
+    {
+      schema: {
+        tags,
+        summary: 'List deployments',
+        params: WsParams,
+        querystring: PageQuerySchema,
+        response: { 200: PageOf(DeploymentSchema) },
+      },
+    },
+    async (request) => {
+      requireWorkspace(request, request.params.org_id, request.params.workspace_id);
+      const { offset, limit } = request.query;
+      const page = await tenancy.listDeployments(db, request.params.org_id, request.params.workspace_id, {
+        offset,
+        limit,
+      });
+      return pageEnvelope(request, page.items, page.total, offset, limit);
+    },
+  );
+  app.get(
+    `${ws}/deployments/:deployment_id`,
+    { schema: { tags, summary: 'Get a deployment', params: DeploymentParams, response: { 200: DeploymentSchema } } },
+    async (request) => {
+      requireWorkspace(request, request.params.org_id, request.params.workspace_id);
+      return tenancy.getDeployment(
+        db,
+        request.params.org_id,
+        request.params.workspace_id,
+        request.params.deployment_id,
+      );
+    },
+  );
+  app.delete(
+    `${ws}/deployments/:deployment_id`,
+    {
+      schema: {
+        tags,
+        summary: 'Delete a deployment',
+        params: DeploymentParams,
+        response: { 200: DeletedSchema, 403: E },
+      },
+    },
+    async (request) => {
+      requireWorkspace(request, request.params.org_id, request.params.workspace_id);
+      requireMaster(request);
+      await tenancy.deleteDeployment(
+        db,
+        request.params.org_id,
+        request.params.workspace_id,
+        request.params.deployment_id,
+      );
+      return { deleted: true as const, id: request.params.deployment_id };
+    },
+  );
 
-  app.post(`${ws}/phone-numbers`, { schema: { tags, summary: 'Register a calling number for an agent', params: WsParams, body: CreatePhoneNumberBody, response: { 201: PhoneNumberSchema, 403: E, 409: E } } }, async (request, reply) => {
-    requireWorkspace(request, request.params.org_id, request.params.workspace_id);
-    requireMaster(request);
-    return reply.code(201).send(await tenancy.createPhoneNumber(db, request.params.org_id, request.params.workspace_id, request.body));
-  });
-  app.get(`${ws}/phone-numbers`, { schema: { tags, summary: 'List calling numbers', params: WsParams, querystring: PageQuerySchema, response: { 200: PageOf(PhoneNumberSchema) } } }, async (request) => {
-    requireWorkspace(request, request.params.org_id, request.params.workspace_id);
-    const { offset, limit } = request.query;
-    const page = await tenancy.listPhoneNumbers(db, request.params.org_id, request.params.workspace_id, { offset, limit });
-    return pageEnvelope(request, page.items, page.total, offset, limit);
-  });
-  app.get(`${ws}/phone-numbers/:phone_number_id`, { schema: { tags, summary: 'Get a calling number', params: NumberParams, response: { 200: PhoneNumberSchema } } }, async (request) => {
-    requireWorkspace(request, request.params.org_id, request.params.workspace_id);
-    return tenancy.getPhoneNumber(db, request.params.org_id, request.params.workspace_id, request.params.phone_number_id);
-  });
-  app.delete(`${ws}/phone-numbers/:phone_number_id`, { schema: { tags, summary: 'Remove a calling number', params: NumberParams, response: { 200: DeletedSchema, 403: E } } }, async (request) => {
-    requireWorkspace(request, request.params.org_id, request.params.workspace_id);
-    requireMaster(request);
-    await tenancy.deletePhoneNumber(db, request.params.org_id, request.params.workspace_id, request.params.phone_number_id);
-    return { deleted: true as const, id: request.params.phone_number_id };
-  });
+  app.post(
+    `${ws}/phone-numbers`,
+    {
+      schema: {
+        tags,
+        summary: 'Register a calling number for an agent',
+        params: WsParams,
+        body: CreatePhoneNumberBody,
+        response: { 201: PhoneNumberSchema, 403: E, 409: E },
+      },
+    },
+    async (request, reply) => {
+      requireWorkspace(request, request.params.org_id, request.params.workspace_id);
+      requireMaster(request);
+      return reply
+        .code(201)
+        .send(await tenancy.createPhoneNumber(db, request.params.org_id, request.params.workspace_id, request.body));
+    },
+  );
+  app.get(
+    `${ws}/phone-numbers`,
+    {
+      schema: {
+        tags,
+        summary: 'List calling numbers',
+        params: WsParams,
+        querystring: PageQuerySchema,
+        response: { 200: PageOf(PhoneNumberSchema) },
+      },
+    },
+    async (request) => {
+      requireWorkspace(request, request.params.org_id, request.params.workspace_id);
+      const { offset, limit } = request.query;
+      const page = await tenancy.listPhoneNumbers(db, request.params.org_id, request.params.workspace_id, {
+        offset,
+        limit,
+      });
+      return pageEnvelope(request, page.items, page.total, offset, limit);
+    },
+  );
+  app.get(
+    `${ws}/phone-numbers/:phone_number_id`,
+    { schema: { tags, summary: 'Get a calling number', params: NumberParams, response: { 200: PhoneNumberSchema } } },
+    async (request) => {
+      requireWorkspace(request, request.params.org_id, request.params.workspace_id);
+      return tenancy.getPhoneNumber(
+        db,
+        request.params.org_id,
+        request.params.workspace_id,
+        request.params.phone_number_id,
+      );
+    },
+  );
+  app.delete(
+    `${ws}/phone-numbers/:phone_number_id`,
+    {
+      schema: {
+        tags,
+        summary: 'Remove a calling number',
+        params: NumberParams,
+        response: { 200: DeletedSchema, 403: E },
+      },
+    },
+    async (request) => {
+      requireWorkspace(request, request.params.org_id, request.params.workspace_id);
+      requireMaster(request);
+      await tenancy.deletePhoneNumber(
+        db,
+        request.params.org_id,
+        request.params.workspace_id,
+        request.params.phone_number_id,
+      );
+      return { deleted: true as const, id: request.params.phone_number_id };
+    },
+  );
 }

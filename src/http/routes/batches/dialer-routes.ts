@@ -4,7 +4,7 @@ import type { FastifyInstance } from 'fastify';
 import type { BatchDeps } from '../../../services/batches/batch-deps.js';
 import { leaseCalls, reportCall } from '../../../services/batches/dialer-service.js';
 import { principalOf } from '../../plugins/auth.js';
-import { ErrorEnvelopeSchema, Timestamp } from '../../schemas.js';
+import { BatchVendorErrorSchema, Timestamp } from '../../schemas.js';
 
 const LeasedCallSchema = Type.Object({
   callId: Type.String(),
@@ -29,20 +29,26 @@ export async function dialerRoutes(appBase: FastifyInstance, options: { deps: Ba
         tags,
         summary: 'Lease the calls due now (each to one caller only)',
         body: Type.Object(
-          { max: Type.Integer({ minimum: 1, maximum: 500, default: 10 }), lease_seconds: Type.Integer({ minimum: 10, maximum: 3600, default: 300 }) },
+          {
+            max: Type.Integer({ minimum: 1, maximum: 500, default: 10 }),
+            lease_seconds: Type.Integer({ minimum: 10, maximum: 3600, default: 300 }),
+          },
           { additionalProperties: false },
         ),
         response: { 200: Type.Object({ calls: Type.Array(LeasedCallSchema) }) },
       },
     },
-    async (request) => ({ calls: await leaseCalls(options.deps, principalOf(request), request.body.max, request.body.lease_seconds) }),
+    async (request) => ({
+      calls: await leaseCalls(options.deps, principalOf(request), request.body.max, request.body.lease_seconds),
+    }),
   );
   app.post(
     '/api/call/dialer/report',
     {
       schema: {
         tags,
-        summary: "Report a leased call's outcome; failed, unanswered and busy attempts are retried after the batch's delay",
+        summary:
+          "Report a leased call's outcome; failed, unanswered and busy attempts are retried after the batch's delay",
         body: Type.Object(
           {
             callId: Type.String(),
@@ -57,12 +63,20 @@ export async function dialerRoutes(appBase: FastifyInstance, options: { deps: Ba
         response: {
           200: Type.Object({
             success: Type.Literal(true),
-            call: Type.Object({ _id: Type.String(), callStatus: Type.String(), attempts: Type.Integer(), nextAttemptAt: Type.Union([Timestamp, Type.Null()]) }),
+            call: Type.Object({
+              _id: Type.String(),
+              callStatus: Type.String(),
+              attempts: Type.Integer(),
+              nextAttemptAt: Type.Union([Timestamp, Type.Null()]),
+            }),
           }),
-          409: ErrorEnvelopeSchema,
+          409: BatchVendorErrorSchema,
         },
       },
     },
-    async (request) => ({ ...(await reportCall(options.deps, principalOf(request), request.body)), success: true as const }),
+    async (request) => ({
+      ...(await reportCall(options.deps, principalOf(request), request.body)),
+      success: true as const,
+    }),
   );
 }

@@ -2,22 +2,36 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import type { BatchDeps } from '../../../services/batches/batch-deps.js';
+import { dncUploadLimits, intakeDncUpload } from '../../../services/batches/dnc-intake.js';
 import { addDncNumbers, dncScope, listDncNumbers, removeDncNumber } from '../../../services/batches/dnc-service.js';
 import { principalOf } from '../../plugins/auth.js';
 import { pageEnvelope } from '../../pagination.js';
-import { Timestamp } from '../../schemas.js';
+import { BatchVendorErrorSchema, PageOf, Timestamp } from '../../schemas.js';
+import { acceptUploads, uploadParts } from '../../upload-request.js';
 
 const ScopeQuery = {
   org_id: Type.Optional(Type.String({ description: 'Only with the master key' })),
   workspace_id: Type.Optional(Type.String({ description: 'Required unless the key names exactly one workspace' })),
 };
-const Country = Type.Optional(Type.String({ pattern: '^[A-Za-z]{2}$', description: 'Country for national numbers, e.g. IN' }));
+const DncAddedSchema = Type.Object({
+  added: Type.Integer(),
+  alreadyListed: Type.Integer(),
+  invalid: Type.Array(Type.Object({ value: Type.String(), reason: Type.String() })),
+});
+const E = BatchVendorErrorSchema;
+const Country = Type.Optional(
+  Type.String({ pattern: '^[A-Za-z]{2}$', description: 'Country for national numbers, e.g. IN' }),
+);
 
 /** The workspace's do-not-call list: numbers a batch with enableDNC="true" never calls. */
-export async function dncRoutes(appBase: FastifyInstance, options: { deps: BatchDeps }): Promise<void> {
+export async function dncRoutes(
+  appBase: FastifyInstance,
+  options: { deps: BatchDeps; dataDir: string },
+): Promise<void> {
   const app = appBase.withTypeProvider<TypeBoxTypeProvider>();
   const { deps } = options;
   const tags = ['do-not-call'];
+  await acceptUploads(app);
 
   app.get(
     '/api/call/dnc',
@@ -25,16 +39,22 @@ export async function dncRoutes(appBase: FastifyInstance, options: { deps: Batch
       schema: {
         tags,
         summary: 'List the do-not-call numbers',
-        querystring: Type.Object({ ...ScopeQuery, offset: Type.Integer({ minimum: 0, default: 0 }), limit: Type.Integer({ minimum: 1, maximum: 100, default: 10 }) }, { additionalProperties: false }),
+        querystring: Type.Object(
+          {
+            ...ScopeQuery,
+            offset: Type.Integer({ minimum: 0, default: 0 }),
+            limit: Type.Integer({ minimum: 1, maximum: 100, default: 10 }),
+          },
+          { additionalProperties: false },
+        ),
         response: {
-          200: Type.Object({
-            items: Type.Array(Type.Object({ phoneNumber: Type.String(), reason: Type.Union([Type.String(), Type.Null()]), createdAt: Timestamp })),
-            total: Type.Integer(),
-            limit: Type.Integer(),
-            offset: Type.Integer(),
-            next_page_uri: Type.Union([Type.String(), Type.Null()]),
-            prev_page_uri: Type.Union([Type.String(), Type.Null()]),
-          }),
+          200: PageOf(
+            Type.Object({
+              phoneNumber: Type.String(),
+              reason: Type.Union([Type.String(), Type.Null()]),
+              createdAt: Timestamp,
+            }),
+          ),
         },
       },
     },
@@ -53,21 +73,57 @@ export async function dncRoutes(appBase: FastifyInstance, options: { deps: Batch
         tags,
         summary: 'Add numbers to the do-not-call list',
         body: Type.Object(
-          { ...ScopeQuery, phoneNumbers: Type.Array(Type.String({ maxLength: 64 }), { minItems: 1, maxItems: 10_000 }), country: Country, reason: Type.Optional(Type.String({ maxLength: 500 })) },
+          {
+            ...ScopeQuery,
+            phoneNumbers: Type.Array(Type.String({ maxLength: 64 }), { minItems: 1, maxItems: 10_000 }),
+            country: Country,
+            reason: Type.Optional(Type.String({ maxLength: 500 })),
+          },
           { additionalProperties: false },
         ),
-        response: {
-          200: Type.Object({
-            added: Type.Integer(),
-            alreadyListed: Type.Integer(),
-            invalid: Type.Array(Type.Object({ value: Type.String(), reason: Type.String() })),
-          }),
-        },
+        response: { 200: DncAddedSchema },
       },
     },
     async (request) => {
       const scope = await dncScope(deps, principalOf(request), request.body);
-      return addDncNumbers(deps, scope, request.body.phoneNumbers, request.body.country?.toUpperCase(), request.body.reason ?? null);
+      return addDncNumbers(
+        deps,
+        scope,
+        request.body.phoneNumbers,
+        request.body.country?.toUpperCase(),
+        request.body.reason ?? null,
+      );
+    },
+  );
+
+  app.post(
+    '/api/call/dnc/upload',
+    {
+      schema: {
+        tags,
+        summary:
+          'Add a file of numbers to the do-not-call list (.csv, .xlsx or .xls; the phoneNumber column, else the first)',
+        consumes: ['multipart/form-data'],
+        response: { 200: DncAddedSchema, 400: E, 404: E },
+      },
+      config: {
+        openapiBody: {
+          type: 'object',
+          required: ['file'],
+          properties: {
+            file: { type: 'string', format: 'binary' },
+            workspace_id: { type: 'string' },
+            org_id: { type: 'string' },
+            country: { type: 'string' },
+            reason: { type: 'string' },
+          },
+        },
+      },
+    },
+    async (request) => {
+      const principal = principalOf(request);
+      const parts = uploadParts(request, dncUploadLimits(deps.config));
+      return intakeDncUpload(deps, principal, { parts, dataDir: options.dataDir });
     },
   );
 
@@ -84,7 +140,10 @@ export async function dncRoutes(appBase: FastifyInstance, options: { deps: Batch
     },
     async (request) => {
       const scope = await dncScope(deps, principalOf(request), request.query);
-      return { deleted: true as const, phoneNumber: await removeDncNumber(deps, scope, request.params.phone, request.query.country?.toUpperCase()) };
+      return {
+        deleted: true as const,
+        phoneNumber: await removeDncNumber(deps, scope, request.params.phone, request.query.country?.toUpperCase()),
+      };
     },
   );
 }

@@ -1,25 +1,34 @@
-import multipart from '@fastify/multipart';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { AppError } from '../../../errors.js';
+import type { FastifyInstance } from 'fastify';
 import type { CohortDeps } from '../../../services/cohorts/cohort-deps.js';
 import * as service from '../../../services/cohorts/cohort-service.js';
+import { cohortUploadLimits, intakeCohortUpload } from '../../../services/cohorts/cohort-intake.js';
+import { intakeCohortDryRun } from '../../../services/cohorts/cohort-dry-run-intake.js';
+import { mappingSuggestionLimits, suggestCohortMapping } from '../../../services/cohorts/mapping-suggestion.js';
 import { acceptCohortFromUsers } from '../../../services/cohorts/stream-source.js';
-import { requireWorkspace } from '../../plugins/auth.js';
 import { pageEnvelope } from '../../pagination.js';
 import { DeletedSchema, ErrorEnvelopeSchema } from '../../schemas.js';
-import { CohortPageSchema, CohortParams, CohortSchema, CreateFromUrlBody, StreamUsersBody, DeploymentParams, FilesQuery, ListCohortsQuery, UploadBodyDoc } from './cohort-schemas.js';
-import { readTransformationPart } from './transformation-part.js';
+import { acceptUploads, clientGone, uploadParts } from '../../upload-request.js';
+import {
+  CohortDryRunSchema,
+  CohortPageSchema,
+  CohortParams,
+  CohortSchema,
+  CreateFromUrlBody,
+  CreateFromUrlBodyDoc,
+  StreamUsersBody,
+  DeploymentParams,
+  FilesQuery,
+  ListCohortsQuery,
+  MappingSuggestionBodyDoc,
+  MappingSuggestionSchema,
+  UploadBodyDoc,
+  ValidateBodyDoc,
+} from './cohort-schemas.js';
+import { scopeOf } from '../deployment-scope.js';
+import { COHORT_ROUTE_ERRORS, routeErrorCodes } from './cohort-errors.js';
 
 const E = ErrorEnvelopeSchema;
-const PARTS = ['name', 'cohort_file', 'cohort_transformation_file'];
-
-/** The deployment a request names, once the key is known to reach its workspace (404 otherwise). */
-export function scopeOf(request: FastifyRequest) {
-  const { org_id: orgId, workspace_id: workspaceId, deployment_id: deploymentId } = request.params as { org_id: string; workspace_id: string; deployment_id: string };
-  requireWorkspace(request, orgId, workspaceId);
-  return { orgId, workspaceId, deploymentId };
-}
 
 /**
  * The cohort API, served under both /v1 and the vendor's /api/scheduling/v1 prefix (the plugin is
@@ -29,10 +38,7 @@ export async function cohortRoutes(appBase: FastifyInstance, options: { deps: Co
   const app = appBase.withTypeProvider<TypeBoxTypeProvider>();
   const { deps } = options;
   const tags = ['cohorts'];
-  await app.register(multipart, {
-    limits: { fileSize: deps.config.cohorts.maxUploadBytes, files: 2, fields: 4, fieldSize: 4096, parts: 6, headerPairs: 200 },
-    throwFileSizeLimit: true,
-  });
+  await acceptUploads(app);
   const base = '/orgs/:org_id/workspaces/:workspace_id/deployments/:deployment_id/cohorts';
 
   app.post(
@@ -41,60 +47,71 @@ export async function cohortRoutes(appBase: FastifyInstance, options: { deps: Co
       schema: {
         tags,
         summary: 'Upload a cohort: CSV + transformation config (multipart)',
-        description: 'Stores the file, refuses blocking problems at once (422, nothing kept), then processes it in the background. Poll GET /{cohort_id} until status is completed or failed.',
+        description:
+          'Stores the file, refuses blocking problems at once (422, nothing kept), then processes it in the background. Poll GET /{cohort_id} until status is completed or failed.',
         params: DeploymentParams,
         consumes: ['multipart/form-data'],
         response: { 200: CohortSchema, 413: E, 422: E },
       },
-      config: { openapiBody: UploadBodyDoc },
+      config: { openapiBody: UploadBodyDoc, errorCodes: routeErrorCodes(COHORT_ROUTE_ERRORS.upload) },
     },
     async (request) => {
       const scope = scopeOf(request);
-      if (!request.isMultipart()) throw new AppError('unsupported_media_type', 'Send multipart/form-data with name, cohort_file and cohort_transformation_file.');
-      await service.requireDeployment(deps, scope);
-      const cohortId = service.newCohortId();
-      let name: string | undefined;
-      let staged: service.StagedFile | undefined;
-      let transformationText: string | undefined;
-      const unknown: string[] = [];
-      try {
-        for await (const part of request.parts()) {
-          if (part.type === 'field') {
-            if (part.fieldname === 'name') name = String(part.value);
-            else unknown.push(part.fieldname);
-          } else if (part.fieldname === 'cohort_file' && staged === undefined) {
-            staged = await service.stageCohortFile(deps, cohortId, part.file);
-          } else if (part.fieldname === 'cohort_transformation_file' && transformationText === undefined) {
-            transformationText = await readTransformationPart(part);
-          } else {
-            unknown.push(part.fieldname);
-            part.file.resume();
-          }
-        }
-        const problems = [
-          ...unknown.map((field) => ({ field: `/body/${field}`, message: `is not a known field; send ${PARTS.join(', ')}` })),
-          ...(staged ? [] : [{ field: '/body/cohort_file', message: 'is required (the CSV file)' }]),
-          ...(transformationText !== undefined ? [] : [{ field: '/body/cohort_transformation_file', message: 'is required (the JSON config)' }]),
-        ];
-        if (problems.length > 0) {
-          throw new AppError(unknown.length === 0 ? 'missing_file' : 'validation_failed', `The upload is incomplete: ${problems.map((p) => `${p.field} ${p.message}`).join('; ')}.`, problems);
-        }
-        return await service.acceptCohortUpload(deps, scope, request.principal!, {
-          cohortId,
-          name: service.checkCohortName(name),
-          staged: staged!,
-          transformationText: transformationText!,
-        });
-      } catch (error) {
-        // Nothing half-made stays behind: the staged file goes with the refusal.
-        await service.discardStagedUpload(deps, cohortId, request.log);
-        if ((error as { code?: string }).code === 'FST_REQ_FILE_TOO_LARGE') {
-          throw new AppError('file_too_large', `The cohort file is larger than ${deps.config.cohorts.maxUploadBytes} bytes (ROSTER_MAX_UPLOAD_BYTES).`, {
-            max_bytes: deps.config.cohorts.maxUploadBytes,
-          });
-        }
-        throw error;
-      }
+      const parts = uploadParts(request, cohortUploadLimits(deps.config, 'api'));
+      const upload = await intakeCohortUpload(deps, scope, request.principal!, { parts, source: 'api' }, request.log);
+      if (!upload.accepted) throw upload.refusal;
+      return upload.cohort;
+    },
+  );
+
+  app.post(
+    `${base}/validate`,
+    {
+      schema: {
+        tags,
+        summary: 'Check a cohort file without uploading it (dry run, multipart)',
+        description:
+          "Takes /upload's form (name optional) and answers what a cohort of the file would come to: every blocking problem refused with /upload's 4xx and codes (also too_many_rows, and invalid_csv at any row, which an upload reports on the failed cohort), then every row rule and repeated phone, counted as the cohort's result would be, with the first 100 rejected rows. Nothing is stored or published: no cohort, no file, no contacts.",
+        params: DeploymentParams,
+        consumes: ['multipart/form-data'],
+        response: { 200: CohortDryRunSchema, 404: E, 413: E, 415: E, 422: E },
+      },
+      config: { openapiBody: ValidateBodyDoc, errorCodes: routeErrorCodes(COHORT_ROUTE_ERRORS.validate) },
+    },
+    async (request, reply) => {
+      const parts = uploadParts(request, cohortUploadLimits(deps.config, 'api'));
+      const checked = await intakeCohortDryRun(deps, scopeOf(request), {
+        parts,
+        source: 'api',
+        signal: clientGone(reply.raw),
+      });
+      if (!checked.checked) throw checked.refusal;
+      return checked.result;
+    },
+  );
+
+  app.post(
+    `${base}/mapping-suggestion`,
+    {
+      schema: {
+        tags,
+        summary: "Suggest a transformation config from a CSV's header row (multipart)",
+        description:
+          "Reads only the header row from the first 64 KB of cohort_file, then stops reading and answers: the columns, a config mapping what matched by name (phone_number from a phone-like column, each agent variable from the column named like it, ignoring case, spaces, '_' and '-'), what matched, and the required variables left to choose. Nothing is stored. The web console's mapper uses the same matching.",
+        params: DeploymentParams,
+        consumes: ['multipart/form-data'],
+        response: { 200: MappingSuggestionSchema, 404: E, 415: E, 422: E },
+      },
+      config: {
+        openapiBody: MappingSuggestionBodyDoc,
+        errorCodes: routeErrorCodes(COHORT_ROUTE_ERRORS.mappingSuggestion),
+      },
+    },
+    async (request, reply) => {
+      const parts = uploadParts(request, mappingSuggestionLimits(deps.config.cohorts.maxUploadBytes));
+      const answer = await suggestCohortMapping(deps, scopeOf(request), { parts, source: 'api' });
+      // The rest of the file is never read: the connection cannot carry another request after this one.
+      return reply.header('connection', 'close').send(answer);
     },
   );
 
@@ -110,10 +127,15 @@ export async function cohortRoutes(appBase: FastifyInstance, options: { deps: Co
         body: CreateFromUrlBody,
         response: { 200: CohortSchema, 404: E, 422: E },
       },
+      config: { openapiBody: CreateFromUrlBodyDoc, errorCodes: routeErrorCodes(COHORT_ROUTE_ERRORS.fromUrl) },
     },
     async (request) => {
       const { name, source, cohort_transformation: transformation } = request.body;
-      return service.acceptCohortFromUrl(deps, scopeOf(request), request.principal!, { name, url: source.url, transformation });
+      return service.acceptCohortFromUrl(deps, scopeOf(request), request.principal!, {
+        name,
+        url: source.url,
+        transformation,
+      });
     },
   );
 
@@ -130,13 +152,23 @@ export async function cohortRoutes(appBase: FastifyInstance, options: { deps: Co
         body: StreamUsersBody,
         response: { 200: CohortSchema, 404: E, 422: E },
       },
+      config: { errorCodes: routeErrorCodes(COHORT_ROUTE_ERRORS.stream) },
     },
     async (request) => acceptCohortFromUsers(deps, scopeOf(request), request.principal!, request.body),
   );
 
   app.get(
     base,
-    { schema: { tags, summary: 'List cohorts of a deployment', params: DeploymentParams, querystring: ListCohortsQuery, response: { 200: CohortPageSchema } } },
+    {
+      schema: {
+        tags,
+        summary: 'List cohorts of a deployment, each with its live marker (serving_phones, is_live)',
+        params: DeploymentParams,
+        querystring: ListCohortsQuery,
+        response: { 200: CohortPageSchema },
+      },
+      config: { errorCodes: routeErrorCodes(COHORT_ROUTE_ERRORS.list) },
+    },
     async (request) => {
       const scope = scopeOf(request);
       const { offset, limit, sort_by: sortBy, sort_order: sortOrder, search } = request.query;
@@ -147,8 +179,16 @@ export async function cohortRoutes(appBase: FastifyInstance, options: { deps: Co
 
   app.get(
     `${base}/:cohort_id`,
-    { schema: { tags, summary: 'Get a cohort: status, and counts once completed', params: CohortParams, response: { 200: CohortSchema } } },
-    async (request) => service.cohortView(await service.getCohort(deps, scopeOf(request), request.params.cohort_id)),
+    {
+      schema: {
+        tags,
+        summary: 'Get a cohort: status, counts once completed, and its live marker',
+        params: CohortParams,
+        response: { 200: CohortSchema },
+      },
+      config: { errorCodes: routeErrorCodes(COHORT_ROUTE_ERRORS.get) },
+    },
+    async (request) => service.viewCohort(deps, scopeOf(request), request.params.cohort_id),
   );
 
   app.get(
@@ -162,9 +202,15 @@ export async function cohortRoutes(appBase: FastifyInstance, options: { deps: Co
         produces: ['text/csv', 'application/json'],
         response: { 200: { description: 'The file', type: 'string', format: 'binary' } },
       },
+      config: { errorCodes: routeErrorCodes(COHORT_ROUTE_ERRORS.files) },
     },
     async (request, reply) => {
-      const file = await service.openCohortFile(deps, scopeOf(request), request.params.cohort_id, request.query.file_type);
+      const file = await service.openCohortFile(
+        deps,
+        scopeOf(request),
+        request.params.cohort_id,
+        request.query.file_type,
+      );
       return reply
         .header('content-type', file.contentType)
         .header('content-disposition', `attachment; filename="${file.filename}"`)
@@ -176,7 +222,15 @@ export async function cohortRoutes(appBase: FastifyInstance, options: { deps: Co
 
   app.delete(
     `${base}/:cohort_id`,
-    { schema: { tags, summary: 'Delete a cohort and its contacts', params: CohortParams, response: { 200: DeletedSchema } } },
+    {
+      schema: {
+        tags,
+        summary: 'Delete a cohort and its contacts',
+        params: CohortParams,
+        response: { 200: DeletedSchema },
+      },
+      config: { errorCodes: routeErrorCodes(COHORT_ROUTE_ERRORS.delete) },
+    },
     async (request) => {
       await service.deleteCohort(deps, scopeOf(request), request.params.cohort_id);
       return { deleted: true as const, id: request.params.cohort_id };

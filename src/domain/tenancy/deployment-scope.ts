@@ -1,0 +1,6 @@
+/** The deployment a request, a cohort or a lookup belongs to: cohorts and callers are per deployment. */
+export interface DeploymentScope {
+  orgId: string;
+  workspaceId: string;
+  deploymentId: string;
+}

@@ -1,0 +1,70 @@
+import { createReadStream } from 'node:fs';
+import { pipeline, type Readable } from 'node:stream';
+import type { DeploymentScope } from '../../domain/tenancy/deployment-scope.js';
+import type { AppError } from '../../errors.js';
+import { assertDiskReserve } from '../../storage/disk-reserve.js';
+import { saveUpload, type SavedUpload } from '../batches/upload-file.js';
+import { notMultipart, type FormSource, type UploadParts, uploadRefusal } from '../upload-parts.js';
+import type { CohortDeps } from './cohort-deps.js';
+import { dryRunCohortFile, type DryRunResult } from './cohort-dry-run.js';
+import { completeForm, fileTooLarge, readCohortForm, type CohortForm } from './cohort-intake.js';
+import { asAppError, requireDeployment } from './cohort-service.js';
+import { BlockingCohortError } from './cohort-deps.js';
+import { EncodingSniffer, type FileEncoding } from './csv-source.js';
+
+/** What a dry run came to: the counts, or the refusal (4xx) an upload of the same form would get. */
+export type CohortDryRunIntake = { checked: true; result: DryRunResult } | { checked: false; refusal: AppError };
+
+interface HeldFile {
+  saved: SavedUpload;
+  encoding: FileEncoding;
+}
+
+/** Streams the CSV part to a private temporary file, noting its encoding as an upload does. */
+async function holdFile(dataDir: string, file: Readable): Promise<HeldFile> {
+  const sniffer = new EncodingSniffer();
+  // pipeline() passes a failed part (over the size limit, cut off) on to the file, which is then removed.
+  pipeline(file, sniffer, () => undefined);
+  const saved = await saveUpload(dataDir, sniffer, 'cohort.csv');
+  return { saved, encoding: sniffer.encoding };
+}
+
+/**
+ * A dry run of a cohort upload (POST …/cohorts/validate): the same form and the same refusals as
+ * /upload, then every row rule of the ingest, storing nothing. The CSV goes to a private temporary
+ * file in `<dataDir>/uploads-tmp` (never object storage, never memory), because the form's parts
+ * may come in any order (the config may follow the CSV) and the encoding is known only once the
+ * whole file has been seen; the file is removed before the answer, whatever it is (a process killed
+ * meanwhile leaves it to the start-up sweep, its name saying whose it was).
+ */
+export async function intakeCohortDryRun(
+  deps: CohortDeps,
+  scope: DeploymentScope,
+  upload: { parts: UploadParts | undefined; source: FormSource; signal: AbortSignal },
+): Promise<CohortDryRunIntake> {
+  const { parts, source } = upload;
+  if (!parts) return { checked: false, refusal: notMultipart(source, 'cohort_file and cohort_transformation_file') };
+  await requireDeployment(deps, scope);
+  const form: CohortForm<HeldFile> = { name: undefined, staged: undefined, transformationText: undefined, unknown: [] };
+  try {
+    await assertDiskReserve(deps.config.dataDir, deps.config.diskReserveBytes);
+    await readCohortForm(parts, source, form, (file) => holdFile(deps.config.dataDir, file));
+    completeForm(form, source, false);
+    const result = await dryRunCohortFile(deps, scope, {
+      file: createReadStream(form.staged!.saved.path, { highWaterMark: 256 * 1024 }),
+      bytes: form.staged!.saved.bytes,
+      encoding: form.staged!.encoding,
+      transformationText: form.transformationText!,
+      signal: upload.signal,
+    });
+    return { checked: true, result };
+  } catch (error) {
+    const refusal = uploadRefusal(error instanceof BlockingCohortError ? asAppError(error) : error, () =>
+      fileTooLarge(deps.config, source),
+    );
+    if (!refusal) throw error;
+    return { checked: false, refusal };
+  } finally {
+    await form.staged?.saved.remove().catch(() => undefined);
+  }
+}
