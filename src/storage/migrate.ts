@@ -52,6 +52,29 @@ export interface MigrationReport {
 }
 
 /**
+ * Kysely's migrator starts by listing the tables of every schema in the database, calling
+ * has_schema_privilege on each name: when another application (or a parallel test) drops a schema
+ * during that scan, the call fails with 3F000 naming that schema. Such a failure says nothing about
+ * ours, so it is tried again; a 3F000 about our own schema is a real error.
+ */
+function isOtherSchemaDropped(error: unknown, storage: Storage): boolean {
+  const { code, message } = error as { code?: unknown; message?: unknown };
+  if (code !== '3F000' || typeof message !== 'string') return false;
+  return storage.schema === undefined || !message.includes(`"${storage.schema}"`);
+}
+
+async function withSchemaScanRetries<T>(storage: Storage, run: () => Promise<T>): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await run();
+    } catch (error) {
+      if (!isOtherSchemaDropped(error, storage) || attempt >= 20) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 20 * attempt));
+    }
+  }
+}
+
+/**
  * Applies pending migrations. On PostgreSQL Kysely's migrator takes an advisory lock and runs in a
  * transaction, so API and worker processes starting together apply each file once. On SQLite it
  * takes no lock at all: one server process owns the database file (workers and `--no-worker` need
@@ -64,14 +87,15 @@ export async function migrateToLatest(storage: Storage): Promise<MigrationReport
     const { error, results } = await migrator.migrateToLatest();
     if (!error) return { applied: (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName) };
     const busy = String((error as { code?: string }).code ?? '').startsWith('SQLITE_BUSY');
-    if (!busy || attempt >= 20) throw error;
-    await new Promise((resolve) => setTimeout(resolve, 100 * attempt));
+    const retry = busy || isOtherSchemaDropped(error, storage);
+    if (!retry || attempt >= 20) throw error;
+    await new Promise((resolve) => setTimeout(resolve, (busy ? 100 : 20) * attempt));
   }
 }
 
 /** Names of migrations not yet applied (empty when the schema is current). */
 export async function pendingMigrations(storage: Storage): Promise<string[]> {
   const migrator = migratorFor(storage);
-  const all = await migrator.getMigrations();
+  const all = await withSchemaScanRetries(storage, () => migrator.getMigrations());
   return all.filter((m) => m.executedAt === undefined).map((m) => m.name);
 }

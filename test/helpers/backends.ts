@@ -54,26 +54,6 @@ async function openSqliteBackend(): Promise<TestStorage> {
   };
 }
 
-/**
- * migrateToLatest for a test file's own schema. Kysely's migrator starts by listing the tables of
- * every schema in the database, calling has_schema_privilege on each name: when another test file
- * drops its schema during that scan, the call fails with 3F000 naming that schema (seen once in
- * CI). That is retried; an error about this file's own schema is not.
- */
-export async function migrateTestSchema(storage: Storage, schema: string): Promise<void> {
-  for (let attempt = 1; ; attempt++) {
-    try {
-      await migrateToLatest(storage);
-      return;
-    } catch (error) {
-      const { code, message } = error as { code?: unknown; message?: unknown };
-      const anotherSchema = code === '3F000' && typeof message === 'string' && !message.includes(schema);
-      if (!anotherSchema || attempt === 20) throw error;
-      await new Promise((resolve) => setTimeout(resolve, 20 * attempt));
-    }
-  }
-}
-
 async function openPostgresBackend(): Promise<TestStorage> {
   const schema = `t_${process.pid}_${Math.random().toString(36).slice(2, 10)}`;
   const admin = new pg.Client({ connectionString: TEST_PG_URL });
@@ -82,7 +62,7 @@ async function openPostgresBackend(): Promise<TestStorage> {
   await admin.end();
   const dataDir = await mkdtemp(path.join(os.tmpdir(), 'roster-test-pg-'));
   const storage = openStorage({ databaseUrl: TEST_PG_URL, dataDir, pgSchema: schema, poolSize: 5 });
-  await migrateTestSchema(storage, schema);
+  await migrateToLatest(storage);
   return {
     storage,
     dataDir,

@@ -8,7 +8,8 @@ import SqliteDatabase from 'better-sqlite3';
 import { sql } from 'kysely';
 import pg from 'pg';
 import { openStorage } from '../../src/storage/db.js';
-import { backends, migrateTestSchema, TEST_PG_URL, type Backend, type TestStorage } from '../helpers/backends.js';
+import { migrateToLatest } from '../../src/storage/migrate.js';
+import { backends, TEST_PG_URL, type Backend, type TestStorage } from '../helpers/backends.js';
 import { anyError } from '../helpers/error-envelopes.js';
 import { SEED_CONFIG } from '../helpers/seed-config.js';
 import { freePort } from '../helpers/spawn-server.js';
@@ -127,7 +128,7 @@ describe('PostgreSQL down', { skip: postgres.skip }, () => {
       await admin.end();
       const dataDir = await mkdtemp(path.join(os.tmpdir(), 'roster-test-outage-'));
       const storage = openStorage({ databaseUrl: relay.url(), dataDir, pgSchema: schema, poolSize: 5 });
-      await migrateTestSchema(storage, schema);
+      await migrateToLatest(storage);
       return {
         storage,
         dataDir,

@@ -1,8 +1,14 @@
 import assert from 'node:assert/strict';
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { sql } from 'kysely';
+import pg from 'pg';
+import { openStorage } from '../../src/storage/db.js';
 import { migrateToLatest, pendingMigrations } from '../../src/storage/migrate.js';
 import { backends, type TestStorage } from '../helpers/backends.js';
+import { createScratchDatabase } from '../helpers/test-postgres.js';
 
 /** How to undo each migration after 0006, to go back to the schema before it. */
 const AFTER_0006: Record<string, string[]> = {
@@ -108,3 +114,45 @@ for (const backend of await backends()) {
     });
   });
 }
+
+const postgres = (await backends()).find((backend) => backend.dialect === 'postgres');
+
+describe('migrations on postgres while another client drops schemas', {
+  skip: postgres?.skip ?? 'no PostgreSQL mode',
+}, () => {
+  it('each Roster schema still migrates: a schema dropped during the scan is not ours and is tried again', async () => {
+    // Kysely's migrator calls has_schema_privilege on every schema it lists; one dropped between the
+    // listing and the call fails the scan with 3F000. Without the retry this failed within a few rounds.
+    const database = await createScratchDatabase('roster_churn');
+    const dataDir = await mkdtemp(path.join(os.tmpdir(), 'roster-churn-'));
+    const churn = new pg.Client({ connectionString: database.url });
+    await churn.connect();
+    let churning = true;
+    const churned = (async () => {
+      // A rolling set of 20 schemas, one created and one dropped per statement, each its own commit.
+      for (let i = 0; churning; i++) {
+        await churn.query(`create schema churn_${i}`);
+        if (i >= 20) await churn.query(`drop schema churn_${i - 20}`);
+      }
+    })();
+    try {
+      for (let round = 0; round < 12; round++) {
+        const schema = `roster_${round}`;
+        await churn.query(`create schema ${schema}`);
+        const storage = openStorage({ databaseUrl: database.url, dataDir, pgSchema: schema, poolSize: 2 });
+        try {
+          assert.ok((await migrateToLatest(storage)).applied.length > 0);
+          assert.deepEqual(await pendingMigrations(storage), []);
+        } finally {
+          await storage.close();
+        }
+      }
+    } finally {
+      churning = false;
+      await churned;
+      await churn.end();
+      await database.drop();
+      await rm(dataDir, { recursive: true, force: true });
+    }
+  });
+});

@@ -114,7 +114,28 @@ export function registerServerCommands(program: Command): void {
         process.stderr.write(`--metrics-port must be a port number (0-65535), got "${options.metricsPort}"\n`);
         process.exit(2);
       }
-      const worker = await startWorker(
+      // The handlers go in before the worker starts: until a process listens for SIGTERM the kernel
+      // kills it outright, so a signal sent once the ready line is printed (or during migrations)
+      // would skip handing back the job in progress and exit without a code.
+      let worker: Awaited<ReturnType<typeof startWorker>> | undefined;
+      let stopping = false;
+      const closeAndExit = (started: NonNullable<typeof worker>) => {
+        const timer = setTimeout(() => process.exit(1), config.shutdownTimeoutMs);
+        timer.unref();
+        started.close().then(
+          () => process.exit(0),
+          () => process.exit(1),
+        );
+      };
+      const stop = (signal: NodeJS.Signals) => {
+        if (stopping) return;
+        stopping = true;
+        log.info({ signal }, 'worker stopping: handing back the job in progress');
+        if (worker) closeAndExit(worker);
+      };
+      process.once('SIGTERM', stop);
+      process.once('SIGINT', stop);
+      worker = await startWorker(
         config,
         await openBlobStore(config),
         log,
@@ -123,17 +144,7 @@ export function registerServerCommands(program: Command): void {
         process.stderr.write(`${(error as Error).message}\n`);
         process.exit(2);
       });
-      const stop = (signal: NodeJS.Signals) => {
-        log.info({ signal }, 'worker stopping: handing back the job in progress');
-        const timer = setTimeout(() => process.exit(1), config.shutdownTimeoutMs);
-        timer.unref();
-        worker.close().then(
-          () => process.exit(0),
-          () => process.exit(1),
-        );
-      };
-      process.once('SIGTERM', stop);
-      process.once('SIGINT', stop);
+      if (stopping) closeAndExit(worker);
     });
 
   program
