@@ -119,6 +119,16 @@ function classify(error: FastifyError | AppError | Error): AppError {
       return new AppError('uri_too_long', `A path segment is longer than ${MAX_PARAM_LENGTH} characters.`);
     case 'FST_ERR_BAD_URL':
       return new AppError('bad_request', 'The URL has a malformed path segment (for example a stray % escape).');
+    // The multipart reader's own refusals, said in our words rather than the library's.
+    case 'FST_PROTO_VIOLATION':
+      return new AppError('forbidden_property', 'A form field is named __proto__, constructor or prototype.');
+    case 'FST_FILES_LIMIT':
+      return new AppError('payload_too_large', 'The form holds more files than this upload takes.');
+    case 'FST_FIELDS_LIMIT':
+    case 'FST_PARTS_LIMIT':
+      return new AppError('payload_too_large', 'The form holds more fields than this upload takes.');
+    case 'FST_INVALID_JSON_FIELD_ERROR':
+      return new AppError('invalid_json', 'A form field sent as application/json is not valid JSON.');
     case 'FST_MP_PREMATURE_CLOSE':
       return new AppError(
         'invalid_multipart',

@@ -41,7 +41,7 @@ describe('roster cohorts and callers against a running server', () => {
   let first: Cohort | undefined;
   let second = '';
 
-  const { roster, rosterJson } = cliRunner(() => env);
+  const { roster, rosterJson, rosterOnTerminal } = cliRunner(() => env);
 
   before(async () => {
     workDir = await mkdtemp(path.join(tmpdir(), 'roster-cohort-cli-'));
@@ -458,6 +458,42 @@ describe('roster cohorts and callers against a running server', () => {
       get.stdout,
       /^rejections_by_reason: +invalid_phone 1 \(first row 5\), missing_required_value 1 \(first row 6\)$/m,
     );
+  });
+
+  test('on a terminal, upload --wait draws a bar with the share of the file, rows, rows/s and the time left, then the counts', async () => {
+    // Big enough that the server reports progress several times while the CLI polls.
+    const big = path.join(workDir, 'terminal-users.csv');
+    const rows = Array.from({ length: 150_000 }, (_, i) => `${9600000000 + i},Person ${i},${i},31/07/2024,Hindi\n`);
+    await writeFile(big, `${USERS_CSV.split('\n')[0]}\n${rows.join('')}`);
+    const result = await rosterOnTerminal(
+      'cohorts',
+      'upload',
+      ...scope,
+      '--name',
+      'On a terminal',
+      '--file',
+      big,
+      '--config',
+      CONFIG,
+      '--wait',
+    );
+    assert.equal(result.code, 0, result.stdout);
+    // What the terminal showed: each redraw is cut off by an escape sequence (cursor saved, restored,
+    // line cleared) or a carriage return.
+    const esc = String.fromCharCode(0x1b);
+    const frames = result.stdout.split(new RegExp(`${esc}(?:\\[[0-9;?]*[A-Za-z]|[78])|\\r\\n|\\r|\\n`));
+    const bars = frames
+      .map((frame) => /\[[█░]{30}\] (\d+)% \| ([\d,]+) rows \| ([\d,]+|…) rows\/s \| ETA (.+?) \(/.exec(frame))
+      .filter((match) => match !== null);
+    assert.ok(bars.length >= 2, `a bar was drawn at least twice:\n${frames.slice(0, 40).join('\n')}`);
+    const rowsSeen = bars.map((bar) => Number(bar[2]!.replace(/,/g, '')));
+    assert.ok(rowsSeen.at(-1)! > rowsSeen[0]!, `the rows grow: ${rowsSeen.join(' ')}`);
+    assert.ok(
+      bars.some((bar) => /^[\d,]+$/.test(bar[3]!) && /^\d/.test(bar[4]!)),
+      'a rate and a time left once two reports were seen',
+    );
+    assert.match(result.stdout, /^total: +150,000\r?$/m);
+    assert.match(result.stdout, /^valid: +150,000\r?$/m);
   });
 
   test('--help of cohorts shows an example of each command', async () => {

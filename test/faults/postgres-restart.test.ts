@@ -27,7 +27,7 @@ import { privatePostgresProblem, startPrivatePostgres, type PrivatePostgres } fr
 import { postgresProbe, waitUntil } from './helpers/store-probe.js';
 
 const HEADER = 'mobile,name,balance,payment_due,preferred_language';
-const ROWS = 200_000;
+const ROWS = 100_000;
 const FIRST = 9500000000;
 const headers = { 'x-api-key': E2E_MASTER_KEY };
 
@@ -119,7 +119,7 @@ async function ingestThroughTwoRestarts(
 
 const problem = privatePostgresProblem();
 
-describe('PostgreSQL restarted twice during a 200k-row ingest', { skip: skipFor(problem) }, () => {
+describe('PostgreSQL restarted twice during a 100k-row ingest', { skip: skipFor(problem) }, () => {
   let pgServer: PrivatePostgres;
   before(async () => {
     pgServer = await startPrivatePostgres();

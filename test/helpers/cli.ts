@@ -19,6 +19,12 @@ export interface CliRunner {
   roster(...args: string[]): Promise<CliResult>;
   /** Runs a command that must succeed with --json and parses what it printed. */
   rosterJson<T = Record<string, unknown>>(...args: string[]): Promise<T>;
+  /**
+   * Runs `roster <args>` on a terminal: util-linux's `script` gives it a pseudo-terminal 160 columns
+   * wide, so what it draws only for people (progress bars) is drawn. Both streams arrive as one, with
+   * the terminal's carriage returns and escape sequences.
+   */
+  rosterOnTerminal(...args: string[]): Promise<CliResult>;
 }
 
 // What npm puts in the environment of what it starts. A suite run by `npm test` inherits them; roster
@@ -51,7 +57,11 @@ export function cliRunner(env: () => NodeJS.ProcessEnv): CliRunner {
     assert.equal(result.code, 0, `roster ${args.join(' ')} failed: ${result.stderr}`);
     return JSON.parse(result.stdout) as T;
   }
-  return { roster, rosterJson };
+  async function rosterOnTerminal(...args: string[]): Promise<CliResult> {
+    const command = [process.execPath, ...CLI, ...args].map(shellQuote).join(' ');
+    return collect('script', ['-qefc', `stty cols 160 rows 40; exec ${command}`, '/dev/null'], fromShell(env()), ROOT);
+  }
+  return { roster, rosterJson, rosterOnTerminal };
 }
 
 /** A word as `sh` reads it back, for building command lines. */

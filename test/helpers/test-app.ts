@@ -10,6 +10,7 @@ import { openBlobStore } from '../../src/storage/blobs/open-blob-store.js';
 import { S3BlobStore } from '../../src/storage/blobs/s3-blob-store.js';
 import { createJobRunner } from '../../src/worker.js';
 import type { Backend, TestStorage } from './backends.js';
+import { watchDocumentedErrors } from './documented-errors.js';
 import { startS3Server, type TestS3Server } from './s3-server.js';
 import { testWorker, type TestWorker } from './worker-process.js';
 
@@ -125,6 +126,8 @@ export async function createTestApp(
       },
       false,
     );
+    const checkDocumentedErrors = watchDocumentedErrors(app);
+    cleanups.push(checkDocumentedErrors);
     cleanups.push(() => app.close());
     await app.ready();
     if (!worker) {

@@ -155,6 +155,31 @@ describe('every error in the envelope', () => {
     assert.deepEqual(await readdir(path.join(t.backing.dataDir, 'blobs-tmp')).catch(() => []), []);
   });
 
+  it('a form field named constructor, or more files than an upload takes, is refused in our words on every upload', async () => {
+    const form = (parts: Array<[string, string | undefined]>) =>
+      `${parts
+        .map(
+          ([name, filename]) =>
+            `--XX\r\nContent-Disposition: form-data; name="${name}"${filename ? `; filename="${filename}"` : ''}\r\n\r\nx\r\n`,
+        )
+        .join('')}--XX--\r\n`;
+    for (const url of UPLOADS) {
+      const proto = assertEnvelope(
+        await post(url, 'multipart/form-data; boundary=XX', form([['constructor', undefined]])),
+        400,
+        'forbidden_property',
+      );
+      assert.match(proto.message, /form field is named __proto__, constructor or prototype/, url);
+      const files = Array.from({ length: 12 }, (_, i) => [`file${i}`, `f${i}.csv`] as [string, string]);
+      const tooMany = assertEnvelope(
+        await post(url, 'multipart/form-data; boundary=XX', form(files)),
+        413,
+        'payload_too_large',
+      );
+      assert.match(tooMany.message, /more (files|fields) than this upload takes/, url);
+    }
+  });
+
   it('a 10,000-deep cohort_transformation answers 422 invalid_transformation saying it is nested too deeply', async () => {
     // Built as text: JSON.stringify itself cannot serialise this depth.
     const deep = `${'{"a":'.repeat(10_000)}{}${'}'.repeat(10_000)}`;

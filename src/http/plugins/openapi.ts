@@ -2,7 +2,15 @@ import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { FastifyInstance, RouteOptions } from 'fastify';
 import fp from 'fastify-plugin';
-import { ERROR_CATALOGUE, type ErrorCode } from '../../errors.js';
+import {
+  AppError,
+  batchVendorStatus,
+  ERROR_CATALOGUE,
+  type ErrorCode,
+  toBatchVendorEnvelope,
+  toEnvelope,
+} from '../../errors.js';
+import '../route-error-codes.js';
 import { isBatchVendorPath } from '../error-handler.js';
 import { BatchVendorErrorSchema, ErrorEnvelopeSchema } from '../schemas.js';
 
@@ -31,7 +39,7 @@ const ERROR_DESCRIPTIONS: Record<number, string> = {
 const BATCH_VENDOR_DESCRIPTIONS: Record<number, string> = {
   400: 'Malformed request, or it does not match the schema (every failing field is listed in data.details)',
   403: 'Missing, invalid or revoked API key',
-  422: 'Rows of the file are invalid (an upload with type="false"); each is listed in data.details',
+  422: 'The request was read but cannot be done as asked (on an upload with type="false": rows of the file are invalid, each listed in data.details)',
 };
 
 function errorResponse(status: number, batchVendor: boolean) {
@@ -49,54 +57,72 @@ export const VENDOR_DUPLICATE_PREFIX = '/api/scheduling/v1/';
 /** Example ids of the demo tenant the first start creates (org demo, workspace default, deployment demo). */
 const DEMO_COHORT_ID = 'coh-pjd0f97m39ir';
 
-/** A real envelope for a code, as the error handler would send it, with the demo tenant's ids. */
-function exampleEnvelope(code: ErrorCode) {
+/** A real envelope for a code, as the error handler would send it on this route, with the demo tenant's ids. */
+function exampleEnvelope(code: ErrorCode, url: string, batchVendor: boolean) {
   const entry = ERROR_CATALOGUE[code];
   const message =
-    code === 'not_found' ? `Cohort '${DEMO_COHORT_ID}' not found in deployment 'demo'.` : (entry.message as string);
+    code !== 'not_found'
+      ? (entry.message as string)
+      : batchVendor
+        ? "Batch '6650f3a2c1d4e5f6a7b8c9d0' not found."
+        : url.includes('/cohorts')
+          ? `Cohort '${DEMO_COHORT_ID}' not found in deployment 'demo'.`
+          : (entry.message as string);
   const details =
     code === 'validation_failed'
       ? [{ field: '/limit', message: 'must be <= 100' }]
       : code === 'column_not_found'
         ? { column_name: 'mobile', header: ['phone', 'name'] }
         : null;
-  return { error: { message, type: entry.type, code, data: { details } } };
+  const error = new AppError(code, message, details);
+  return batchVendor ? toBatchVendorEnvelope(error) : toEnvelope(error);
 }
 
-/** Responses built from a route's own list of codes (config.errorCodes): one per status, each code with an example. */
-function responsesForCodes(codes: readonly ErrorCode[]): Record<string, unknown> {
+/**
+ * Responses built from a route's own list of codes (config.errorCodes): one per status the route
+ * answers with (the batch vendor's statuses on its routes), each code with an example.
+ */
+function responsesForCodes(codes: readonly ErrorCode[], url: string, batchVendor: boolean): Record<string, unknown> {
   const byStatus = new Map<number, ErrorCode[]>();
   for (const code of codes) {
-    const status = ERROR_CATALOGUE[code].status;
+    const status = batchVendor ? batchVendorStatus(new AppError(code)) : ERROR_CATALOGUE[code].status;
     byStatus.set(status, [...(byStatus.get(status) ?? []), code]);
   }
   const responses: Record<string, unknown> = {};
-  for (const [status, list] of byStatus) {
+  for (const [status, list] of [...byStatus].sort(([a], [b]) => a - b)) {
+    const described = batchVendor
+      ? (BATCH_VENDOR_DESCRIPTIONS[status] ?? ERROR_DESCRIPTIONS[status])
+      : ERROR_DESCRIPTIONS[status];
     responses[status] = {
-      ...ErrorEnvelopeSchema,
-      description: `${ERROR_DESCRIPTIONS[status] ?? 'Error'}. Codes: ${list.join(', ')}`,
-      examples: list.map(exampleEnvelope),
+      ...(batchVendor ? BatchVendorErrorSchema : ErrorEnvelopeSchema),
+      description: `${described ?? 'Error'}. Codes: ${list.join(', ')}`,
+      examples: list.map((code) => exampleEnvelope(code, url, batchVendor)),
     };
   }
   return responses;
 }
 
-/** Gives every route the error responses it can produce, so the OpenAPI document lists them. */
+/**
+ * Gives every route the error responses it can produce, so the OpenAPI document lists them: the
+ * route's own codes (config.errorCodes) when it declares them, else the generic statuses.
+ */
 function addStandardErrors(route: RouteOptions): void {
   const schema = route.schema;
   if (!schema || (schema as { hide?: boolean }).hide) return;
-  const codes = (route.config as { errorCodes?: readonly ErrorCode[] } | undefined)?.errorCodes;
+  const codes = route.config?.errorCodes;
+  const batchVendor = isBatchVendorPath(route.url);
   const response = {
     ...((schema.response as Record<string, unknown> | undefined) ?? {}),
-    ...(codes ? responsesForCodes(codes) : {}),
+    ...(codes ? responsesForCodes(codes, route.url, batchVendor) : {}),
   };
-  const isPublic = route.config && (route.config as { public?: boolean }).public;
-  const writes = [route.method].flat().some((method) => !['GET', 'HEAD', 'OPTIONS'].includes(method));
-  const batchVendor = isBatchVendorPath(route.url);
-  const standard = batchVendor ? BATCH_VENDOR_ERRORS : STANDARD_ERRORS;
-  const statuses: readonly number[] = isPublic ? PUBLIC_ERRORS : writes ? [...standard, ...WRITE_ERRORS] : standard;
-  for (const status of statuses) {
-    if (!(status in response)) response[status] = errorResponse(status, batchVendor);
+  if (!codes) {
+    const isPublic = route.config?.public;
+    const writes = [route.method].flat().some((method) => !['GET', 'HEAD', 'OPTIONS'].includes(method));
+    const standard = batchVendor ? BATCH_VENDOR_ERRORS : STANDARD_ERRORS;
+    const statuses: readonly number[] = isPublic ? PUBLIC_ERRORS : writes ? [...standard, ...WRITE_ERRORS] : standard;
+    for (const status of statuses) {
+      if (!(status in response)) response[status] = errorResponse(status, batchVendor);
+    }
   }
   for (const [status, value] of Object.entries(response)) {
     if (value === ErrorEnvelopeSchema || value === BatchVendorErrorSchema)

@@ -7,6 +7,7 @@ import * as tenancy from '../../../services/tenancy-service.js';
 import type { Database } from '../../../storage/schema.js';
 import { requireMaster, requireOrg } from '../../plugins/auth.js';
 import { pageEnvelope } from '../../pagination.js';
+import { ADMIN_ROUTE_ERRORS } from './admin-errors.js';
 import {
   DeletedSchema,
   ErrorEnvelopeSchema,
@@ -83,6 +84,7 @@ export async function orgRoutes(appBase: FastifyInstance, options: { db: Kysely<
   app.post(
     '/v1/orgs',
     {
+      config: { errorCodes: ADMIN_ROUTE_ERRORS.createOrg },
       schema: {
         tags,
         summary: 'Create an org',
@@ -98,6 +100,7 @@ export async function orgRoutes(appBase: FastifyInstance, options: { db: Kysely<
   app.get(
     '/v1/orgs',
     {
+      config: { errorCodes: ADMIN_ROUTE_ERRORS.listOrgs },
       schema: {
         tags,
         summary: 'List orgs',
@@ -114,7 +117,10 @@ export async function orgRoutes(appBase: FastifyInstance, options: { db: Kysely<
   );
   app.get(
     '/v1/orgs/:org_id',
-    { schema: { tags, summary: 'Get an org', params: OrgParams, response: { 200: OrgSchema } } },
+    {
+      config: { errorCodes: ADMIN_ROUTE_ERRORS.getOrg },
+      schema: { tags, summary: 'Get an org', params: OrgParams, response: { 200: OrgSchema } },
+    },
     async (request) => {
       requireOrg(request, request.params.org_id);
       return tenancy.getOrg(db, request.params.org_id);
@@ -123,6 +129,7 @@ export async function orgRoutes(appBase: FastifyInstance, options: { db: Kysely<
   app.delete(
     '/v1/orgs/:org_id',
     {
+      config: { errorCodes: ADMIN_ROUTE_ERRORS.deleteOrg },
       schema: {
         tags,
         summary: 'Delete an org and everything in it',
@@ -140,6 +147,7 @@ export async function orgRoutes(appBase: FastifyInstance, options: { db: Kysely<
   app.post(
     '/v1/orgs/:org_id/users',
     {
+      config: { errorCodes: ADMIN_ROUTE_ERRORS.createUser },
       schema: {
         tags,
         summary: 'Create a user (user_id is the batch API userId)',
@@ -156,6 +164,7 @@ export async function orgRoutes(appBase: FastifyInstance, options: { db: Kysely<
   app.get(
     '/v1/orgs/:org_id/users',
     {
+      config: { errorCodes: ADMIN_ROUTE_ERRORS.listUsers },
       schema: {
         tags,
         summary: 'List users',
@@ -174,6 +183,7 @@ export async function orgRoutes(appBase: FastifyInstance, options: { db: Kysely<
   app.get(
     '/v1/orgs/:org_id/users/:user_id',
     {
+      config: { errorCodes: ADMIN_ROUTE_ERRORS.getUser },
       schema: {
         tags,
         summary: 'Get a user',
@@ -189,6 +199,7 @@ export async function orgRoutes(appBase: FastifyInstance, options: { db: Kysely<
   app.delete(
     '/v1/orgs/:org_id/users/:user_id',
     {
+      config: { errorCodes: ADMIN_ROUTE_ERRORS.deleteUser },
       schema: {
         tags,
         summary: 'Delete a user and their keys',
@@ -206,6 +217,7 @@ export async function orgRoutes(appBase: FastifyInstance, options: { db: Kysely<
   app.post(
     '/v1/orgs/:org_id/api-keys',
     {
+      config: { errorCodes: ADMIN_ROUTE_ERRORS.createApiKey },
       schema: {
         tags,
         summary: 'Create an API key (the secret is returned once)',
@@ -222,6 +234,7 @@ export async function orgRoutes(appBase: FastifyInstance, options: { db: Kysely<
   app.get(
     '/v1/orgs/:org_id/api-keys',
     {
+      config: { errorCodes: ADMIN_ROUTE_ERRORS.listApiKeys },
       schema: {
         tags,
         summary: 'List API keys (never their secrets)',
@@ -240,6 +253,7 @@ export async function orgRoutes(appBase: FastifyInstance, options: { db: Kysely<
   app.get(
     '/v1/orgs/:org_id/api-keys/:key_id',
     {
+      config: { errorCodes: ADMIN_ROUTE_ERRORS.getApiKey },
       schema: {
         tags,
         summary: 'Get an API key',
@@ -255,6 +269,7 @@ export async function orgRoutes(appBase: FastifyInstance, options: { db: Kysely<
   app.delete(
     '/v1/orgs/:org_id/api-keys/:key_id',
     {
+      config: { errorCodes: ADMIN_ROUTE_ERRORS.revokeApiKey },
       schema: {
         tags,
         summary: 'Revoke an API key (effective at once)',

@@ -8,6 +8,7 @@ import * as tenancy from '../../../services/tenancy-service.js';
 import type { Database } from '../../../storage/schema.js';
 import { requireMaster, requireOrg, requireWorkspace } from '../../plugins/auth.js';
 import { pageEnvelope } from '../../pagination.js';
+import { ADMIN_ROUTE_ERRORS } from './admin-errors.js';
 import { DeletedSchema, ErrorEnvelopeSchema, PageOf, PageQuerySchema, SlugId, Timestamp } from '../../schemas.js';
 
 const E = ErrorEnvelopeSchema;
@@ -140,6 +141,7 @@ export async function workspaceRoutes(appBase: FastifyInstance, options: { db: K
   app.post(
     '/v1/orgs/:org_id/workspaces',
     {
+      config: { errorCodes: ADMIN_ROUTE_ERRORS.createWorkspace },
       schema: {
         tags,
         summary: 'Create a workspace',
@@ -156,6 +158,7 @@ export async function workspaceRoutes(appBase: FastifyInstance, options: { db: K
   app.get(
     '/v1/orgs/:org_id/workspaces',
     {
+      config: { errorCodes: ADMIN_ROUTE_ERRORS.listWorkspaces },
       schema: {
         tags,
         summary: 'List workspaces this key reaches',
@@ -176,7 +179,10 @@ export async function workspaceRoutes(appBase: FastifyInstance, options: { db: K
   );
   app.get(
     ws,
-    { schema: { tags, summary: 'Get a workspace', params: WsParams, response: { 200: WorkspaceSchema } } },
+    {
+      config: { errorCodes: ADMIN_ROUTE_ERRORS.getWorkspace },
+      schema: { tags, summary: 'Get a workspace', params: WsParams, response: { 200: WorkspaceSchema } },
+    },
     async (request) => {
       requireWorkspace(request, request.params.org_id, request.params.workspace_id);
       return tenancy.getWorkspace(db, request.params.org_id, request.params.workspace_id);
@@ -185,6 +191,7 @@ export async function workspaceRoutes(appBase: FastifyInstance, options: { db: K
   app.delete(
     ws,
     {
+      config: { errorCodes: ADMIN_ROUTE_ERRORS.deleteWorkspace },
       schema: {
         tags,
         summary: 'Delete a workspace and everything in it',
@@ -203,6 +210,7 @@ export async function workspaceRoutes(appBase: FastifyInstance, options: { db: K
   app.post(
     `${ws}/agents`,
     {
+      config: { errorCodes: ADMIN_ROUTE_ERRORS.createAgent },
       schema: {
         tags,
         summary: 'Create an agent with its declared variables',
@@ -222,6 +230,7 @@ export async function workspaceRoutes(appBase: FastifyInstance, options: { db: K
   app.get(
     `${ws}/agents`,
     {
+      config: { errorCodes: ADMIN_ROUTE_ERRORS.listAgents },
       schema: {
         tags,
         summary: 'List agents',
@@ -239,7 +248,10 @@ export async function workspaceRoutes(appBase: FastifyInstance, options: { db: K
   );
   app.get(
     `${ws}/agents/:agent_id`,
-    { schema: { tags, summary: 'Get an agent', params: AgentParams, response: { 200: AgentSchema } } },
+    {
+      config: { errorCodes: ADMIN_ROUTE_ERRORS.getAgent },
+      schema: { tags, summary: 'Get an agent', params: AgentParams, response: { 200: AgentSchema } },
+    },
     async (request) => {
       requireWorkspace(request, request.params.org_id, request.params.workspace_id);
       return tenancy.getAgent(db, request.params.org_id, request.params.workspace_id, request.params.agent_id);
@@ -248,6 +260,7 @@ export async function workspaceRoutes(appBase: FastifyInstance, options: { db: K
   app.delete(
     `${ws}/agents/:agent_id`,
     {
+      config: { errorCodes: ADMIN_ROUTE_ERRORS.deleteAgent },
       schema: {
         tags,
         summary: 'Delete an agent no deployment or number uses',
@@ -266,6 +279,7 @@ export async function workspaceRoutes(appBase: FastifyInstance, options: { db: K
   app.post(
     `${ws}/deployments`,
     {
+      config: { errorCodes: ADMIN_ROUTE_ERRORS.createDeployment },
       schema: {
         tags,
         summary: 'Create a deployment of an agent',
@@ -285,6 +299,7 @@ export async function workspaceRoutes(appBase: FastifyInstance, options: { db: K
   app.get(
     `${ws}/deployments`,
     {
+      config: { errorCodes: ADMIN_ROUTE_ERRORS.listDeployments },
       schema: {
         tags,
         summary: 'List deployments',
@@ -305,7 +320,10 @@ export async function workspaceRoutes(appBase: FastifyInstance, options: { db: K
   );
   app.get(
     `${ws}/deployments/:deployment_id`,
-    { schema: { tags, summary: 'Get a deployment', params: DeploymentParams, response: { 200: DeploymentSchema } } },
+    {
+      config: { errorCodes: ADMIN_ROUTE_ERRORS.getDeployment },
+      schema: { tags, summary: 'Get a deployment', params: DeploymentParams, response: { 200: DeploymentSchema } },
+    },
     async (request) => {
       requireWorkspace(request, request.params.org_id, request.params.workspace_id);
       return tenancy.getDeployment(
@@ -319,6 +337,7 @@ export async function workspaceRoutes(appBase: FastifyInstance, options: { db: K
   app.delete(
     `${ws}/deployments/:deployment_id`,
     {
+      config: { errorCodes: ADMIN_ROUTE_ERRORS.deleteDeployment },
       schema: {
         tags,
         summary: 'Delete a deployment',
@@ -342,6 +361,7 @@ export async function workspaceRoutes(appBase: FastifyInstance, options: { db: K
   app.post(
     `${ws}/phone-numbers`,
     {
+      config: { errorCodes: ADMIN_ROUTE_ERRORS.createPhoneNumber },
       schema: {
         tags,
         summary: 'Register a calling number for an agent',
@@ -361,6 +381,7 @@ export async function workspaceRoutes(appBase: FastifyInstance, options: { db: K
   app.get(
     `${ws}/phone-numbers`,
     {
+      config: { errorCodes: ADMIN_ROUTE_ERRORS.listPhoneNumbers },
       schema: {
         tags,
         summary: 'List calling numbers',
@@ -381,7 +402,10 @@ export async function workspaceRoutes(appBase: FastifyInstance, options: { db: K
   );
   app.get(
     `${ws}/phone-numbers/:phone_number_id`,
-    { schema: { tags, summary: 'Get a calling number', params: NumberParams, response: { 200: PhoneNumberSchema } } },
+    {
+      config: { errorCodes: ADMIN_ROUTE_ERRORS.getPhoneNumber },
+      schema: { tags, summary: 'Get a calling number', params: NumberParams, response: { 200: PhoneNumberSchema } },
+    },
     async (request) => {
       requireWorkspace(request, request.params.org_id, request.params.workspace_id);
       return tenancy.getPhoneNumber(
@@ -395,6 +419,7 @@ export async function workspaceRoutes(appBase: FastifyInstance, options: { db: K
   app.delete(
     `${ws}/phone-numbers/:phone_number_id`,
     {
+      config: { errorCodes: ADMIN_ROUTE_ERRORS.deletePhoneNumber },
       schema: {
         tags,
         summary: 'Remove a calling number',

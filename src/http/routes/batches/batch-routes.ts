@@ -15,6 +15,7 @@ import { principalOf } from '../../plugins/auth.js';
 import { pageEnvelope } from '../../pagination.js';
 import { BatchVendorErrorSchema, Hex24Id, PageOf } from '../../schemas.js';
 import { acceptUploads, uploadParts } from '../../upload-request.js';
+import { routeErrorCodes } from '../../route-error-codes.js';
 import { addCallsToBatch, createBatch } from '../../../services/batches/batch-json-service.js';
 import {
   AddCallsToBatchBody,
@@ -30,6 +31,7 @@ import {
   UserBatchesQuery,
   UserBatchesResponse,
 } from './batch-schemas.js';
+import { BATCH_ROUTE_ERRORS } from './batch-errors.js';
 
 const E = BatchVendorErrorSchema;
 
@@ -57,7 +59,7 @@ export async function batchRoutes(
         consumes: ['multipart/form-data'],
         response: { 200: BatchUploadResponse, 400: E, 404: E, 413: E, 422: E },
       },
-      config: { openapiBody: BatchUploadBodyDoc },
+      config: { openapiBody: BatchUploadBodyDoc, errorCodes: routeErrorCodes(BATCH_ROUTE_ERRORS.upload) },
     },
     async (request) => {
       const principal = principalOf(request);
@@ -79,6 +81,7 @@ export async function batchRoutes(
         querystring: BatchDetailsQuery,
         response: { 200: DetailsResponse, 400: E, 404: E },
       },
+      config: { errorCodes: routeErrorCodes(BATCH_ROUTE_ERRORS.details) },
       // The vendor answers a malformed query parameter with 400, not the 422 of schema failures elsewhere.
       attachValidation: true,
     },
@@ -110,6 +113,7 @@ export async function batchRoutes(
           200: PageOf(BatchSummarySchema),
         },
       },
+      config: { errorCodes: routeErrorCodes(BATCH_ROUTE_ERRORS.list) },
     },
     async (request) => {
       const principal = principalOf(request);
@@ -133,6 +137,7 @@ export async function batchRoutes(
         body: CreateBatchBody,
         response: { 201: CreateBatchResponse, 400: E, 404: E },
       },
+      config: { errorCodes: routeErrorCodes(BATCH_ROUTE_ERRORS.createBatch) },
     },
     async (request, reply) => {
       const batchId = await createBatch(deps, principalOf(request), request.body);
@@ -149,6 +154,7 @@ export async function batchRoutes(
         body: AddCallsToBatchBody,
         response: { 200: AddCallsToBatchResponse, 207: AddCallsToBatchResponse, 400: E, 404: E, 409: E },
       },
+      config: { errorCodes: routeErrorCodes(BATCH_ROUTE_ERRORS.addCallsToBatch) },
     },
     async (request, reply) => {
       const { batchId, callData } = request.body;
@@ -182,6 +188,7 @@ export async function batchRoutes(
         querystring: UserBatchesQuery,
         response: { 200: UserBatchesResponse, 400: E, 404: E },
       },
+      config: { errorCodes: routeErrorCodes(BATCH_ROUTE_ERRORS.userBatches) },
     },
     async (request) => {
       const { page, limit, search } = request.query;
@@ -200,6 +207,7 @@ export async function batchRoutes(
           params: Type.Object({ batchId: Type.String() }),
           response: { 200: Type.Object({ success: Type.Literal(true), batch: BatchSummarySchema }), 409: E },
         },
+        config: { errorCodes: routeErrorCodes(BATCH_ROUTE_ERRORS[action]) },
       },
       async (request) => ({
         success: true as const,

@@ -4,7 +4,9 @@ import type { FastifyInstance } from 'fastify';
 import type { BatchDeps } from '../../../services/batches/batch-deps.js';
 import { leaseCalls, reportCall } from '../../../services/batches/dialer-service.js';
 import { principalOf } from '../../plugins/auth.js';
+import { routeErrorCodes } from '../../route-error-codes.js';
 import { BatchVendorErrorSchema, Timestamp } from '../../schemas.js';
+import { BATCH_ROUTE_ERRORS } from './batch-errors.js';
 
 const LeasedCallSchema = Type.Object({
   callId: Type.String(),
@@ -37,6 +39,7 @@ export async function dialerRoutes(appBase: FastifyInstance, options: { deps: Ba
         ),
         response: { 200: Type.Object({ calls: Type.Array(LeasedCallSchema) }) },
       },
+      config: { errorCodes: routeErrorCodes(BATCH_ROUTE_ERRORS.dialerLease) },
     },
     async (request) => ({
       calls: await leaseCalls(options.deps, principalOf(request), request.body.max, request.body.lease_seconds),
@@ -73,6 +76,7 @@ export async function dialerRoutes(appBase: FastifyInstance, options: { deps: Ba
           409: BatchVendorErrorSchema,
         },
       },
+      config: { errorCodes: routeErrorCodes(BATCH_ROUTE_ERRORS.dialerReport) },
     },
     async (request) => ({
       ...(await reportCall(options.deps, principalOf(request), request.body)),

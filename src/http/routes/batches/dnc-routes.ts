@@ -7,7 +7,9 @@ import { addDncNumbers, dncScope, listDncNumbers, removeDncNumber } from '../../
 import { principalOf } from '../../plugins/auth.js';
 import { pageEnvelope } from '../../pagination.js';
 import { BatchVendorErrorSchema, PageOf, Timestamp } from '../../schemas.js';
+import { routeErrorCodes } from '../../route-error-codes.js';
 import { acceptUploads, uploadParts } from '../../upload-request.js';
+import { BATCH_ROUTE_ERRORS } from './batch-errors.js';
 
 const ScopeQuery = {
   org_id: Type.Optional(Type.String({ description: 'Only with the master key' })),
@@ -57,6 +59,7 @@ export async function dncRoutes(
           ),
         },
       },
+      config: { errorCodes: routeErrorCodes(BATCH_ROUTE_ERRORS.dncList) },
     },
     async (request) => {
       const scope = await dncScope(deps, principalOf(request), request.query);
@@ -83,6 +86,7 @@ export async function dncRoutes(
         ),
         response: { 200: DncAddedSchema },
       },
+      config: { errorCodes: routeErrorCodes(BATCH_ROUTE_ERRORS.dncAdd) },
     },
     async (request) => {
       const scope = await dncScope(deps, principalOf(request), request.body);
@@ -107,6 +111,7 @@ export async function dncRoutes(
         response: { 200: DncAddedSchema, 400: E, 404: E },
       },
       config: {
+        errorCodes: routeErrorCodes(BATCH_ROUTE_ERRORS.dncUpload),
         openapiBody: {
           type: 'object',
           required: ['file'],
@@ -137,6 +142,7 @@ export async function dncRoutes(
         querystring: Type.Object({ ...ScopeQuery, country: Country }, { additionalProperties: false }),
         response: { 200: Type.Object({ deleted: Type.Literal(true), phoneNumber: Type.String() }) },
       },
+      config: { errorCodes: routeErrorCodes(BATCH_ROUTE_ERRORS.dncRemove) },
     },
     async (request) => {
       const scope = await dncScope(deps, principalOf(request), request.query);

@@ -2,6 +2,7 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import { lookupCaller, type CallerDeps } from '../../../services/callers/caller-service.js';
+import { routeErrorCodes } from '../../route-error-codes.js';
 import { ErrorEnvelopeSchema, Timestamp } from '../../schemas.js';
 import { scopeOf } from '../deployment-scope.js';
 
@@ -29,7 +30,9 @@ export async function callerRoutes(appBase: FastifyInstance, options: { deps: Ca
     '/orgs/:org_id/workspaces/:workspace_id/deployments/:deployment_id/callers/:phone',
     {
       // Its own budget: a key's uploads and admin calls must never leave callers unidentified.
-      config: { rateBudget: 'lookup' },
+      // not_found: a workspace the key does not reach, or no such deployment (caller-service.ts);
+      // invalid_phone_number: a value that cannot be a number at all.
+      config: { rateBudget: 'lookup', errorCodes: routeErrorCodes(['invalid_phone_number']) },
       schema: {
         tags: ['callers'],
         summary: 'Look a caller up: the newest completed cohort of the deployment holding the number',

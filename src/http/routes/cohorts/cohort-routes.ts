@@ -26,7 +26,8 @@ import {
   ValidateBodyDoc,
 } from './cohort-schemas.js';
 import { scopeOf } from '../deployment-scope.js';
-import { COHORT_ROUTE_ERRORS, routeErrorCodes } from './cohort-errors.js';
+import { routeErrorCodes } from '../../route-error-codes.js';
+import { COHORT_ROUTE_ERRORS } from './cohort-errors.js';
 
 const E = ErrorEnvelopeSchema;
 

@@ -5,6 +5,7 @@ import type { Kysely } from 'kysely';
 import { describePrincipal } from '../../../services/identity-service.js';
 import type { Database } from '../../../storage/schema.js';
 import { principalOf } from '../../plugins/auth.js';
+import { COMMON_ERROR_CODES } from '../../route-error-codes.js';
 import { ErrorEnvelopeSchema } from '../../schemas.js';
 
 const Nullable = <T extends ReturnType<typeof Type.String>>(schema: T) => Type.Union([schema, Type.Null()]);
@@ -33,12 +34,19 @@ export const MeSchema = Type.Object(
   { title: 'Me' },
 );
 
+/**
+ * What GET /v1/me answers besides 200: the common codes but validation_failed (no params, query or
+ * body to fail a schema) and not_found (it names nothing; identity-service.ts raises nothing).
+ */
+const ME_ERROR_CODES = COMMON_ERROR_CODES.filter((code) => code !== 'validation_failed' && code !== 'not_found');
+
 /** GET /v1/me: who the presented key is, so a client can fill the ids it needs without asking for them. */
 export async function meRoutes(appBase: FastifyInstance, options: { db: Kysely<Database> }): Promise<void> {
   const app = appBase.withTypeProvider<TypeBoxTypeProvider>();
   app.get(
     '/v1/me',
     {
+      config: { errorCodes: ME_ERROR_CODES },
       schema: {
         tags: ['admin'],
         summary: "The key's org, user and the workspaces it reaches",
