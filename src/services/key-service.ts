@@ -115,6 +115,8 @@ export async function createApiKey(
 }
 
 export async function listApiKeys(db: Db, orgId: string, page: PageRequest) {
+  // Like the org's users: a missing org is a 404, not an empty list.
+  if (!(await findOrg(db, orgId))) throw new AppError('not_found', `Org '${orgId}' not found.`);
   const result = await keys.listApiKeys(db, orgId, page);
   return { items: result.rows.map(toView), total: result.total };
 }

@@ -205,6 +205,15 @@ for (const backend of await backends()) {
       assert.ok(acme.apiKey.startsWith(page.items[0]!.prefix));
     });
 
+    it('lists of an org that does not exist answer 404 not_found, keys as users', async () => {
+      for (const list of ['users', 'api-keys']) {
+        const response = await t.call('GET', `/v1/orgs/nope/${list}`);
+        assert.equal(response.statusCode, 404, `${list}: ${response.body}`);
+        assert.equal(errorOf(response).code, 'not_found');
+        assert.match(errorOf(response).message, /Org 'nope' not found/);
+      }
+    });
+
     it('revoking a key refuses it at once with 401', async () => {
       const user = (
         await t.call('POST', '/v1/orgs/globex/users', { body: { email: 'temp@globex.example' } })
