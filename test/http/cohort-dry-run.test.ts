@@ -222,11 +222,24 @@ for (const backend of await backends()) {
           assert.deepEqual(JSON.parse(await dryRun.text()), JSON.parse(uploadBody), `${prefix} ${label}`);
         }
       }
-      const notMultipart = await t.call('POST', `/v1${deployment}/cohorts/validate`, {
+      // JSON is POST /cohorts' body (a hosted CSV's URL), checked against its schema; other types are refused.
+      const incompleteJson = await t.call('POST', `/v1${deployment}/cohorts/validate`, {
         key: acme.apiKey,
         body: { name: 'x' },
       });
-      assert.equal(notMultipart.statusCode, 415, notMultipart.body);
+      assert.equal(incompleteJson.statusCode, 422, incompleteJson.body);
+      assert.deepEqual(
+        (incompleteJson.json() as { error: { data: { details: Array<{ field: string }> } } }).error.data.details.map(
+          (d) => d.field,
+        ),
+        ['/body/source', '/body/cohort_transformation'],
+      );
+      const text = await t.call('POST', `/v1${deployment}/cohorts/validate`, {
+        key: acme.apiKey,
+        body: 'mobile\n9811111111\n',
+        headers: { 'content-type': 'text/csv' },
+      });
+      assert.equal(text.statusCode, 415, text.body);
       const unknown = await uploadCohort(
         base,
         '/v1/orgs/acme/workspaces/main/deployments/nope/cohorts/validate',

@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
+import { readdir } from 'node:fs/promises';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import path from 'node:path';
 import { Readable } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
 import zlib from 'node:zlib';
@@ -248,6 +250,44 @@ for (const backend of await backends({ scaleOut: true })) {
         assert.equal(source.hits.get(path), 2, `${path} was not retried`);
         source.hits.delete(path);
       }
+    });
+
+    it("dry-runs a hosted CSV with POST /'s JSON: counts as its cohort would, refusals as a cohort fails, nothing stored", async () => {
+      const validate = (url: string, body: Record<string, unknown> = {}) =>
+        t.call('POST', `${cohortsPath}/validate`, {
+          key: acme.apiKey,
+          body: { source: { type: 'pre_signed_url', url }, cohort_transformation: SEED_CONFIG, ...body },
+        });
+      const before = (await t.call('GET', cohortsPath, { key: acme.apiKey })).json() as { total: number };
+      const checked = await validate(`${source.base}/users.csv?${SECRET}`);
+      assert.equal(checked.statusCode, 200, checked.body);
+      const result = checked.json() as typeof URL_CSV_RESULT & { rejected_rows: Array<{ row: number; code: string }> };
+      assert.deepEqual(
+        { ...result, rejected_rows: result.rejected_rows.map((r) => [r.row, r.code]) },
+        { ...URL_CSV_RESULT, rejected_rows: [[4, 'invalid_phone']] },
+      );
+      assert.equal(source.hits.get('/users.csv') !== undefined, true);
+      const refusals: Array<[string, number, string, RegExp?]> = [
+        ['/wrong-columns.csv', 422, 'column_not_found'],
+        ['/missing.csv', 422, 'source_download_failed', /HTTP 404/],
+        ['/unavailable.csv', 422, 'source_download_failed', /HTTP 503.*try again later/],
+        ['/to-private', 422, 'source_url_refused'],
+        ['/declared-huge.csv', 413, 'file_too_large'],
+      ];
+      for (const [path, status, code, message] of refusals) {
+        const refused = await validate(`${source.base}${path}?${SECRET}`);
+        assert.equal(refused.statusCode, status, `${path}: ${refused.body}`);
+        const error = (refused.json() as { error: { code: string; message: string } }).error;
+        assert.equal(error.code, code, path);
+        if (message) assert.match(error.message, message, path);
+        assert.ok(!refused.body.includes('S3CR3T'), `${path}: the answer shows the URL query`);
+      }
+      const named = await validate(`${source.base}/users.csv`, { name: 'not/a name' });
+      assert.equal(named.statusCode, 422, named.body);
+      assert.equal((named.json() as { error: { code: string } }).error.code, 'validation_failed');
+      const after = (await t.call('GET', cohortsPath, { key: acme.apiKey })).json() as { total: number };
+      assert.equal(after.total, before.total, 'a dry run created a cohort');
+      assert.deepEqual(await readdir(path.join(t.backing.dataDir, 'uploads-tmp')).catch(() => []), []);
     });
 
     it('refuses at request time a URL that is not http(s), with 422 naming /body/source/url', async () => {

@@ -1,7 +1,7 @@
 import { createReadStream } from 'node:fs';
 import { pipeline, type Readable } from 'node:stream';
 import type { DeploymentScope } from '../../domain/tenancy/deployment-scope.js';
-import type { AppError } from '../../errors.js';
+import { AppError } from '../../errors.js';
 import { assertDiskReserve } from '../../storage/disk-reserve.js';
 import { saveUpload, type SavedUpload } from '../batches/upload-file.js';
 import { notMultipart, type FormSource, type UploadParts, uploadRefusal } from '../upload-parts.js';
@@ -11,6 +11,7 @@ import { completeForm, fileTooLarge, readCohortForm, type CohortForm } from './c
 import { asAppError, requireDeployment } from './cohort-service.js';
 import { BlockingCohortError } from './cohort-deps.js';
 import { EncodingSniffer, type FileEncoding } from './csv-source.js';
+import { downloadTo, TransientDownloadError } from './url-source.js';
 
 /** What a dry run came to: the counts, or the refusal (4xx) an upload of the same form would get. */
 export type CohortDryRunIntake = { checked: true; result: DryRunResult } | { checked: false; refusal: AppError };
@@ -66,5 +67,48 @@ export async function intakeCohortDryRun(
     return { checked: false, refusal };
   } finally {
     await form.staged?.saved.remove().catch(() => undefined);
+  }
+}
+
+/**
+ * A dry run of a cohort from a hosted CSV (POST …/cohorts/validate with POST /'s JSON body): the
+ * file is downloaded now, under a cohort's rules (public addresses, 3 redirects, size, timeout), to
+ * a private temporary file, then checked as an uploaded one. A download a cohort's job would retry
+ * (a timeout, a reset, a 5xx) cannot wait here: it is refused as source_download_failed.
+ */
+export async function intakeCohortDryRunFromUrl(
+  deps: CohortDeps,
+  scope: DeploymentScope,
+  request: { url: string; transformation: unknown; signal: AbortSignal },
+): Promise<CohortDryRunIntake> {
+  await requireDeployment(deps, scope);
+  let held: SavedUpload | undefined;
+  try {
+    await assertDiskReserve(deps.config.dataDir, deps.config.diskReserveBytes);
+    const { stored, encoding } = await downloadTo(
+      deps,
+      request.url,
+      (body) => saveUpload(deps.config.dataDir, body, 'cohort.csv'),
+      request.signal,
+    );
+    held = stored;
+    const result = await dryRunCohortFile(deps, scope, {
+      file: createReadStream(stored.path, { highWaterMark: 256 * 1024 }),
+      bytes: stored.bytes,
+      encoding,
+      transformationText: JSON.stringify(request.transformation),
+      signal: request.signal,
+    });
+    return { checked: true, result };
+  } catch (error) {
+    if (error instanceof TransientDownloadError && !request.signal.aborted)
+      return { checked: false, refusal: new AppError('source_download_failed', `${error.problem}; try again later.`) };
+    const refusal = uploadRefusal(error instanceof BlockingCohortError ? asAppError(error) : error, () =>
+      fileTooLarge(deps.config, 'api'),
+    );
+    if (!refusal) throw error;
+    return { checked: false, refusal };
+  } finally {
+    await held?.remove().catch(() => undefined);
   }
 }

@@ -7,7 +7,7 @@ import dns from 'node:dns';
 import http, { type IncomingMessage } from 'node:http';
 import https from 'node:https';
 import net, { type LookupFunction } from 'node:net';
-import { Transform, type TransformCallback } from 'node:stream';
+import { type Readable, Transform, type TransformCallback } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import zlib from 'node:zlib';
 import ipaddr from 'ipaddr.js';
@@ -77,6 +77,17 @@ function hostOf(url: URL): string {
 
 function refused(message: string): BlockingCohortError {
   return new BlockingCohortError('source_url_refused', message);
+}
+
+/**
+ * A download that may work if tried again (a timeout, a reset, a 5xx): a cohort's job retries it; a
+ * dry run, which cannot wait, reports `problem` as source_download_failed.
+ */
+export class TransientDownloadError extends Error {
+  constructor(readonly problem: string) {
+    super(`${problem}; will retry.`);
+    this.name = 'TransientDownloadError';
+  }
 }
 
 function failed(message: string, details: unknown = null): BlockingCohortError {
@@ -168,7 +179,7 @@ async function follow(
     }
     const answer = `${redactUrl(url)} answered HTTP ${status}${response.statusMessage ? ` ${response.statusMessage}` : ''}`;
     if (status >= 500 || TRANSIENT_STATUSES.has(status))
-      throw new Error(`Downloading the cohort file failed: ${answer}; will retry.`);
+      throw new TransientDownloadError(`Downloading the cohort file failed: ${answer}`);
     throw failed(
       `Downloading the cohort file failed: ${answer}. Check that the URL is complete and has not expired (pre-signed URLs do), then create the cohort again.`,
       { status },
@@ -205,13 +216,16 @@ function decoderFor(contentEncoding: string | undefined, url: URL): Transform | 
   );
 }
 
-/** Streams a 2xx body (decompressed, size-capped, encoding sniffed) into the blob store. */
-async function store(
+/** Where a download goes: the blob store for a cohort, a private temporary file for a dry run. */
+export type DownloadSink<T extends { bytes: number }> = (body: Readable) => Promise<T>;
+
+/** Streams a 2xx body (decompressed, size-capped, encoding sniffed) into the sink. */
+async function store<T extends { bytes: number }>(
   deps: CohortDeps,
   response: IncomingMessage,
   url: URL,
-  key: string,
-): Promise<{ bytes: number; encoding: FileEncoding }> {
+  sink: DownloadSink<T>,
+): Promise<{ stored: T; encoding: FileEncoding }> {
   const max = deps.config.cohorts.maxUploadBytes;
   const tooLarge = () =>
     new BlockingCohortError(
@@ -235,12 +249,12 @@ async function store(
   const stages = decoder
     ? [response, decoder, new ByteLimit(max, tooLarge), sniffer]
     : [response, new ByteLimit(max, tooLarge), sniffer];
-  const [piped, stored] = await Promise.allSettled([pipeline(stages), deps.blobs.put(key, sniffer)]);
+  const [piped, stored] = await Promise.allSettled([pipeline(stages), sink(sniffer)]);
   // The download's own failure (too large, cut off) explains more than the store's "premature close".
   if (piped.status === 'rejected' && !(stored.status === 'rejected' && isPrematureClose(piped.reason)))
     throw piped.reason;
   if (stored.status === 'rejected') throw stored.reason;
-  return { bytes: stored.value.bytes, encoding: sniffer.encoding };
+  return { stored: stored.value, encoding: sniffer.encoding };
 }
 
 function isPrematureClose(error: unknown): boolean {
@@ -255,11 +269,12 @@ function classify(
   job: AbortSignal | undefined,
   timeoutMs: number,
 ): unknown {
-  if (error instanceof BlockingCohortError) return error;
+  // Already said in full where it happened (a refusal, an answer's status).
+  if (error instanceof BlockingCohortError || error instanceof TransientDownloadError) return error;
   if (job?.aborted) return job.reason instanceof Error ? job.reason : error;
   if (deadline.aborted)
-    return new Error(
-      `Downloading ${redactUrl(url)} took longer than ${timeoutMs} ms (ROSTER_URL_SOURCE_TIMEOUT_MS); will retry.`,
+    return new TransientDownloadError(
+      `Downloading ${redactUrl(url)} took longer than ${timeoutMs} ms (ROSTER_URL_SOURCE_TIMEOUT_MS)`,
     );
   const code = (error as { code?: string } | null)?.code;
   if (code === 'ENOTFOUND')
@@ -270,22 +285,22 @@ function classify(
       { tls_error: code },
     );
   // Only the code and the redacted URL: a system error's message may quote the request.
-  return new Error(
-    `Downloading ${redactUrl(url)} failed (${code ?? (error as Error | null)?.name ?? 'network error'}); will retry.`,
+  return new TransientDownloadError(
+    `Downloading ${redactUrl(url)} failed (${code ?? (error as Error | null)?.name ?? 'network error'})`,
   );
 }
 
 /**
- * Downloads `url` into the blob `key`, streaming (never holding the file), and reports its size and
- * text encoding. Refusals, 4xx answers and oversize files throw BlockingCohortError (the cohort
- * fails); timeouts, resets and 5xx answers throw a plain Error so the job runner retries.
+ * Downloads `url` into `sink`, streaming (never holding the file), and reports what the sink kept and
+ * the text encoding. Refusals, 4xx answers and oversize files throw BlockingCohortError (the cohort
+ * fails); timeouts, resets and 5xx answers throw a TransientDownloadError so the job runner retries.
  */
-export async function downloadToBlob(
+export async function downloadTo<T extends { bytes: number }>(
   deps: CohortDeps,
   url: string,
-  key: string,
+  sink: DownloadSink<T>,
   signal?: AbortSignal,
-): Promise<{ bytes: number; encoding: FileEncoding }> {
+): Promise<{ stored: T; encoding: FileEncoding }> {
   const { timeoutMs, allowHosts } = deps.config.urlSource;
   let current: URL;
   try {
@@ -297,8 +312,19 @@ export async function downloadToBlob(
   const abort = signal ? AbortSignal.any([signal, deadline]) : deadline;
   try {
     const response = await follow(current, allowHosts, abort, (hop) => (current = hop));
-    return await store(deps, response, current, key);
+    return await store(deps, response, current, sink);
   } catch (error) {
     throw classify(error, current, deadline, signal, timeoutMs);
   }
+}
+
+/** Downloads `url` into the blob `key` (a cohort's file): its size and text encoding. */
+export async function downloadToBlob(
+  deps: CohortDeps,
+  url: string,
+  key: string,
+  signal?: AbortSignal,
+): Promise<{ bytes: number; encoding: FileEncoding }> {
+  const { stored, encoding } = await downloadTo(deps, url, (body) => deps.blobs.put(key, body), signal);
+  return { bytes: stored.bytes, encoding };
 }

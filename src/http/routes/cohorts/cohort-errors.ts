@@ -34,7 +34,8 @@ const UPLOAD_CODES: readonly ErrorCode[] = [
 export const COHORT_ROUTE_ERRORS = {
   upload: UPLOAD_CODES,
   // The dry run refuses what /upload refuses, and what an upload's cohort would fail with later.
-  validate: [...UPLOAD_CODES, 'too_many_rows'],
+  // With POST /'s JSON instead of a form, the URL's refusals too, and a download that failed now.
+  validate: [...UPLOAD_CODES, 'too_many_rows', 'source_url_refused', 'source_download_failed'],
   // Reads the header row only: what can be wrong with a form or with a header, never a config.
   mappingSuggestion: [...WRITE_ERROR_CODES, 'invalid_multipart', 'missing_file', 'invalid_csv', 'empty_header'],
   fromUrl: [...WRITE_ERROR_CODES, 'source_url_refused', ...PLAN_CODES],

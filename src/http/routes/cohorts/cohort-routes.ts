@@ -1,9 +1,10 @@
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import type { Static } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import type { CohortDeps } from '../../../services/cohorts/cohort-deps.js';
 import * as service from '../../../services/cohorts/cohort-service.js';
 import { cohortUploadLimits, intakeCohortUpload } from '../../../services/cohorts/cohort-intake.js';
-import { intakeCohortDryRun } from '../../../services/cohorts/cohort-dry-run-intake.js';
+import { intakeCohortDryRun, intakeCohortDryRunFromUrl } from '../../../services/cohorts/cohort-dry-run-intake.js';
 import { mappingSuggestionLimits, suggestCohortMapping } from '../../../services/cohorts/mapping-suggestion.js';
 import { acceptCohortFromUsers } from '../../../services/cohorts/stream-source.js';
 import { pageEnvelope } from '../../pagination.js';
@@ -24,6 +25,8 @@ import {
   MappingSuggestionSchema,
   UploadBodyDoc,
   ValidateBodyDoc,
+  ValidateFromUrlBody,
+  ValidateFromUrlBodyDoc,
 } from './cohort-schemas.js';
 import { scopeOf } from '../deployment-scope.js';
 import { routeErrorCodes } from '../../route-error-codes.js';
@@ -70,22 +73,39 @@ export async function cohortRoutes(appBase: FastifyInstance, options: { deps: Co
     {
       schema: {
         tags,
-        summary: 'Check a cohort file without uploading it (dry run, multipart)',
+        summary: 'Check a cohort file without creating a cohort (dry run: multipart like /upload, or JSON like POST /)',
         description:
-          "Takes /upload's form (name optional) and answers what a cohort of the file would come to: every blocking problem refused with /upload's 4xx and codes (also too_many_rows, and invalid_csv at any row, which an upload reports on the failed cohort), then every row rule and repeated phone, counted as the cohort's result would be, with the first 100 rejected rows. Nothing is stored or published: no cohort, no file, no contacts.",
+          "Takes /upload's form, or POST /'s JSON with a hosted CSV's URL (name optional in both), and answers what a cohort of the file would come to: every blocking problem refused with the same 4xx and codes (also too_many_rows, and invalid_csv at any row, which a cohort reports when it fails), then every row rule and repeated phone, counted as the cohort's result would be, with the first 100 rejected rows. A URL is downloaded now under POST /'s rules; a download a cohort would retry (timeout, 5xx) answers source_download_failed. Nothing is stored or published: no cohort, no file, no contacts.",
         params: DeploymentParams,
-        consumes: ['multipart/form-data'],
+        // Only a JSON body is checked against a schema; the multipart form is read as a stream.
+        body: { content: { 'application/json': { schema: ValidateFromUrlBody } } },
         response: { 200: CohortDryRunSchema, 404: E, 413: E, 415: E, 422: E },
       },
-      config: { openapiBody: ValidateBodyDoc, errorCodes: routeErrorCodes(COHORT_ROUTE_ERRORS.validate) },
+      config: {
+        openapiBody: {
+          content: {
+            'multipart/form-data': { schema: ValidateBodyDoc },
+            'application/json': { schema: ValidateFromUrlBodyDoc },
+          },
+        },
+        errorCodes: routeErrorCodes(COHORT_ROUTE_ERRORS.validate),
+      },
     },
     async (request, reply) => {
+      const signal = clientGone(reply.raw);
+      const json = request.body as Static<typeof ValidateFromUrlBody> | undefined;
+      if (json !== undefined && !request.isMultipart()) {
+        if (json.name !== undefined) service.checkCohortName(json.name);
+        const checked = await intakeCohortDryRunFromUrl(deps, scopeOf(request), {
+          url: json.source.url,
+          transformation: json.cohort_transformation,
+          signal,
+        });
+        if (!checked.checked) throw checked.refusal;
+        return checked.result;
+      }
       const parts = uploadParts(request, cohortUploadLimits(deps.config, 'api'));
-      const checked = await intakeCohortDryRun(deps, scopeOf(request), {
-        parts,
-        source: 'api',
-        signal: clientGone(reply.raw),
-      });
+      const checked = await intakeCohortDryRun(deps, scopeOf(request), { parts, source: 'api', signal });
       if (!checked.checked) throw checked.refusal;
       return checked.result;
     },

@@ -179,13 +179,14 @@ export const FilesQuery = Type.Object(
  * reader, with the same 422 invalid_transformation and messages as an upload's config file; the
  * OpenAPI document shows the config's schema (CreateFromUrlBodyDoc).
  */
-const fromUrlBody = <T extends TSchema>(transformation: T) =>
+const CohortNameField = Type.String({
+  description: 'Cohort name: 1–50 letters, digits, spaces, _ or - (as for uploads)',
+  examples: ['April Users Batch 1'],
+});
+const fromUrlBody = <T extends TSchema, N extends TSchema>(transformation: T, name: N) =>
   Type.Object(
     {
-      name: Type.String({
-        description: 'Cohort name: 1–50 letters, digits, spaces, _ or - (as for uploads)',
-        examples: ['April Users Batch 1'],
-      }),
+      name,
       source: Type.Object(
         {
           type: Type.Literal('pre_signed_url'),
@@ -205,13 +206,13 @@ const fromUrlBody = <T extends TSchema>(transformation: T) =>
 
 const TRANSFORMATION_DESCRIPTION =
   "The transformation config: the same JSON an upload's cohort_transformation_file holds";
-export const CreateFromUrlBody = fromUrlBody(
-  Type.Object({}, { additionalProperties: true, description: TRANSFORMATION_DESCRIPTION }),
-);
-export const CreateFromUrlBodyDoc = fromUrlBody({
-  ...TransformationConfigSchema,
-  description: TRANSFORMATION_DESCRIPTION,
-});
+const OpenTransformation = Type.Object({}, { additionalProperties: true, description: TRANSFORMATION_DESCRIPTION });
+const DocumentedTransformation = { ...TransformationConfigSchema, description: TRANSFORMATION_DESCRIPTION };
+export const CreateFromUrlBody = fromUrlBody(OpenTransformation, CohortNameField);
+export const CreateFromUrlBodyDoc = fromUrlBody(DocumentedTransformation, CohortNameField);
+/** The dry run's JSON body: POST /'s, with the name optional (checked by the upload rule when given). */
+export const ValidateFromUrlBody = fromUrlBody(OpenTransformation, Type.Optional(CohortNameField));
+export const ValidateFromUrlBodyDoc = fromUrlBody(DocumentedTransformation, Type.Optional(CohortNameField));
 
 const Scalar = Type.Union([Type.String({ maxLength: 131_072 }), Type.Number(), Type.Boolean()]);
 const VariableMap = (description: string) =>
