@@ -1,5 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { compileFormat } from '../../../src/domain/ingest/format-chain.js';
+import { remembered } from '../../../src/domain/ingest/date-pattern.js';
+import { StepFailure } from '../../../src/domain/ingest/format-step.js';
 import { failure, formatted, specProblems } from './format-helpers.js';
 
 describe('date format function', () => {
@@ -79,5 +82,43 @@ describe('date format function', () => {
 
   it('refuses a quote in the pattern', () => {
     assert.match(specProblems({ fn: 'date', input: "DD'MM'YYYY" }), /unknown token '''/);
+  });
+});
+
+describe('a remembered format step', () => {
+  it('answers as the step itself, for values seen again and after it has started again', () => {
+    let calls = 0;
+    const step = (value: string) => {
+      calls++;
+      return value.length > 3 ? value.toUpperCase() : new StepFailure('too short');
+    };
+    const memo = remembered(step, 3);
+    assert.equal(memo('abcd'), 'ABCD');
+    assert.equal(memo('abcd'), 'ABCD');
+    assert.equal(calls, 1, 'a value seen again is not run again');
+    assert.ok(memo('ab') instanceof StepFailure);
+    assert.equal((memo('ab') as StepFailure).message, 'too short');
+    assert.equal(calls, 2);
+    // A fourth distinct value empties the memory: every answer stays the step's own.
+    for (const value of ['efgh', 'ijkl', 'mnop', 'abcd', 'efgh']) assert.equal(memo(value), value.toUpperCase());
+    // ijkl, the fourth distinct value, emptied it: abcd and efgh were run again, once each.
+    assert.equal(calls, 7);
+  });
+
+  it('gives the same dates and failures for a column read twice over by one compiled step', () => {
+    const compiled = compileFormat({ fn: 'date', input: 'DD/MM/YYYY' }, 'format');
+    assert.ok(compiled.ok);
+    const values = ['31/07/2024', '29/02/2024', '29/02/2023', '7/31/2024', ' 01/01/2000 ', '31/07/2024'];
+    const read = () => values.map((value) => compiled.apply(value)).map((r) => (r.ok ? r.value : r.message));
+    const first = read();
+    assert.deepEqual(first, [
+      '2024-07-31',
+      '2024-02-29',
+      'not a real date',
+      'does not match the pattern DD/MM/YYYY',
+      '2000-01-01',
+      '2024-07-31',
+    ]);
+    assert.deepEqual(read(), first);
   });
 });
