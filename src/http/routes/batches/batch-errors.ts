@@ -13,9 +13,9 @@ const BODY_CODES: readonly ErrorCode[] = WRITE_ERROR_CODES.filter((code) => code
 /**
  * What reading a batch or do-not-call form can be refused for (upload-file.ts, upload-parts.ts,
  * error-handler.ts): a body busboy cannot read, a part over the parts/files/fields limits (413
- * payload_too_large), an unknown or missing field, and bad_request for the 4xx @fastify/multipart
- * raises on its own (a part named like an Object.prototype property, e.g. `constructor`; a field
- * sent as application/json that does not parse).
+ * payload_too_large), a part named `constructor` or `__proto__` (forbidden_property), a part sent as
+ * application/json that does not parse (invalid_json), an unknown or missing field, and bad_request
+ * for any other 4xx @fastify/multipart raises on its own.
  */
 const FORM_CODES: readonly ErrorCode[] = [...BODY_CODES, 'invalid_multipart', 'bad_request', 'invalid_batch_field'];
 
