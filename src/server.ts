@@ -66,27 +66,3 @@ export async function startServer(config: Config, options: StartOptions = {}): P
     throw error;
   }
 }
-
-/** SIGTERM/SIGINT: stop accepting, finish in-flight requests, then exit; a second signal or the timeout forces it. */
-export function closeOnSignals(server: RunningServer, timeoutMs: number): void {
-  let signalled = false;
-  const onSignal = (signal: NodeJS.Signals) => {
-    if (signalled) process.exit(1);
-    signalled = true;
-    server.app.log.info({ signal }, 'shutting down: finishing in-flight requests');
-    const timer = setTimeout(() => {
-      server.app.log.error('shutdown timed out; exiting');
-      process.exit(1);
-    }, timeoutMs);
-    timer.unref();
-    server.close().then(
-      () => process.exit(0),
-      (error: unknown) => {
-        server.app.log.error({ err: error }, 'shutdown failed');
-        process.exit(1);
-      },
-    );
-  };
-  process.on('SIGTERM', onSignal);
-  process.on('SIGINT', onSignal);
-}

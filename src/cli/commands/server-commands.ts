@@ -69,16 +69,23 @@ export function registerServerCommands(program: Command): void {
         process.exit(2);
       }
       const { guard, swept } = await prepareProcess(config.dataDir);
-      const { closeOnSignals, startServer } = await import('../../server.js');
+      const [{ startServer }, { startStoppable }] = await Promise.all([
+        import('../../server.js'),
+        import('../../stop-on-signals.js'),
+      ]);
+      // SIGTERM/SIGINT: stop accepting, finish in-flight requests, then exit.
       // A start that fails (port taken, database unreachable) is an operational error: said plainly, exit 1.
-      const server = await startServer(config, { worker: options.worker }).catch((error: unknown) => {
+      const server = await startStoppable(() => startServer(config, { worker: options.worker }), {
+        timeoutMs: config.shutdownTimeoutMs,
+        stopping: 'shutting down: finishing in-flight requests',
+        log: (started) => started.app.log,
+      }).catch((error: unknown) => {
         process.stderr.write(`roster serve could not start: ${(error as Error).message}\n`);
         process.exit(1);
       });
       guard.useLogger(server.app.log);
       if (swept.removed.length > 0)
         server.app.log.info({ removed: swept.removed }, 'removed temporary files left by stopped processes');
-      closeOnSignals(server, config.shutdownTimeoutMs);
     });
 
   program
@@ -100,10 +107,11 @@ export function registerServerCommands(program: Command): void {
     .action(async (options: { metricsPort?: string }) => {
       const config = await configOrExit();
       const { guard, swept } = await prepareProcess(config.dataDir);
-      const [{ default: pino }, { openBlobStore }, { startWorker }] = await Promise.all([
+      const [{ default: pino }, { openBlobStore }, { startWorker }, { startStoppable }] = await Promise.all([
         import('pino'),
         import('../../storage/blobs/open-blob-store.js'),
         import('../../worker.js'),
+        import('../../stop-on-signals.js'),
       ]);
       const log = pino({ level: config.logLevel, base: { role: 'worker' } });
       guard.useLogger(log);
@@ -114,37 +122,19 @@ export function registerServerCommands(program: Command): void {
         process.stderr.write(`--metrics-port must be a port number (0-65535), got "${options.metricsPort}"\n`);
         process.exit(2);
       }
-      // The handlers go in before the worker starts: until a process listens for SIGTERM the kernel
-      // kills it outright, so a signal sent once the ready line is printed (or during migrations)
-      // would skip handing back the job in progress and exit without a code.
-      let worker: Awaited<ReturnType<typeof startWorker>> | undefined;
-      let stopping = false;
-      const closeAndExit = (started: NonNullable<typeof worker>) => {
-        const timer = setTimeout(() => process.exit(1), config.shutdownTimeoutMs);
-        timer.unref();
-        started.close().then(
-          () => process.exit(0),
-          () => process.exit(1),
-        );
-      };
-      const stop = (signal: NodeJS.Signals) => {
-        if (stopping) return;
-        stopping = true;
-        log.info({ signal }, 'worker stopping: handing back the job in progress');
-        if (worker) closeAndExit(worker);
-      };
-      process.once('SIGTERM', stop);
-      process.once('SIGINT', stop);
-      worker = await startWorker(
-        config,
-        await openBlobStore(config),
-        log,
-        metricsPort === undefined ? {} : { metricsPort },
+      // SIGTERM/SIGINT: stop claiming, hand the job in progress back, then exit.
+      await startStoppable(
+        async () =>
+          startWorker(config, await openBlobStore(config), log, metricsPort === undefined ? {} : { metricsPort }),
+        {
+          timeoutMs: config.shutdownTimeoutMs,
+          stopping: 'worker stopping: handing back the job in progress',
+          log: () => log,
+        },
       ).catch((error: unknown) => {
         process.stderr.write(`${(error as Error).message}\n`);
         process.exit(2);
       });
-      if (stopping) closeAndExit(worker);
     });
 
   program
