@@ -45,29 +45,21 @@ export async function intakeCohortDryRun(
 ): Promise<CohortDryRunIntake> {
   const { parts, source } = upload;
   if (!parts) return { checked: false, refusal: notMultipart(source, 'cohort_file and cohort_transformation_file') };
-  await requireDeployment(deps, scope);
-  const form: CohortForm<HeldFile> = { name: undefined, staged: undefined, transformationText: undefined, unknown: [] };
-  try {
-    await assertDiskReserve(deps.config.dataDir, deps.config.diskReserveBytes);
-    await readCohortForm(parts, source, form, (file) => holdFile(deps.config.dataDir, file));
-    completeForm(form, source, false);
-    const result = await dryRunCohortFile(deps, scope, {
-      file: createReadStream(form.staged!.saved.path, { highWaterMark: 256 * 1024 }),
-      bytes: form.staged!.saved.bytes,
-      encoding: form.staged!.encoding,
-      transformationText: form.transformationText!,
-      signal: upload.signal,
+  return checkHeldFile(deps, scope, source, upload.signal, async (keep) => {
+    const form: CohortForm<HeldFile> = {
+      name: undefined,
+      staged: undefined,
+      transformationText: undefined,
+      unknown: [],
+    };
+    await readCohortForm(parts, source, form, async (file) => {
+      const held = await holdFile(deps.config.dataDir, file);
+      keep(held.saved);
+      return held;
     });
-    return { checked: true, result };
-  } catch (error) {
-    const refusal = uploadRefusal(error instanceof BlockingCohortError ? asAppError(error) : error, () =>
-      fileTooLarge(deps.config, source),
-    );
-    if (!refusal) throw error;
-    return { checked: false, refusal };
-  } finally {
-    await form.staged?.saved.remove().catch(() => undefined);
-  }
+    completeForm(form, source, false);
+    return { file: form.staged!, transformationText: form.transformationText! };
+  });
 }
 
 /**
@@ -81,34 +73,65 @@ export async function intakeCohortDryRunFromUrl(
   scope: DeploymentScope,
   request: { url: string; transformation: unknown; signal: AbortSignal },
 ): Promise<CohortDryRunIntake> {
+  const downloadRefusal = (error: unknown) =>
+    error instanceof TransientDownloadError && !request.signal.aborted
+      ? new AppError('source_download_failed', `${error.problem}; try again later.`)
+      : undefined;
+  return checkHeldFile(
+    deps,
+    scope,
+    'api',
+    request.signal,
+    async (keep) => {
+      const { stored, encoding } = await downloadTo(
+        deps,
+        request.url,
+        (body) => saveUpload(deps.config.dataDir, body, 'cohort.csv'),
+        request.signal,
+      );
+      keep(stored);
+      return { file: { saved: stored, encoding }, transformationText: JSON.stringify(request.transformation) };
+    },
+    downloadRefusal,
+  );
+}
+
+/**
+ * What both dry runs share: the deployment must exist and the disk have its reserve; `hold` puts the
+ * file in a private temporary file (passing each one it makes to `keep`), which is checked with the
+ * ingest's rules and removed before the answer, whatever it is. A refusal is the one an upload of the
+ * same file gets (`refusalOf` first, for the refusals of one kind of source).
+ */
+async function checkHeldFile(
+  deps: CohortDeps,
+  scope: DeploymentScope,
+  source: FormSource,
+  signal: AbortSignal,
+  hold: (keep: (saved: SavedUpload) => void) => Promise<{ file: HeldFile; transformationText: string }>,
+  refusalOf: (error: unknown) => AppError | undefined = () => undefined,
+): Promise<CohortDryRunIntake> {
   await requireDeployment(deps, scope);
-  let held: SavedUpload | undefined;
+  const held: SavedUpload[] = [];
   try {
     await assertDiskReserve(deps.config.dataDir, deps.config.diskReserveBytes);
-    const { stored, encoding } = await downloadTo(
-      deps,
-      request.url,
-      (body) => saveUpload(deps.config.dataDir, body, 'cohort.csv'),
-      request.signal,
-    );
-    held = stored;
+    const { file, transformationText } = await hold((saved) => held.push(saved));
     const result = await dryRunCohortFile(deps, scope, {
-      file: createReadStream(stored.path, { highWaterMark: 256 * 1024 }),
-      bytes: stored.bytes,
-      encoding,
-      transformationText: JSON.stringify(request.transformation),
-      signal: request.signal,
+      file: createReadStream(file.saved.path, { highWaterMark: 256 * 1024 }),
+      bytes: file.saved.bytes,
+      encoding: file.encoding,
+      transformationText,
+      signal,
     });
     return { checked: true, result };
   } catch (error) {
-    if (error instanceof TransientDownloadError && !request.signal.aborted)
-      return { checked: false, refusal: new AppError('source_download_failed', `${error.problem}; try again later.`) };
-    const refusal = uploadRefusal(error instanceof BlockingCohortError ? asAppError(error) : error, () =>
-      fileTooLarge(deps.config, 'api'),
-    );
+    const refusal =
+      refusalOf(error) ??
+      uploadRefusal(error instanceof BlockingCohortError ? asAppError(error) : error, () =>
+        fileTooLarge(deps.config, source),
+      );
     if (!refusal) throw error;
     return { checked: false, refusal };
   } finally {
-    await held?.remove().catch(() => undefined);
+    for (const saved of held) await saved.remove().catch(() => undefined);
   }
 }
