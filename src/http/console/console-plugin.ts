@@ -74,7 +74,7 @@ export async function consolePlugin(app: FastifyInstance, options: { deps: Conso
   });
   await app.register(cookie);
   await app.register(formbody, { bodyLimit: 256 * 1024 });
-  await acceptUploads(app);
+  await acceptUploads(app, deps.cohorts.config);
   app.decorateRequest('consoleSession', null);
   app.decorateRequest('csrfChecked', false);
 

@@ -48,7 +48,7 @@ export async function batchRoutes(
   const app = appBase.withTypeProvider<TypeBoxTypeProvider>();
   const { deps } = options;
   const tags = ['batches'];
-  await acceptUploads(app);
+  await acceptUploads(app, deps.config);
 
   app.post(
     '/api/call/upload',

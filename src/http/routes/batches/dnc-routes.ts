@@ -33,7 +33,7 @@ export async function dncRoutes(
   const app = appBase.withTypeProvider<TypeBoxTypeProvider>();
   const { deps } = options;
   const tags = ['do-not-call'];
-  await acceptUploads(app);
+  await acceptUploads(app, deps.config);
 
   app.get(
     '/api/call/dnc',

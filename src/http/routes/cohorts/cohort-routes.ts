@@ -42,7 +42,7 @@ export async function cohortRoutes(appBase: FastifyInstance, options: { deps: Co
   const app = appBase.withTypeProvider<TypeBoxTypeProvider>();
   const { deps } = options;
   const tags = ['cohorts'];
-  await acceptUploads(app);
+  await acceptUploads(app, deps.config);
   const base = '/orgs/:org_id/workspaces/:workspace_id/deployments/:deployment_id/cohorts';
 
   app.post(
