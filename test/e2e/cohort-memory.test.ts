@@ -17,8 +17,9 @@ function csvOf(rows: number, offset: number): Blob {
   return new Blob(parts);
 }
 
+/** The process's resident memory in MB; 0 once it has ended (its /proc entry is gone). */
 async function rssMb(pid: number): Promise<number> {
-  const status = await readFile(`/proc/${pid}/status`, 'utf8');
+  const status = await readFile(`/proc/${pid}/status`, 'utf8').catch(() => '');
   return Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0) / 1024;
 }
 
@@ -36,11 +37,19 @@ async function ingestPeak(
       await new Promise((resolve) => setTimeout(resolve, 25));
     }
   })();
-  const accepted = await uploadSeedCohort(server.url, `Rows ${rows}`, csvOf(rows, offset));
-  const cohort = await waitForCohortOverHttp(server.url, accepted.cohort_id);
-  sampling = false;
-  await sampler;
-  return { peak, cohort };
+  try {
+    const accepted = await uploadSeedCohort(server.url, `Rows ${rows}`, csvOf(rows, offset));
+    const cohort = await waitForCohortOverHttp(server.url, accepted.cohort_id);
+    return { peak, cohort };
+  } catch (error) {
+    if (server.child.exitCode === null && server.child.signalCode === null) throw error;
+    throw new Error(
+      `the server died (exit ${server.child.exitCode}, signal ${server.child.signalCode}) while ingesting ${rows} rows: ${server.stderr()}`,
+    );
+  } finally {
+    sampling = false;
+    await sampler;
+  }
 }
 
 for (const backend of await backends()) {
