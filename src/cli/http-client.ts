@@ -1,6 +1,5 @@
 import type { Readable } from 'node:stream';
 import type { Command } from 'commander';
-import { request as send } from 'undici';
 import { type FormPart, multipartBody } from './multipart-body.js';
 
 export interface ClientOptions {
@@ -103,6 +102,8 @@ export function clientFrom(command: Command): ApiClient {
     if (!apiKey) throw new ApiError(0, 'missing_api_key', 'No API key: set ROSTER_API_KEY or pass --api-key.', null);
     const timeouts =
       options.timeoutMs === undefined ? {} : { headersTimeout: options.timeoutMs, bodyTimeout: options.timeoutMs };
+    // undici (~5 MB of heap) loads with the first call: `roster serve` and `roster worker` never make one.
+    const { request: send } = await import('undici');
     try {
       return await send(`${base}${path}`, { method, headers: { 'x-api-key': apiKey, ...headers }, body, ...timeouts });
     } catch (error) {

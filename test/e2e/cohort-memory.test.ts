@@ -42,6 +42,8 @@ async function ingestPeak(
     const cohort = await waitForCohortOverHttp(server.url, accepted.cohort_id);
     return { peak, cohort };
   } catch (error) {
+    // A request that failed because the server died may fail before its exit is seen.
+    await Promise.race([server.exited, new Promise((resolve) => setTimeout(resolve, 2000))]);
     if (server.child.exitCode === null && server.child.signalCode === null) throw error;
     throw new Error(
       `the server died (exit ${server.child.exitCode}, signal ${server.child.signalCode}) while ingesting ${rows} rows: ${server.stderr()}`,

@@ -11,8 +11,6 @@ import {
   type SheetLimits,
   type SheetRecords,
 } from './sheet-records.js';
-import { readXlsRecords } from './xls-reader.js';
-import { readXlsxRecords } from './xlsx-reader.js';
 
 export {
   SheetError,
@@ -50,10 +48,11 @@ export async function readSheetRecords(path: string, kind: SheetKind, limits: Sh
   switch (kind) {
     case 'csv':
       return readCsvSheet(path, limits);
+    // The spreadsheet readers (SheetJS alone is ~3 MB of heap) load with the first such file, not at start.
     case 'xlsx':
-      return readXlsxRecords(path, limits);
+      return (await import('./xlsx-reader.js')).readXlsxRecords(path, limits);
     case 'xls':
-      return readXlsRecords(path, limits);
+      return (await import('./xls-reader.js')).readXlsRecords(path, limits);
     default:
       throw new SheetError('unsupported_file_type', `Files of kind '${String(kind)}' cannot be read.`);
   }
