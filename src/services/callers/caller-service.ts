@@ -40,13 +40,10 @@ export async function lookupCaller(
     // The number can be read without the deployment: one statement answers both.
     phone = normaliseOrRefuse(rawPhone, requested);
     const found = await findDeploymentWithContact(deps.db, scope, phone);
-    if (!found) throw new AppError('not_found', `Deployment '${scope.deploymentId}' not found.`);
+    if (!found) throw deploymentNotFound(scope);
     match = found.match;
   } else {
-    const deployment = await findDeploymentCountry(deps.db, scope);
-    if (!deployment) throw new AppError('not_found', `Deployment '${scope.deploymentId}' not found.`);
-    phone = normaliseOrRefuse(rawPhone, deployment.defaultCountry ?? undefined);
-    match = await findLatestContact(deps.db, scope, phone);
+    ({ phone, match } = await lookupNational(deps, scope, rawPhone));
   }
   // Answers only: a refused number or a missing deployment is an error, not a lookup.
   metrics?.lookupSeconds((performance.now() - started) / 1000, match !== undefined);
@@ -72,4 +69,53 @@ function normaliseOrRefuse(rawPhone: string, country: string | undefined): strin
   const normalised = normaliseCallerId(rawPhone, country);
   if (!normalised.ok) throw new AppError('invalid_phone_number', normalised.reason, { phone: rawPhone });
   return normalised.phone;
+}
+
+function deploymentNotFound(scope: DeploymentScope): AppError {
+  return new AppError('not_found', `Deployment '${scope.deploymentId}' not found.`);
+}
+
+/**
+ * The default country last read for each deployment, per database handle. A national number is read
+ * with it and looked up in one statement that also returns the deployment's current country; when
+ * that differs (the deployment was changed, by this process or another) the lookup starts again from
+ * the current one. So the memo saves a round trip per call and never changes an answer. Cleared when
+ * it holds KNOWN_COUNTRIES_MAX deployments.
+ */
+const knownCountries = new WeakMap<object, Map<string, string | null>>();
+const KNOWN_COUNTRIES_MAX = 10_000;
+
+function countryMemo(db: object): Map<string, string | null> {
+  let memo = knownCountries.get(db);
+  if (!memo) {
+    memo = new Map();
+    knownCountries.set(db, memo);
+  }
+  return memo;
+}
+
+/** A number without a country of its own: read with the deployment's default country. */
+async function lookupNational(
+  deps: CallerDeps,
+  scope: DeploymentScope,
+  rawPhone: string,
+): Promise<{ phone: string; match: CallerMatch | undefined }> {
+  const memo = countryMemo(deps.db);
+  const key = `${scope.orgId}\u0000${scope.workspaceId}\u0000${scope.deploymentId}`;
+  const remembered = memo.get(key);
+  if (remembered !== undefined) {
+    const normalised = normaliseCallerId(rawPhone, remembered ?? undefined);
+    if (normalised.ok) {
+      const found = await findDeploymentWithContact(deps.db, scope, normalised.phone);
+      if (found && found.defaultCountry === remembered) return { phone: normalised.phone, match: found.match };
+    }
+    // Changed, gone, or the number is refused under the remembered country: read the country again.
+    memo.delete(key);
+  }
+  const deployment = await findDeploymentCountry(deps.db, scope);
+  if (!deployment) throw deploymentNotFound(scope);
+  if (memo.size >= KNOWN_COUNTRIES_MAX) memo.clear();
+  memo.set(key, deployment.defaultCountry);
+  const phone = normaliseOrRefuse(rawPhone, deployment.defaultCountry ?? undefined);
+  return { phone, match: await findLatestContact(deps.db, scope, phone) };
 }
