@@ -155,6 +155,6 @@ export function heading(report: Report): string {
   return [
     `Roster benchmark (${report.mode}) — ${report.date.slice(0, 16).replace('T', ' ')} UTC, commit ${report.commit}`,
     `${m.cores} cores (${m.cpu_model}), ${m.memory_gib} GiB, Node ${m.node}, ${m.platform}; took ${fmt.seconds(report.duration_seconds)}`,
-    `servers: node ${[...report.servers.node_flags, '--import tsx bench/server.ts'].join(' ')}${settings === '' ? '' : ` with ${settings}`}; load average at start ${m.load_average_at_start}`,
+    `servers: node ${[...report.servers.node_flags, 'dist/bench/server.js'].join(' ')}${settings === '' ? '' : ` with ${settings}`}; load average at start ${m.load_average_at_start}`,
   ].join('\n');
 }

@@ -62,7 +62,13 @@ export function startNodeFlags(): string[] {
   return flags;
 }
 
-/** Starts bench/server.ts as its own process (Node flags as `npm start`) on a fresh data folder, and sets the bench tenant up. */
+/** The bench server as built (npm run build; bench/run.ts builds first): compiled JavaScript, as `npm start` runs. */
+export const SERVER_SCRIPT = path.join(ROOT, 'dist/bench/server.js');
+
+/**
+ * Starts the built bench/server.ts as its own process (Node flags as `npm start`) on a fresh data
+ * folder, and sets the bench tenant up.
+ */
 export async function startRoster(databaseUrl?: string): Promise<RosterProcess> {
   const dataDir = await mkdtemp(path.join(os.tmpdir(), 'roster-bench-'));
   const port = await freePort();
@@ -77,7 +83,7 @@ export async function startRoster(databaseUrl?: string): Promise<RosterProcess> 
     NODE_ENV: undefined,
   };
   const child = track(
-    spawn(process.execPath, [...startNodeFlags(), '--import', 'tsx', path.join(BENCH_DIR, 'server.ts')], {
+    spawn(process.execPath, [...startNodeFlags(), SERVER_SCRIPT], {
       cwd: ROOT,
       env,
       stdio: ['ignore', 'ignore', 'pipe'],

@@ -1,10 +1,15 @@
-// `npm run bench [-- --quick] [-- --only=ingest-sqlite,lookup]`: runs the workloads of issue 5, each
+// `npm run bench [-- --quick] [-- --only=ingest-sqlite,lookup]`: runs the workloads of issues 5 and 16, each
 // with its baseline in the same run, prints one table and writes bench/results/<date>-<mode>.json.
+import { execFileSync } from 'node:child_process';
+import { createRequire } from 'node:module';
+import path from 'node:path';
 import { commit, heading, machine, table, writeReport } from './report.js';
 import { postgresProblem } from './postgres.js';
+import { ROOT } from './roster.js';
 import { concurrentWorkload } from './workloads/concurrent.js';
 import { ingestWorkload } from './workloads/ingest.js';
 import { lookupWorkload } from './workloads/lookup.js';
+import { lookupDuringIngestWorkload } from './workloads/lookup-during-ingest.js';
 import { phoneWorkload } from './workloads/phone.js';
 import type { BenchContext, Mode, Workload, WorkloadResult } from './workload.js';
 
@@ -14,6 +19,7 @@ const WORKLOADS: Workload[] = [
   ingestWorkload('postgres'),
   phoneWorkload,
   lookupWorkload,
+  lookupDuringIngestWorkload,
   concurrentWorkload,
 ];
 
@@ -58,6 +64,17 @@ class UsageError extends Error {}
 
 for (const signal of ['SIGINT', 'SIGTERM'] as const) process.on(signal, () => process.exit(130));
 
+/**
+ * Compiles src/ and bench/server.ts into dist/ (tsconfig.build.json), so the servers measured run
+ * the compiled JavaScript `npm start` runs, never a stale build or the tsx loader's overhead.
+ */
+function build(log: (line: string) => void): void {
+  const tsc = createRequire(import.meta.url).resolve('typescript/bin/tsc');
+  const started = performance.now();
+  execFileSync(process.execPath, [tsc, '-p', path.join(ROOT, 'tsconfig.build.json')], { cwd: ROOT, stdio: 'inherit' });
+  log(`built dist/ in ${((performance.now() - started) / 1000).toFixed(1)} s`);
+}
+
 async function main(): Promise<void> {
   const { mode, only } = parseArgs(process.argv.slice(2));
   const started = new Date();
@@ -69,6 +86,7 @@ async function main(): Promise<void> {
     log(`warning: the machine is busy (1-minute load average ${host.load_average_at_start}); figures may be disturbed`);
   const problem = only.some((w) => w.name === 'ingest-postgres') ? await postgresProblem() : undefined;
   if (problem) log(problem);
+  build(log);
   const earlier = new Map<string, WorkloadResult>();
   const context: BenchContext = { mode, postgresProblem: problem, earlier, log };
   for (const workload of only) {

@@ -1,6 +1,6 @@
 // Ten uploads at once against one upload of the same total size, each side on its own warm server.
 import { cohortFile } from '../data.js';
-import { fmt } from '../report.js';
+import { fmt, verdict } from '../report.js';
 import { medianOf, repeat } from '../stats.js';
 import type { BenchContext, Mode, Workload } from '../workload.js';
 import { ingestRun, withWarmRoster, type IngestRun } from './ingest.js';
@@ -9,6 +9,9 @@ const SHAPE: Record<Mode, { uploads: number; rows: number }> = {
   quick: { uploads: 10, rows: 5_000 },
   full: { uploads: 10, rows: 100_000 },
 };
+
+// Issue 16's target: ten uploads at once take no longer than one upload of all their rows.
+const TIME_RATIO_GOAL = 1;
 
 const summarise = (runs: IngestRun[]) => ({
   seconds: medianOf(runs, (r) => r.seconds),
@@ -48,7 +51,7 @@ export const concurrentWorkload: Workload = {
           roster: `${fmt.seconds(concurrent.seconds)} total · peak RSS ${fmt.mb(concurrent.peak_rss_mb)}`,
           baseline: `one ${fmt.rows(single.rows)}-row upload ${fmt.seconds(one.seconds)} · peak RSS ${fmt.mb(one.peak_rss_mb)}`,
           ratio: `${fmt.times(concurrent.seconds / one.seconds)} time, ${fmt.times(concurrent.peak_rss_mb / one.peak_rss_mb)} RSS`,
-          target: '—',
+          target: verdict(`time ≤ ${TIME_RATIO_GOAL}×`, concurrent.seconds / one.seconds <= TIME_RATIO_GOAL),
         },
       ],
       data: {
