@@ -112,4 +112,77 @@ for (const backend of await backends()) {
       assert.equal(rejected[3]![0], "'+91 98100 00000", 'the row as uploaded, neutralised for spreadsheets');
     });
   });
+
+  describe(`repeated phones in full-size units on ${backend.name}`, { skip: backend.skip }, () => {
+    let t: TestApp;
+    let acme: SeededTenant;
+    let base: string;
+    const cohortsPath = '/v1/orgs/acme/workspaces/main/deployments/inbound/cohorts';
+
+    before(async () => {
+      // The default unit (1000 rows), so the loader writes many rows per statement.
+      t = await createTestApp(backend);
+      acme = await seedTenant(t, 'acme');
+      base = await t.app.listen({ host: '127.0.0.1', port: 0 });
+    });
+    after(async () => {
+      await t?.close();
+    });
+
+    it('rejects each repeat against the row it repeats, whether in the same statement, unit or an earlier unit', async () => {
+      const phone = (i: number) => `98200${String(i).padStart(5, '0')}`;
+      // Row r (the header is row 1) holds phone(r) unless it repeats an earlier row.
+      const repeats = new Map([
+        [12, 5], // within the same 50 rows
+        [13, 5], // and again
+        [90, 3], // same unit, an earlier statement
+        [1150, 7], // a later unit
+        [1151, 1149], // a later unit, the first row in that unit's previous statement
+      ]);
+      const rows: string[][] = [];
+      for (let r = 2; r <= 1201; r++) {
+        const first = repeats.get(r);
+        rows.push([phone(first ?? r), `Person ${r}`, String(r), '2024-07-31', 'Hindi']);
+      }
+      const csv = Papa.unparse([HEADER, ...rows], { newline: '\n' });
+      const response = await uploadCohort(base, `${cohortsPath}/upload`, acme.apiKey, {
+        name: 'Repeats',
+        csv,
+        config: SEED_CONFIG,
+      });
+      const accepted = (await response.json()) as CohortBody;
+      assert.equal(response.status, 200, JSON.stringify(accepted));
+      const cohort = await waitForCohort(t, `${cohortsPath}/${accepted.cohort_id}`, acme.apiKey);
+      assert.equal(cohort.status, 'completed', JSON.stringify(cohort));
+      assert.deepEqual(cohort.result, {
+        total_records: 1200,
+        valid_records: 1200 - repeats.size,
+        rejected_records: repeats.size,
+        rejections_by_reason: [{ code: 'duplicate_phone', count: repeats.size, example_row: 12 }],
+      });
+
+      const file = await t.call('GET', `${cohortsPath}/${accepted.cohort_id}/files?file_type=rejected_records`, {
+        key: acme.apiKey,
+      });
+      assert.equal(file.statusCode, 200, file.body);
+      const [, ...rejected] = Papa.parse<string[]>(file.body.replace(/^\ufeff/, ''), { skipEmptyLines: true }).data;
+      assert.deepEqual(
+        rejected.map((r) => [r[1], r[5]]),
+        [...repeats].map(([row, first]) => [
+          `Person ${row}`,
+          `phone +91${phone(first)} repeats row ${first}; the first row is kept`,
+        ]),
+      );
+      // Each repeated phone answers with the row that came first.
+      for (const first of new Set(repeats.values())) {
+        const found = await t.call(
+          'GET',
+          `/v1/orgs/acme/workspaces/main/deployments/inbound/callers/${encodeURIComponent(`+91${phone(first)}`)}`,
+          { key: acme.apiKey },
+        );
+        const body = found.json() as { found: boolean; app_variables: Record<string, string> };
+        assert.equal(body.app_variables.customer_name, `Person ${first}`);
+      }
+    });
+  });
 }

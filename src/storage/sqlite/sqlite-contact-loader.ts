@@ -12,33 +12,54 @@ import { deleteContactsOfCohort, findFirstRows } from '../repositories/contacts-
 import { HOLD_JOB_SQL, holdJobParams, LeaseLostError, withHeldJob } from '../repositories/jobs-repository.js';
 import type { Database } from '../schema.js';
 
+/** Rows per INSERT statement: 50 rows of 6 values each, well under SQLite's 32,766 parameters. */
+const ROWS_PER_STATEMENT = 50;
+const COLUMNS = 'cohort_seq, row_number, phone, user_identifier, app_variables, app_overrides';
+
 /**
- * Writes each unit as it comes, straight into `contacts`: one prepared statement run per row inside
- * one transaction, under Kysely's only connection so it never interleaves with another transaction.
- * Each transaction first checks that the attempt still holds its job. A phone the cohort already
- * holds is skipped by the unique index and rejected as a repeat.
+ * Writes each unit as it comes, straight into `contacts`: multi-row INSERT statements (50 rows each,
+ * prepared once per row count) inside one transaction, under Kysely's only connection so it never
+ * interleaves with another transaction. Each transaction first checks that the attempt still holds
+ * its job. A phone the cohort already holds is skipped by the unique index and rejected as a repeat:
+ * when a statement writes fewer rows than it was given, the rows it kept are read back by phone
+ * (a row was written when the cohort holds its phone at its own row number). Repeats are rare, so
+ * the read-back is too; a statement per row cost about twice as much.
  */
 export function sqliteContactLoader(db: Kysely<Database>, handle: BetterSqlite3.Database): ContactLoader {
-  let statements: { insert: BetterSqlite3.Statement; hold: BetterSqlite3.Statement } | undefined;
+  const inserts = new Map<number, BetterSqlite3.Statement>();
+  const insertOf = (count: number) => {
+    let statement = inserts.get(count);
+    if (!statement) {
+      const values = Array.from({ length: count }, () => '(?, ?, ?, ?, ?, ?)').join(', ');
+      statement = handle.prepare(
+        `INSERT INTO contacts (${COLUMNS}) VALUES ${values} ON CONFLICT (phone, cohort_seq) DO NOTHING`,
+      );
+      inserts.set(count, statement);
+    }
+    return statement;
+  };
+  let hold: BetterSqlite3.Statement | undefined;
+  let rowOfPhone: BetterSqlite3.Statement | undefined;
   const insert = (rows: ContactRow[], fence: LoadFence): Promise<Set<number>> =>
     db.connection().execute(async () => {
-      statements ??= {
-        insert: handle.prepare(
-          'INSERT INTO contacts (cohort_seq, row_number, phone, user_identifier, app_variables, app_overrides) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (phone, cohort_seq) DO NOTHING',
-        ),
-        hold: handle.prepare(HOLD_JOB_SQL.replace(/\$\d+/g, '?')),
-      };
-      const { insert: run, hold } = statements;
+      hold ??= handle.prepare(HOLD_JOB_SQL.replace(/\$\d+/g, '?'));
+      rowOfPhone ??= handle.prepare('SELECT row_number FROM contacts WHERE phone = ? AND cohort_seq = ?').pluck();
+      const holdJob = hold;
+      const storedRow = rowOfPhone;
       const inserted = new Set<number>();
       handle.transaction((batch: ContactRow[]) => {
-        if (hold.run(...holdJobParams(fence.claim, fence.leaseMs)).changes === 0)
+        if (holdJob.run(...holdJobParams(fence.claim, fence.leaseMs)).changes === 0)
           throw new LeaseLostError(fence.claim, 'writing contacts');
-        for (const r of batch) {
-          if (
-            run.run(r.cohort_seq, r.row_number, r.phone, r.user_identifier, r.app_variables, r.app_overrides).changes >
-            0
-          )
-            inserted.add(r.row_number);
+        for (let from = 0; from < batch.length; from += ROWS_PER_STATEMENT) {
+          const chunk = batch.slice(from, from + ROWS_PER_STATEMENT);
+          const params: unknown[] = [];
+          for (const r of chunk)
+            params.push(r.cohort_seq, r.row_number, r.phone, r.user_identifier, r.app_variables, r.app_overrides);
+          const written = insertOf(chunk.length).run(...params).changes;
+          for (const r of chunk) {
+            if (written === chunk.length || Number(storedRow.get(r.phone, r.cohort_seq)) === r.row_number)
+              inserted.add(r.row_number);
+          }
         }
       })(rows);
       return inserted;
