@@ -4,6 +4,7 @@ import { after, before, describe, it } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
 import { backends } from '../helpers/backends.js';
 import { ARTIFACTS, browserSkip, launchBrowser } from '../helpers/browser.js';
+import { waitForCohort } from '../helpers/cohorts.js';
 import { SEED_CONFIG } from '../helpers/seed-config.js';
 import { createTestApp, seedTenant, type SeededTenant, type TestApp } from '../helpers/test-app.js';
 
@@ -91,6 +92,8 @@ describe('cohort outcomes in a real browser', { skip: browserSkip() }, () => {
   it('warns, not green, when most rows were rejected, and lists the reasons', async () => {
     // 10 rows: one kept, nine with a phone of letters.
     const cohortId = await upload('Mostly rejected', csvOf(10, 10));
+    // Opened once the cohort is done, so the page is drawn done by the server, not by its polling.
+    await waitForCohort(t, `/v1/orgs/acme/workspaces/main/deployments/inbound/cohorts/${cohortId}`, tenant.apiKey);
     await page.goto(`${deployment}/cohorts/${cohortId}`);
     await page.locator('#cohort-status[data-done="completed"]').waitFor({ timeout: 30_000 });
     const warning = page.locator('.warning[role="alert"]');

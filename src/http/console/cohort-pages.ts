@@ -297,7 +297,7 @@ ${pager(listUrl, { search: search || undefined, sort_by: sortBy, sort_order: sor
     const body = html`
 <section class="card" aria-labelledby="status-heading">
   <h2 id="status-heading">Status</h2>
-  <div id="cohort-status" aria-live="polite"${view.status === 'processing' ? html` data-status-url="${url}/status"` : ''}>${statusFragment(scope, view)}</div>
+  <div id="cohort-status" aria-live="polite"${view.status === 'processing' ? html` data-status-url="${url}/status"` : html` data-done="${view.status}"`}>${statusFragment(scope, view)}</div>
 </section>
 <section class="card" aria-labelledby="about">
   <h2 id="about">About</h2>
