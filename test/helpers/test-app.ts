@@ -1,5 +1,6 @@
 import { readdir } from 'node:fs/promises';
 import path from 'node:path';
+import { after, before } from 'node:test';
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
 import { loadConfig, type Config } from '../../src/config.js';
 import { buildApp } from '../../src/http/app.js';
@@ -229,4 +230,29 @@ export async function seedTenant(t: TestApp, orgId: string, workspaceId = 'main'
     apiKey: key.key!,
     keyId: key.key_id!,
   };
+}
+
+/** What servedAcme sets up: read its fields inside the tests, once `before` has run. */
+export interface ServedAcme {
+  t: TestApp;
+  acme: SeededTenant;
+  /** The app's address on 127.0.0.1, for clients that need a real port (multipart uploads). */
+  base: string;
+}
+
+/**
+ * For a describe block: a test app listening on 127.0.0.1 with the tenant `acme` seeded, made before
+ * the block's tests and closed after them.
+ */
+export function servedAcme(backend: Backend, env: Record<string, string> = {}): ServedAcme {
+  const served = {} as ServedAcme;
+  before(async () => {
+    served.t = await createTestApp(backend, env);
+    served.acme = await seedTenant(served.t, 'acme');
+    served.base = await served.t.app.listen({ host: '127.0.0.1', port: 0 });
+  });
+  after(async () => {
+    await served.t?.close();
+  });
+  return served;
 }

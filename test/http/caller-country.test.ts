@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { backends } from '../helpers/backends.js';
 import { SEED_CONFIG, uploadCohort, waitForCohort } from '../helpers/cohorts.js';
-import { createTestApp, seedTenant, type SeededTenant, type TestApp } from '../helpers/test-app.js';
+import { servedAcme } from '../helpers/test-app.js';
 
 // A national caller id is read with the deployment's default country. The lookup remembers that
 // country to answer in one statement; a deployment made again with another country must be
@@ -13,37 +13,30 @@ const HEADER = 'mobile,name,balance,payment_due,preferred_language';
 
 for (const backend of await backends()) {
   describe(`national caller ids on ${backend.name}`, { skip: backend.skip }, () => {
-    let t: TestApp;
-    let acme: SeededTenant;
-    let base: string;
+    const served = servedAcme(backend);
     const lookup = async (phone: string) => {
-      const response = await t.call('GET', `${WS}/deployments/inbound/callers/${encodeURIComponent(phone)}`, {
-        key: acme.apiKey,
+      const response = await served.t.call('GET', `${WS}/deployments/inbound/callers/${encodeURIComponent(phone)}`, {
+        key: served.acme.apiKey,
       });
       assert.equal(response.statusCode, 200, response.body);
       return response.json() as { found: boolean; phone_number: string; cohort_name?: string };
     };
     const upload = async (name: string, csv: string, country: string) => {
       const config = { ...SEED_CONFIG, phone_number: { column_name: 'mobile', country_code: country } };
-      const response = await uploadCohort(base, `${WS}/deployments/inbound/cohorts/upload`, acme.apiKey, {
+      const response = await uploadCohort(served.base, `${WS}/deployments/inbound/cohorts/upload`, served.acme.apiKey, {
         name,
         csv,
         config,
       });
       const body = (await response.json()) as { cohort_id: string };
       assert.equal(response.status, 200, JSON.stringify(body));
-      const done = await waitForCohort(t, `${WS}/deployments/inbound/cohorts/${body.cohort_id}`, acme.apiKey);
+      const done = await waitForCohort(
+        served.t,
+        `${WS}/deployments/inbound/cohorts/${body.cohort_id}`,
+        served.acme.apiKey,
+      );
       assert.equal(done.status, 'completed', JSON.stringify(done));
     };
-
-    before(async () => {
-      t = await createTestApp(backend);
-      acme = await seedTenant(t, 'acme');
-      base = await t.app.listen({ host: '127.0.0.1', port: 0 });
-    });
-    after(async () => {
-      await t?.close();
-    });
 
     it('answers under the current default country after the deployment is made again with another', async () => {
       await upload('India', `${HEADER}\n9802345678,Asha,10,2024-07-31,Hindi\n`, 'IN');
@@ -53,9 +46,9 @@ for (const backend of await backends()) {
         assert.deepEqual([found.found, found.phone_number, found.cohort_name], [true, '+919802345678', 'India']);
       }
 
-      const deleted = await t.call('DELETE', `${WS}/deployments/inbound`);
+      const deleted = await served.t.call('DELETE', `${WS}/deployments/inbound`);
       assert.equal(deleted.statusCode, 200, deleted.body);
-      const made = await t.call('POST', `${WS}/deployments`, {
+      const made = await served.t.call('POST', `${WS}/deployments`, {
         body: { deployment_id: 'inbound', name: 'Inbound US', agent_id: 'collections', default_country: 'US' },
       });
       assert.equal(made.statusCode, 201, made.body);
@@ -68,9 +61,11 @@ for (const backend of await backends()) {
 
     it('answers 404 for a deployment removed after its country was remembered', async () => {
       await lookup('9802345678');
-      const deleted = await t.call('DELETE', `${WS}/deployments/inbound`);
+      const deleted = await served.t.call('DELETE', `${WS}/deployments/inbound`);
       assert.equal(deleted.statusCode, 200, deleted.body);
-      const gone = await t.call('GET', `${WS}/deployments/inbound/callers/9802345678`, { key: acme.apiKey });
+      const gone = await served.t.call('GET', `${WS}/deployments/inbound/callers/9802345678`, {
+        key: served.acme.apiKey,
+      });
       assert.equal(gone.statusCode, 404, gone.body);
       assert.equal((gone.json() as { error: { code: string } }).error.code, 'not_found');
     });

@@ -1,13 +1,25 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import Papa from 'papaparse';
 import { backends } from '../helpers/backends.js';
 import { SEED_CONFIG, uploadCohort, waitForCohort, type CohortBody } from '../helpers/cohorts.js';
-import { createTestApp, seedTenant, type SeededTenant, type TestApp } from '../helpers/test-app.js';
+import { servedAcme, type ServedAcme } from '../helpers/test-app.js';
 
 // How each backend loads contacts (row by row on SQLite, COPY into staging and one INSERT on
 // PostgreSQL) must not show: the same file gives the same contacts, byte for byte, and the same
 // rejection file, in row order, across unit boundaries.
+
+const cohortsPath = '/v1/orgs/acme/workspaces/main/deployments/inbound/cohorts';
+/** Uploads `csv` with the seed config and waits until its cohort has completed. */
+async function uploadCompleted(served: ServedAcme, name: string, csv: string): Promise<CohortBody> {
+  const { t, acme, base } = served;
+  const response = await uploadCohort(base, `${cohortsPath}/upload`, acme.apiKey, { name, csv, config: SEED_CONFIG });
+  const accepted = (await response.json()) as CohortBody;
+  assert.equal(response.status, 200, JSON.stringify(accepted));
+  const cohort = await waitForCohort(t, `${cohortsPath}/${accepted.cohort_id}`, acme.apiKey);
+  assert.equal(cohort.status, 'completed', JSON.stringify(cohort));
+  return cohort;
+}
 
 const HEADER = ['mobile', 'name', 'balance', 'payment_due', 'preferred_language'];
 const AWKWARD = [
@@ -24,22 +36,11 @@ const AWKWARD = [
 
 for (const backend of await backends()) {
   describe(`cohort loading on ${backend.name}`, { skip: backend.skip }, () => {
-    let t: TestApp;
-    let acme: SeededTenant;
-    let base: string;
-    const cohortsPath = '/v1/orgs/acme/workspaces/main/deployments/inbound/cohorts';
-
-    before(async () => {
-      // Units of 3 rows, so repeats and rejections straddle units.
-      t = await createTestApp(backend, { ROSTER_INGEST_BATCH_SIZE: '3' });
-      acme = await seedTenant(t, 'acme');
-      base = await t.app.listen({ host: '127.0.0.1', port: 0 });
-    });
-    after(async () => {
-      await t?.close();
-    });
+    // Units of 3 rows, so repeats and rejections straddle units.
+    const served = servedAcme(backend, { ROSTER_INGEST_BATCH_SIZE: '3' });
 
     it('keeps awkward values exactly and lists rejections in row order across units', async () => {
+      const { t, acme } = served;
       const rows: string[][] = [];
       for (const [i, value] of AWKWARD.entries())
         rows.push([`98100000${String(i).padStart(2, '0')}`, value || 'x', value, '2024-07-31', 'Hindi']);
@@ -50,15 +51,7 @@ for (const backend of await backends()) {
       rows.push(['9810000098', 'Last', '', '2024-07-31', '']); // row 15
       const csv = Papa.unparse([HEADER, ...rows], { newline: '\r\n' });
 
-      const response = await uploadCohort(base, `${cohortsPath}/upload`, acme.apiKey, {
-        name: 'Awkward',
-        csv,
-        config: SEED_CONFIG,
-      });
-      const accepted = (await response.json()) as CohortBody;
-      assert.equal(response.status, 200, JSON.stringify(accepted));
-      const cohort = await waitForCohort(t, `${cohortsPath}/${accepted.cohort_id}`, acme.apiKey);
-      assert.equal(cohort.status, 'completed', JSON.stringify(cohort));
+      const cohort = await uploadCompleted(served, 'Awkward', csv);
       assert.deepEqual(cohort.result, {
         total_records: 14,
         valid_records: 10,
@@ -93,7 +86,7 @@ for (const backend of await backends()) {
       };
       assert.equal(last.app_variables.customer_name, 'Last');
 
-      const file = await t.call('GET', `${cohortsPath}/${accepted.cohort_id}/files?file_type=rejected_records`, {
+      const file = await t.call('GET', `${cohortsPath}/${cohort.cohort_id}/files?file_type=rejected_records`, {
         key: acme.apiKey,
       });
       assert.equal(file.statusCode, 200, file.body);
@@ -114,22 +107,11 @@ for (const backend of await backends()) {
   });
 
   describe(`repeated phones in full-size units on ${backend.name}`, { skip: backend.skip }, () => {
-    let t: TestApp;
-    let acme: SeededTenant;
-    let base: string;
-    const cohortsPath = '/v1/orgs/acme/workspaces/main/deployments/inbound/cohorts';
-
-    before(async () => {
-      // The default unit (1000 rows), so the loader writes many rows per statement.
-      t = await createTestApp(backend);
-      acme = await seedTenant(t, 'acme');
-      base = await t.app.listen({ host: '127.0.0.1', port: 0 });
-    });
-    after(async () => {
-      await t?.close();
-    });
+    // The default unit (1000 rows), so the loader writes many rows per statement.
+    const served = servedAcme(backend);
 
     it('rejects each repeat against the row it repeats, whether in the same statement, unit or an earlier unit', async () => {
+      const { t, acme } = served;
       const phone = (i: number) => `98200${String(i).padStart(5, '0')}`;
       // Row r (the header is row 1) holds phone(r) unless it repeats an earlier row.
       const repeats = new Map([
@@ -145,15 +127,7 @@ for (const backend of await backends()) {
         rows.push([phone(first ?? r), `Person ${r}`, String(r), '2024-07-31', 'Hindi']);
       }
       const csv = Papa.unparse([HEADER, ...rows], { newline: '\n' });
-      const response = await uploadCohort(base, `${cohortsPath}/upload`, acme.apiKey, {
-        name: 'Repeats',
-        csv,
-        config: SEED_CONFIG,
-      });
-      const accepted = (await response.json()) as CohortBody;
-      assert.equal(response.status, 200, JSON.stringify(accepted));
-      const cohort = await waitForCohort(t, `${cohortsPath}/${accepted.cohort_id}`, acme.apiKey);
-      assert.equal(cohort.status, 'completed', JSON.stringify(cohort));
+      const cohort = await uploadCompleted(served, 'Repeats', csv);
       assert.deepEqual(cohort.result, {
         total_records: 1200,
         valid_records: 1200 - repeats.size,
@@ -161,7 +135,7 @@ for (const backend of await backends()) {
         rejections_by_reason: [{ code: 'duplicate_phone', count: repeats.size, example_row: 12 }],
       });
 
-      const file = await t.call('GET', `${cohortsPath}/${accepted.cohort_id}/files?file_type=rejected_records`, {
+      const file = await t.call('GET', `${cohortsPath}/${cohort.cohort_id}/files?file_type=rejected_records`, {
         key: acme.apiKey,
       });
       assert.equal(file.statusCode, 200, file.body);
