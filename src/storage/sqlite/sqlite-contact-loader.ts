@@ -23,7 +23,8 @@ const COLUMNS = 'cohort_seq, row_number, phone, user_identifier, app_variables, 
  * its job. A phone the cohort already holds is skipped by the unique index and rejected as a repeat:
  * when a statement writes fewer rows than it was given, the rows it kept are read back by phone
  * (a row was written when the cohort holds its phone at its own row number). Repeats are rare, so
- * the read-back is too; a statement per row cost about twice as much.
+ * the read-back is too. (Measured for issue 16 with better-sqlite3: 50-row statements write about
+ * twice the rows a second of one statement per row.)
  */
 export function sqliteContactLoader(db: Kysely<Database>, handle: BetterSqlite3.Database): ContactLoader {
   const inserts = new Map<number, BetterSqlite3.Statement>();
