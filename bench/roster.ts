@@ -62,6 +62,14 @@ export function startNodeFlags(): string[] {
   return flags;
 }
 
+/**
+ * Node flags for the bench servers beyond `npm start`'s, from ROSTER_BENCH_SERVER_FLAGS (e.g.
+ * `--cpu-prof --cpu-prof-dir=/tmp/prof` to profile them; Node refuses those in NODE_OPTIONS).
+ */
+function extraServerFlags(): string[] {
+  return (process.env.ROSTER_BENCH_SERVER_FLAGS ?? '').split(/\s+/).filter((flag) => flag !== '');
+}
+
 /** The bench server as built (npm run build; bench/run.ts builds first): compiled JavaScript, as `npm start` runs. */
 export const SERVER_SCRIPT = path.join(ROOT, 'dist/bench/server.js');
 
@@ -83,7 +91,7 @@ export async function startRoster(databaseUrl?: string): Promise<RosterProcess> 
     NODE_ENV: undefined,
   };
   const child = track(
-    spawn(process.execPath, [...startNodeFlags(), SERVER_SCRIPT], {
+    spawn(process.execPath, [...startNodeFlags(), ...extraServerFlags(), SERVER_SCRIPT], {
       cwd: ROOT,
       env,
       stdio: ['ignore', 'ignore', 'pipe'],

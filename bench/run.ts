@@ -35,7 +35,8 @@ ${WORKLOADS.map((w) => `                     ${w.name.padEnd(16)} ${w.summary}`)
 
 PostgreSQL: ROSTER_BENCH_DATABASE_URL (default postgres://postgres@127.0.0.1:5432/postgres); when it
 cannot be reached its rows are skipped with the reason, except with CI=true, where that fails.
-ROSTER_BENCH_SERVER_LOG=1 shows the bench servers' own log (warnings and errors) on stderr.`;
+ROSTER_BENCH_SERVER_LOG=1 shows the bench servers' own log (warnings and errors) on stderr;
+ROSTER_BENCH_SERVER_FLAGS adds Node flags to them (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof").`;
 
 function parseArgs(argv: string[]): { mode: Mode; only: Workload[] } {
   let mode: Mode = 'full';

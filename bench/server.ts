@@ -15,7 +15,7 @@ await migrateToLatest(storage);
 const blobs = await openBlobStore(config);
 let runner: JobRunner | undefined;
 const app = await buildApp(config, { storage, blobs, notifyWorkers: () => runner?.notify() }, loggerOptions(config));
-runner = createJobRunner(config, storage, blobs, app.log);
+runner = createJobRunner(config, storage, blobs, app.log, undefined, { ingestThreads: true });
 
 // Same shape and a response schema like the caller lookup, so serialisation costs the same.
 app.get(

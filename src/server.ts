@@ -43,7 +43,7 @@ export async function startServer(config: Config, options: StartOptions = {}): P
       { storage, blobs, notifyWorkers: () => runner?.notify() },
       options.logger ?? loggerOptions(config),
     );
-    runner = createJobRunner(config, storage, blobs, app.log, app.cohortMetrics);
+    runner = createJobRunner(config, storage, blobs, app.log, app.cohortMetrics, { ingestThreads: true });
     if (options.worker !== false) await runner.start();
     await app.listen({ host: config.host, port: config.port });
     const address = app.server.address();

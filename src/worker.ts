@@ -11,6 +11,8 @@ import { migrateToLatest } from './storage/migrate.js';
 /**
  * A job runner with every task registered; `roster serve` runs one in-process in embedded mode.
  * `metrics` is where the process's /metrics counts what its runner ingests (absent: not counted).
+ * `ingestThreads`: large files ingest on threads of their own (ingest-thread.ts), which open the
+ * configured object storage themselves, so `blobs` must be that store (openBlobStore(config)).
  */
 export function createJobRunner(
   config: Config,
@@ -18,6 +20,7 @@ export function createJobRunner(
   blobs: BlobStore,
   log: Pick<FastifyBaseLogger, 'info' | 'warn' | 'error'>,
   metrics?: CohortMetrics,
+  options: { ingestThreads?: boolean } = {},
 ): JobRunner {
   let runner: JobRunner | undefined;
   const deps: CohortDeps = {
@@ -28,6 +31,7 @@ export function createJobRunner(
     contacts: storage.contacts,
     notifyWorkers: () => runner?.notify(),
     metrics,
+    ingestThread: options.ingestThreads === true ? storage.options : undefined,
   };
   runner = new JobRunner(
     storage.db,
@@ -83,7 +87,7 @@ export async function startWorker(
       operations = await buildOperationsApp({ storage, blobs }, log);
       metricsUrl = await operations.listen({ host: config.host, port: options.metricsPort });
     }
-    const runner = createJobRunner(config, storage, blobs, log, operations?.cohortMetrics);
+    const runner = createJobRunner(config, storage, blobs, log, operations?.cohortMetrics, { ingestThreads: true });
     await runner.start();
     // The runner's timers do not hold the process open, and while the database is down nothing else
     // may: no HTTP server, the pool's sockets closed. The worker must wait the outage out, not exit.

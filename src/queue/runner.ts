@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { Kysely, Transaction } from 'kysely';
+import type { Kysely } from 'kysely';
 import type { FastifyBaseLogger } from 'fastify';
 import type { Capabilities } from '../storage/db.js';
 import { isDatabaseUnavailable, isDiskFull } from '../storage/db-errors.js';
@@ -187,29 +187,8 @@ export class JobRunner {
     this.running.set(job.job_id, { promise, abort });
   }
 
-  private withHeldJob<T>(
-    claim: JobClaim,
-    doing: string,
-    write: (trx: Transaction<Database>) => Promise<T>,
-  ): Promise<T> {
-    return jobs.withHeldJob(this.db, claim, { now: this.now, leaseMs: this.options.leaseMs }, doing, write);
-  }
-
   private fence(claim: JobClaim, onComplete: () => void): JobFence {
-    const hold: JobFence['hold'] = (doing, write) => this.withHeldJob(claim, doing, write);
-    return {
-      claim,
-      hold,
-      complete: async (doing, write) => {
-        const result = await hold(doing, async (trx) => {
-          const value = await write(trx);
-          if (!(await jobs.markJobDone(trx, claim, this.now().toISOString()))) throw new LeaseLostError(claim, doing);
-          return value;
-        });
-        onComplete();
-        return result;
-      },
-    };
+    return jobFence(this.db, claim, { now: this.now, leaseMs: this.options.leaseMs }, onComplete);
   }
 
   private async execute(job: jobs.JobRow, abort: AbortController): Promise<void> {
@@ -403,7 +382,7 @@ export class JobRunner {
         : `the process running attempt ${failure.attempts} stopped without reporting`;
     try {
       await this.whileDatabaseRecovers(() =>
-        this.withHeldJob(claim, 'failing it', async (trx) => {
+        this.fence(claim, () => undefined).hold('failing it', async (trx) => {
           if (payload !== undefined) await task.fail(trx, payload, failure);
           if (!(await jobs.markJobFailed(trx, claim, reason, this.now().toISOString())))
             throw new LeaseLostError(claim, 'failing it');
@@ -436,4 +415,32 @@ export class JobRunner {
           log.warn({ jobId: job.job_id, err: messageOf(error) }, 'clean-up after the final failure failed'),
         );
   }
+}
+
+/**
+ * The fence of one attempt (see JobFence): every write in a transaction that first checks and
+ * renews the attempt's lease. `onComplete` runs once `complete` (or `completedElsewhere`) has ended
+ * the job. The runner makes one per attempt; an ingest thread makes its own over its own connection.
+ */
+export function jobFence(
+  db: Kysely<Database>,
+  claim: JobClaim,
+  lease: { now: () => Date; leaseMs: number },
+  onComplete: () => void,
+): JobFence {
+  const hold: JobFence['hold'] = (doing, write) => jobs.withHeldJob(db, claim, lease, doing, write);
+  return {
+    claim,
+    hold,
+    complete: async (doing, write) => {
+      const result = await hold(doing, async (trx) => {
+        const value = await write(trx);
+        if (!(await jobs.markJobDone(trx, claim, lease.now().toISOString()))) throw new LeaseLostError(claim, doing);
+        return value;
+      });
+      onComplete();
+      return result;
+    },
+    completedElsewhere: onComplete,
+  };
 }

@@ -32,6 +32,11 @@ export interface JobFence {
   hold<T>(doing: string, write: (trx: Transaction<Database>) => Promise<T>): Promise<T>;
   /** As `hold`, and the job is done in the same transaction: the task's outcome and the job's end are one write. */
   complete<T>(doing: string, write: (trx: Transaction<Database>) => Promise<T>): Promise<T>;
+  /**
+   * Says that this attempt's `complete` ran on another connection (an ingest thread's own fence):
+   * the job is done, and the runner must not end it again.
+   */
+  completedElsewhere(): void;
 }
 
 export interface TaskContext {

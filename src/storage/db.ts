@@ -34,6 +34,8 @@ export interface Storage {
   readonly description: string;
   /** The PostgreSQL schema Roster's tables live in, when not the default. */
   readonly schema: string | undefined;
+  /** What it was opened with: another thread opens the same storage with these (an ingest thread). */
+  readonly options: StorageOptions;
   close(): Promise<void>;
 }
 
@@ -55,10 +57,11 @@ export interface StorageOptions {
 }
 
 export function openStorage(options: StorageOptions): Storage {
-  return options.databaseUrl ? openPostgres(options.databaseUrl, options) : openSqlite(options.dataDir);
+  return options.databaseUrl ? openPostgres(options.databaseUrl, options) : openSqlite(options);
 }
 
-function openSqlite(dataDir: string): Storage {
+function openSqlite(options: StorageOptions): Storage {
+  const dataDir = options.dataDir;
   mkdirSync(dataDir, { recursive: true });
   const file = path.join(dataDir, 'roster.sqlite');
   const handle = new SqliteDatabase(file);
@@ -73,6 +76,7 @@ function openSqlite(dataDir: string): Storage {
     contacts: sqliteContactLoader(db, handle),
     description: `sqlite:${file}`,
     schema: undefined,
+    options,
     close: () => db.destroy(),
   };
 }
@@ -107,6 +111,7 @@ function openPostgres(url: string, options: StorageOptions): Storage {
     contacts: postgresContactLoader(pool),
     description: `postgres://${parsed.host}${parsed.pathname}${schema ? `?schema=${schema}` : ''}`,
     schema,
+    options,
     close: () => db.destroy(),
   };
 }

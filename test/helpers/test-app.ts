@@ -133,7 +133,10 @@ export async function createTestApp(
     await app.ready();
     if (!worker) {
       const silent = { info: () => undefined, warn: () => undefined, error: () => undefined };
-      const inProcess = createJobRunner(config, backing.storage, blobs, silent);
+      // Large files ingest on a thread of their own, as in `roster serve`, unless the suite brought its own BlobStore (the thread opens the configured one).
+      const inProcess = createJobRunner(config, backing.storage, blobs, silent, undefined, {
+        ingestThreads: options.blobs === undefined,
+      });
       runner = inProcess;
       cleanups.push(() => inProcess.stop());
       await inProcess.start();

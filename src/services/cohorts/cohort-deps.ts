@@ -2,7 +2,7 @@ import type { Kysely } from 'kysely';
 import type { Config } from '../../config.js';
 import type { BlobStore } from '../../storage/blobs/blob-store.js';
 import type { ContactLoader } from '../../storage/contact-loader.js';
-import type { Capabilities } from '../../storage/db.js';
+import type { Capabilities, StorageOptions } from '../../storage/db.js';
 import type { Database } from '../../storage/schema.js';
 
 /** What cohort use cases need: the database, object storage and the limits from config. */
@@ -17,6 +17,11 @@ export interface CohortDeps {
   notifyWorkers: () => void;
   /** Where ingest and lookups report for /metrics; absent, nothing is measured. */
   metrics?: CohortMetrics;
+  /**
+   * How an ingest thread opens this same storage (its options); absent, every ingest runs on the
+   * runner's own thread. Set only where `blobs` is the configured store, which the thread opens too.
+   */
+  ingestThread?: StorageOptions;
 }
 
 /** What cohort use cases report: rows of each completed cohort, and each caller lookup's time. */

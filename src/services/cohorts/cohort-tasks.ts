@@ -1,13 +1,33 @@
 import type { TaskDefinition } from '../../queue/tasks.js';
+import { findCohortById } from '../../storage/repositories/cohorts-repository.js';
 import type { CohortDeps } from './cohort-deps.js';
 import { cleanUpAfterRetries, failCohortAfterRetries, ingestCohort, sweepFailedCohorts } from './ingest-cohort.js';
+import { ingestInThread } from './ingest-thread.js';
+import { WORKER_THRESHOLD_BYTES } from './row-transformer.js';
 
-/** The ingest_cohort task: the runner retries it; after the last attempt the cohort fails. */
+/**
+ * The ingest_cohort task: the runner retries it; after the last attempt the cohort fails. With
+ * `deps.ingestThread`, an attempt at a file of 1 MB or more (or one still to download) runs on an
+ * ingest thread of its own (ingest-thread.ts), so the event loop answering calls stays free.
+ */
 export function ingestCohortTask(deps: CohortDeps): TaskDefinition<'ingest_cohort'> {
   return {
-    run: (payload, context) => ingestCohort(deps, payload.cohortId, context),
+    run: async (payload, context) => {
+      const storage = deps.ingestThread;
+      if (storage !== undefined && (await worthAThread(deps, payload.cohortId)))
+        return ingestInThread(deps, storage, payload.cohortId, context);
+      return ingestCohort(deps, payload.cohortId, context);
+    },
     fail: (trx, payload, failure) => failCohortAfterRetries(trx, payload.cohortId, failure),
     afterFailure: (payload) => cleanUpAfterRetries(deps, payload.cohortId),
     sweep: async () => void (await sweepFailedCohorts(deps)),
   };
+}
+
+/** Whether a cohort's file is large enough for threads (as for transform workers, which it then starts). */
+async function worthAThread(deps: CohortDeps, cohortId: string): Promise<boolean> {
+  if (deps.config.cohorts.workers === 0) return false;
+  const cohort = await findCohortById(deps.db, cohortId);
+  if (cohort?.status !== 'processing') return false;
+  return cohort.file_bytes === null || Number(cohort.file_bytes) >= WORKER_THRESHOLD_BYTES;
 }

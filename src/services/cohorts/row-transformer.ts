@@ -1,10 +1,11 @@
 import { availableParallelism } from 'node:os';
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
 import { planIngest, type PlanOptions } from '../../domain/ingest/ingest-plan.js';
 import type { TransformationConfig } from '../../domain/ingest/transformation-schema.js';
 import type { AgentVariable } from '../../domain/tenancy/agent-variable.js';
 import type { RowRejectionCode } from '../../domain/ingest/row-rejection.js';
 import { transformRow } from '../../domain/ingest/transform-row.js';
+import { startWorkerThread } from '../worker-thread.js';
 
 /** A row ready to store (variables already serialised), or why it is rejected (code and reason). */
 export type TransformedRow =
@@ -45,7 +46,7 @@ export function transformerFor(input: PlanInput): (rows: string[][]) => Transfor
 }
 
 /** Below this size the rows are transformed on the calling thread: starting workers would cost more. */
-const WORKER_THRESHOLD_BYTES = 1024 * 1024;
+export const WORKER_THRESHOLD_BYTES = 1024 * 1024;
 
 /**
  * The transformer for a file of `bytes`, and how many units to transform ahead of the one written:
@@ -71,18 +72,13 @@ export function inlineTransformer(input: PlanInput): RowTransformer {
   return { transform: async (rows) => run(rows), close: async () => undefined };
 }
 
-/**
- * Starts a transform worker. Built code runs transform-worker.js; from TypeScript sources (tests,
- * `node --import tsx`) the worker registers tsx first, since workers do not inherit loader hooks.
- */
+/** Starts a transform worker (transform-worker.ts). */
 function startWorker(input: PlanInput): Worker {
-  const fromSource = import.meta.url.endsWith('.ts');
-  const url = new URL(`./transform-worker.${fromSource ? 'ts' : 'js'}`, import.meta.url);
   // A worker holds one batch at a time; a small heap makes V8 collect often instead of growing.
-  const options = { workerData: input, resourceLimits: { maxOldGenerationSizeMb: 64, maxYoungGenerationSizeMb: 8 } };
-  if (!fromSource) return new Worker(url, options);
-  const bootstrap = `import('tsx/esm/api').then(({ register }) => { register(); return import(${JSON.stringify(url.href)}); })`;
-  return new Worker(bootstrap, { ...options, eval: true });
+  return startWorkerThread(import.meta.url, 'transform-worker', {
+    workerData: input,
+    resourceLimits: { maxOldGenerationSizeMb: 64, maxYoungGenerationSizeMb: 8 },
+  });
 }
 
 /**

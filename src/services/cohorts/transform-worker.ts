@@ -1,6 +1,8 @@
 import { parentPort, workerData } from 'node:worker_threads';
+import { lowerThreadPriority } from '../worker-thread.js';
 import { transformerFor, type PlanInput } from './row-transformer.js';
 
+lowerThreadPriority();
 // A transform worker: builds the ingest plan once, then answers batches of rows in order.
 const run = transformerFor(workerData as PlanInput);
 parentPort?.on('message', (message: { id: number; rows: string[][] }) => {
