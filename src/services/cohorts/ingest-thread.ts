@@ -77,7 +77,7 @@ export function ingestInThread(
   // The thread holds a few units of rows and the parser's chunk: its heap is kept well below the server's.
   const worker = startWorkerThread(import.meta.url, 'ingest-thread-main', {
     workerData,
-    resourceLimits: { maxOldGenerationSizeMb: 128 },
+    resourceLimits: { maxOldGenerationSizeMb: 96, maxYoungGenerationSizeMb: 8 },
   });
   return new Promise((resolve, reject) => {
     let failure: Error | undefined;
