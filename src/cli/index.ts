@@ -1,4 +1,4 @@
-#!/usr/bin/env -S node --max-old-space-size=320
+#!/usr/bin/env -S node --max-old-space-size=320 --max-semi-space-size=4
 // The heap cap makes V8 collect an ingest's short-lived garbage instead of growing the heap (RSS)
 // towards its default limit of a quarter of the machine's memory; live data stays far below it.
 import { Command } from 'commander';
