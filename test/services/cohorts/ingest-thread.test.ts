@@ -51,7 +51,8 @@ describe('a large cohort ingests on a thread of its own', () => {
     const rows = 60_000;
     const csv = cohortCsv(rows);
     assert.ok(Buffer.byteLength(csv) > 1024 * 1024, 'the file must be over the 1 MB threshold for threads');
-    const server = await spawnFaultServer({ ROSTER_INGEST_WORKERS: '1', ROSTER_INGEST_BATCH_SIZE: '500' });
+    const dataDir = await mkdtemp(path.join(os.tmpdir(), 'roster-ingest-thread-'));
+    const server = await spawnFaultServer({ ROSTER_INGEST_WORKERS: '1', ROSTER_INGEST_BATCH_SIZE: '500' }, dataDir);
     try {
       await setUpTenant(server.url, { default_country: 'IN' });
       const pid = server.child.pid!;
@@ -86,8 +87,17 @@ describe('a large cohort ingests on a thread of its own', () => {
         rejected_records: 0,
         rejections_by_reason: [],
       });
+      // The thread's outcome reached the runner: one attempt, done, nothing logged against it.
+      const job = await sqliteProbe(dataDir).job(cohort.cohort_id);
+      assert.deepEqual([job.status, job.attempts, job.last_error], ['done', 1, null]);
+      assert.doesNotMatch(server.output(), /"level":(40|50|60)/);
     } finally {
-      server.child.kill('SIGTERM');
+      if (server.child.exitCode === null && server.child.signalCode === null) {
+        const exited = new Promise((resolve) => server.child.once('exit', resolve));
+        server.child.kill('SIGTERM');
+        await exited;
+      }
+      await rm(dataDir, { recursive: true, force: true });
     }
   });
 });
