@@ -33,7 +33,7 @@ export interface Config {
     readonly maxRows: number;
     /** Rows written to the database per transaction while ingesting. */
     readonly batchSize: number;
-    /** Worker threads that transform rows of large files; 0 keeps everything on the main thread. */
+    /** Worker threads that transform rows of large files (read and written on an ingest thread); 0 keeps everything on the main thread. */
     readonly workers: number;
   };
   /** Cohorts created from a hosted CSV (`source.type: pre_signed_url`): Roster downloads it itself. */
