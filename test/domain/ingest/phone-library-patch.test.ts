@@ -15,7 +15,9 @@ import examples from 'libphonenumber-js/mobile/examples';
 import { parsePhoneNumberFromString as unpatchedEsm } from 'libphonenumber-js-unpatched/max';
 
 // patches/libphonenumber-js+1.13.16.patch keeps each compiled pattern instead of compiling it again
-// on every call (about half the time of validating a number). It must not change one answer: the
+// on every call (about half the time of validating a number), and copies a parse's options with
+// Object.assign instead of Babel's _objectSpread helper (as the library's own es6-modern build does;
+// ~15 % of what was left). It must not change one answer: the
 // patched library is compared here with the same version unpatched (the libphonenumber-js-unpatched
 // alias), on the library's own example numbers and on numbers generated for every country.
 
