@@ -187,8 +187,13 @@ export class JobRunner {
     this.running.set(job.job_id, { promise, abort });
   }
 
+  /** The clock and lease length every fenced write of this runner renews its lease with. */
+  private get lease(): { now: () => Date; leaseMs: number } {
+    return { now: this.now, leaseMs: this.options.leaseMs };
+  }
+
   private fence(claim: JobClaim, onComplete: () => void): JobFence {
-    return jobFence(this.db, claim, { now: this.now, leaseMs: this.options.leaseMs }, onComplete);
+    return jobFence(this.db, claim, this.lease, onComplete);
   }
 
   private async execute(job: jobs.JobRow, abort: AbortController): Promise<void> {
@@ -382,7 +387,7 @@ export class JobRunner {
         : `the process running attempt ${failure.attempts} stopped without reporting`;
     try {
       await this.whileDatabaseRecovers(() =>
-        this.fence(claim, () => undefined).hold('failing it', async (trx) => {
+        jobs.withHeldJob(this.db, claim, this.lease, 'failing it', async (trx) => {
           if (payload !== undefined) await task.fail(trx, payload, failure);
           if (!(await jobs.markJobFailed(trx, claim, reason, this.now().toISOString())))
             throw new LeaseLostError(claim, 'failing it');
