@@ -148,6 +148,28 @@ export function cohortFile(rows: number, offset = 0, seed = SEED): CsvFile {
   return meta;
 }
 
+/**
+ * The rows of cohortFile(rows) in a shuffled order (fixed seed): the same counts and phones, but not
+ * sorted by phone, as most exports are (ordered by customer or date). cohortFile's phones rise row by
+ * row, which is the kindest order for a unique index on the phone.
+ */
+export function shuffledCohortFile(rows: number): CsvFile {
+  const sorted = cohortFile(rows);
+  const file = sorted.path.replace(/\.csv$/, '-shuffled.csv');
+  if (existsSync(file) && statSync(file).size === sorted.bytes) return { ...sorted, path: file };
+  const lines = readFileSync(sorted.path, 'utf8').split('\n');
+  const header = lines.shift();
+  if (lines[lines.length - 1] === '') lines.pop();
+  const random = prng(SEED ^ 0x5eed);
+  for (let i = lines.length - 1; i > 0; i--) {
+    const j = Math.floor(random() * (i + 1));
+    [lines[i], lines[j]] = [lines[j] as string, lines[i] as string];
+  }
+  writeFileSync(`${file}.tmp`, `${header}\n${lines.join('\n')}\n`);
+  renameSync(`${file}.tmp`, file);
+  return { ...sorted, path: file };
+}
+
 /** `count` phone cells with the same mix as the files, for timing normalisation alone. */
 export function phoneValues(count: number, seed = SEED): string[] {
   const random = prng(seed);

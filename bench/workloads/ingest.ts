@@ -1,5 +1,5 @@
 // Ingest: POST /upload until `completed`, against the database's own bulk loader on the same file.
-import { cohortFile, type CsvFile } from '../data.js';
+import { cohortFile, shuffledCohortFile, type CsvFile } from '../data.js';
 import { postgresCopySeconds, sqliteImportSeconds, toolProblem } from '../floors.js';
 import { createScratchDatabase } from '../postgres.js';
 import { fmt, verdict } from '../report.js';
@@ -93,6 +93,8 @@ async function floorRuns(backend: Backend, file: CsvFile): Promise<number[]> {
 
 interface SizeResult {
   rows: number;
+  /** The rows in a shuffled order (shuffledCohortFile) rather than sorted by phone. */
+  shuffled: boolean;
   bad_rows: number;
   file_mb: number;
   runs: IngestRun[];
@@ -106,15 +108,16 @@ async function measureSize(
   rows: number,
   withFloor: boolean,
   context: BenchContext,
+  shuffled = false,
 ): Promise<SizeResult> {
-  const file = cohortFile(rows);
+  const file = shuffled ? shuffledCohortFile(rows) : cohortFile(rows);
   const floor = withFloor ? await floorRuns(backend, file) : null;
   const runs = await withWarmRoster(backend, (server) =>
     repeat(
       async (run) => {
         const result = await ingestRun(server, [file]);
         context.log(
-          `  ${fmt.rows(rows)} rows, run ${run}: ${fmt.seconds(result.seconds)}, peak RSS ${fmt.mb(result.peak_rss_mb)}`,
+          `  ${fmt.rows(rows)} rows${shuffled ? ' (shuffled)' : ''}, run ${run}: ${fmt.seconds(result.seconds)}, peak RSS ${fmt.mb(result.peak_rss_mb)}`,
         );
         return result;
       },
@@ -123,6 +126,7 @@ async function measureSize(
   );
   return {
     rows,
+    shuffled,
     bad_rows: file.bad,
     file_mb: Math.round((file.bytes / 1e6) * 10) / 10,
     runs,
@@ -142,7 +146,7 @@ function rowsFor(backend: Backend, sizes: readonly SizeResult[], floorProblem: s
   const rows = sizes.map((size): TableRow => {
     const ratio = size.floor_seconds === null ? undefined : size.median.seconds / size.floor_seconds;
     return {
-      workload: `ingest ${fmt.rows(size.rows)} rows (${size.file_mb} MB), ${label.db}`,
+      workload: `ingest ${fmt.rows(size.rows)} rows (${size.file_mb} MB)${size.shuffled ? ', phones shuffled' : ''}, ${label.db}`,
       roster: `${fmt.seconds(size.median.seconds)} · ${fmt.rate(size.median.rows_per_sec, 'rows')} · peak RSS ${fmt.mb(size.median.peak_rss_mb)}`,
       baseline:
         size.floor_seconds === null
@@ -159,25 +163,26 @@ function rowsFor(backend: Backend, sizes: readonly SizeResult[], floorProblem: s
         .join('; '),
     };
   });
-  const first = sizes[0];
-  const last = sizes[sizes.length - 1];
-  if (first && last && sizes.length > 1) {
+  const sorted = sizes.filter((size) => !size.shuffled);
+  const first = sorted[0];
+  const last = sorted[sorted.length - 1];
+  if (first && last && sorted.length > 1) {
     const perRow = (size: SizeResult) => size.median.seconds / size.rows;
-    const sizesText = sizes.map((size) => fmt.rows(size.rows)).join(' / ');
+    const sizesText = sorted.map((size) => fmt.rows(size.rows)).join(' / ');
     const timeGrowth = perRow(last) / perRow(first);
     const rssGrowth = last.median.peak_rss_mb / first.median.peak_rss_mb;
     rows.push({
       workload: `ingest time per 100k rows, ${label.db} (${sizesText})`,
-      roster: sizes.map((size) => fmt.seconds(perRow(size) * 100_000)).join(' / '),
-      baseline: sizes.every((size) => size.floor_seconds !== null)
-        ? sizes.map((size) => fmt.seconds(((size.floor_seconds as number) / size.rows) * 100_000)).join(' / ')
+      roster: sorted.map((size) => fmt.seconds(perRow(size) * 100_000)).join(' / '),
+      baseline: sorted.every((size) => size.floor_seconds !== null)
+        ? sorted.map((size) => fmt.seconds(((size.floor_seconds as number) / size.rows) * 100_000)).join(' / ')
         : '—',
       ratio: `${fmt.times(timeGrowth)} largest/smallest`,
       target: verdict(`linear (≤ ${TIME_GROWTH_TOLERANCE}×)`, timeGrowth <= TIME_GROWTH_TOLERANCE),
     });
     rows.push({
       workload: `ingest peak RSS, ${label.db} (${sizesText})`,
-      roster: sizes.map((size) => fmt.mb(size.median.peak_rss_mb)).join(' / '),
+      roster: sorted.map((size) => fmt.mb(size.median.peak_rss_mb)).join(' / '),
       baseline: '—',
       ratio: `${fmt.times(rssGrowth)} largest/smallest`,
       target: verdict(`flat (≤ ${RSS_GROWTH_TOLERANCE}×)`, rssGrowth <= RSS_GROWTH_TOLERANCE),
@@ -200,8 +205,11 @@ export function ingestWorkload(backend: Backend): Workload {
       if (floorProblem && process.env.CI === 'true')
         throw new Error(`${name}: ${floorProblem} (CI=true: not skipping the floor)`);
       const sizes: SizeResult[] = [];
-      for (const rows of INGEST_SIZES[context.mode])
-        sizes.push(await measureSize(backend, rows, floorProblem === undefined, context));
+      const measured = INGEST_SIZES[context.mode];
+      for (const rows of measured) sizes.push(await measureSize(backend, rows, floorProblem === undefined, context));
+      // The largest file again with its rows shuffled: how a typical export (not sorted by phone) fares.
+      const largest = measured[measured.length - 1] as number;
+      sizes.push(await measureSize(backend, largest, floorProblem === undefined, context, true));
       return {
         name,
         rows: rowsFor(backend, sizes, floorProblem),

@@ -24,9 +24,9 @@ function normaliseAll(values: readonly string[]): PhoneRun {
 /** How long the largest SQLite ingest's number of phones takes here on one thread, against that ingest's wall time. */
 function shareOfIngest(context: BenchContext, valuesPerSec: number): { text: string; share: number | null } {
   const sizes = context.earlier.get('ingest-sqlite')?.data.sizes as
-    | { rows: number; median: { seconds: number } }[]
+    | { rows: number; shuffled: boolean; median: { seconds: number } }[]
     | undefined;
-  const largest = sizes?.[sizes.length - 1];
+  const largest = sizes?.filter((size) => !size.shuffled).at(-1);
   if (!largest) return { text: '—', share: null };
   const seconds = largest.rows / valuesPerSec;
   const share = seconds / largest.median.seconds;
