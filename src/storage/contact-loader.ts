@@ -62,6 +62,51 @@ export interface ContactLoader {
   clear(cohortSeq: number, fence: LoadFence | undefined): Promise<void>;
 }
 
+/**
+ * A unit's rows in row order as the staging tables hold them: (row_number, phone, user_identifier,
+ * app_variables, app_overrides, fields as JSON, code, reason). A kept row has no code or reason; a
+ * refused one has no contact columns. Both loaders stage every row, so the rows of a phone seen again
+ * later can be rejected with their fields once the load knows the first row of each phone.
+ */
+export type StagedRecord = [
+  number,
+  string | null,
+  string | null,
+  string | null,
+  string | null,
+  string,
+  string | null,
+  string | null,
+];
+
+export function stagedRecords(unit: LoadUnit): StagedRecord[] {
+  const records: StagedRecord[] = [];
+  const rejections = new Map(unit.rejected.map((r) => [r.row, r]));
+  let next = 0;
+  unit.rows.forEach((fields, i) => {
+    const row = unit.firstRow + i;
+    const json = JSON.stringify(fields);
+    const rejection = rejections.get(row);
+    if (rejection !== undefined) {
+      records.push([row, null, null, null, null, json, rejection.code, rejection.reason]);
+      return;
+    }
+    const contact = unit.accepted[next++];
+    if (contact?.row_number !== row) throw new Error(`staging: row ${row} is neither accepted nor rejected`);
+    records.push([
+      row,
+      contact.phone,
+      contact.user_identifier,
+      contact.app_variables,
+      contact.app_overrides,
+      json,
+      null,
+      null,
+    ]);
+  });
+  return records;
+}
+
 /** The code of a row that loses to an earlier row with the same phone. */
 export const REPEAT_CODE = 'duplicate_phone' satisfies RowRejectionCode;
 

@@ -13,6 +13,7 @@ import {
   type LoadFence,
   type LoadUnit,
   type RejectionSink,
+  stagedRecords,
 } from '../contact-loader.js';
 import { jsonColumn } from '../json-column.js';
 import { HOLD_JOB_SQL, holdJobParams, LeaseLostError, RENEW_HELD_JOB_SQL } from '../repositories/jobs-repository.js';
@@ -77,40 +78,9 @@ export function postgresContactLoader(pool: pg.Pool): ContactLoader {
 
 /** The CSV line of each row of a unit, in row order, for COPY … (FORMAT csv). */
 function stagingText(unit: LoadUnit): string {
-  const records: Array<Array<string | number | null>> = [];
-  const rejections = new Map(unit.rejected.map((r) => [r.row, r]));
-  let next = 0;
-  unit.rows.forEach((fields, i) => {
-    const row = unit.firstRow + i;
-    const json = JSON.stringify(fields);
-    const rejection = rejections.get(row);
-    if (rejection !== undefined) {
-      // A header name can carry U+0000 into a reason; PostgreSQL text cannot hold it.
-      records.push([
-        row,
-        null,
-        null,
-        null,
-        null,
-        json,
-        rejection.code,
-        rejection.reason.replaceAll('\u0000', '\ufffd'),
-      ]);
-      return;
-    }
-    const contact = unit.accepted[next++];
-    if (contact?.row_number !== row) throw new Error(`staging: row ${row} is neither accepted nor rejected`);
-    records.push([
-      row,
-      contact.phone,
-      contact.user_identifier,
-      contact.app_variables,
-      contact.app_overrides,
-      json,
-      null,
-      null,
-    ]);
-  });
+  const records = stagedRecords(unit);
+  // A header name can carry U+0000 into a reason; PostgreSQL text cannot hold it.
+  for (const record of records) if (record[7] !== null) record[7] = record[7].replaceAll('\u0000', '\ufffd');
   // Every value quoted, so an empty string stays one and only a missing value (unquoted) is NULL.
   return `${Papa.unparse(records, { header: false, quotes: true, newline: '\n' })}\n`;
 }

@@ -11,13 +11,17 @@ import {
 import { deleteContactsOfCohort, findFirstRows } from '../repositories/contacts-repository.js';
 import { HOLD_JOB_SQL, holdJobParams, LeaseLostError, withHeldJob } from '../repositories/jobs-repository.js';
 import type { Database } from '../schema.js';
+import { startStaging, type Staging, type StagingConnection } from './sqlite-staging.js';
 
 /** Rows per INSERT statement: 50 rows of 6 values each, well under SQLite's 32,766 parameters. */
 const ROWS_PER_STATEMENT = 50;
 const COLUMNS = 'cohort_seq, row_number, phone, user_identifier, app_variables, app_overrides';
 
 /**
- * Writes each unit as it comes, straight into `contacts`: multi-row INSERT statements (50 rows each,
+ * Writes each unit straight into `contacts` while the file comes in phone order (each unit's phones
+ * all above the ones written before it), which costs the unique (phone, cohort) index least; from the
+ * first unit that breaks that order on, the rest of the file is staged and moved in phone order at
+ * the end (sqlite-staging.ts). Straight writes are multi-row INSERT statements (50 rows each,
  * prepared once per row count) inside one transaction, under Kysely's only connection so it never
  * interleaves with another transaction. Each transaction first checks that the attempt still holds
  * its job. A phone the cohort already holds is skipped by the unique index and rejected as a repeat:
@@ -40,17 +44,24 @@ export function sqliteContactLoader(db: Kysely<Database>, handle: BetterSqlite3.
     return statement;
   };
   let hold: BetterSqlite3.Statement | undefined;
+  const connection: StagingConnection = {
+    handle,
+    onConnection: (work) => db.connection().execute(async () => work()),
+    holdJob(fence, doing) {
+      hold ??= handle.prepare(HOLD_JOB_SQL.replace(/\$\d+/g, '?'));
+      if (hold.run(...holdJobParams(fence.claim, fence.leaseMs)).changes === 0)
+        throw new LeaseLostError(fence.claim, doing);
+    },
+  };
+  let loads = 0;
   let rowOfPhone: BetterSqlite3.Statement | undefined;
   const insert = (rows: ContactRow[], fence: LoadFence): Promise<Set<number>> =>
-    db.connection().execute(async () => {
-      hold ??= handle.prepare(HOLD_JOB_SQL.replace(/\$\d+/g, '?'));
+    connection.onConnection(() => {
       rowOfPhone ??= handle.prepare('SELECT row_number FROM contacts WHERE phone = ? AND cohort_seq = ?').pluck();
-      const holdJob = hold;
       const storedRow = rowOfPhone;
       const inserted = new Set<number>();
       handle.transaction((batch: ContactRow[]) => {
-        if (holdJob.run(...holdJobParams(fence.claim, fence.leaseMs)).changes === 0)
-          throw new LeaseLostError(fence.claim, 'writing contacts');
+        connection.holdJob(fence, 'writing contacts');
         for (let from = 0; from < batch.length; from += ROWS_PER_STATEMENT) {
           const chunk = batch.slice(from, from + ROWS_PER_STATEMENT);
           const params: unknown[] = [];
@@ -79,8 +90,16 @@ export function sqliteContactLoader(db: Kysely<Database>, handle: BetterSqlite3.
     },
     async begin(cohortSeq, sink, fence) {
       let valid = 0;
+      /** The highest phone written straight into `contacts` so far. */
+      let highest = '';
+      let staging: Staging | undefined;
       return {
         async add(unit) {
+          if (staging === undefined && unit.accepted.some((c) => c.phone <= highest))
+            // Two cohorts can load at once on one connection (small files load on the server's own thread).
+            staging = await startStaging(connection, `roster_staging_${cohortSeq}_${++loads}`, cohortSeq, sink, fence);
+          if (staging !== undefined) return staging.add(unit);
+          for (const contact of unit.accepted) if (contact.phone > highest) highest = contact.phone;
           const inserted = unit.accepted.length > 0 ? await insert(unit.accepted, fence) : new Set<number>();
           valid += inserted.size;
           const rejected: RowRejection[] = [...unit.rejected];
@@ -99,8 +118,8 @@ export function sqliteContactLoader(db: Kysely<Database>, handle: BetterSqlite3.
           }
           for (const rejection of rejected) await sink.add(rejection);
         },
-        finish: async () => valid,
-        abort: async () => undefined,
+        finish: async () => valid + (staging === undefined ? 0 : await staging.finish()),
+        abort: async () => staging?.abort(),
       };
     },
   };
