@@ -65,8 +65,9 @@ export interface ContactLoader {
 /**
  * A unit's rows in row order as the staging tables hold them: (row_number, phone, user_identifier,
  * app_variables, app_overrides, fields as JSON, code, reason). A kept row has no code or reason; a
- * refused one has no contact columns. Both loaders stage every row, so the rows of a phone seen again
- * later can be rejected with their fields once the load knows the first row of each phone.
+ * refused one has no contact columns. Staged rows keep their fields, so the rows of a phone seen
+ * again later can be rejected as uploaded once the load knows the first row of each phone (PostgreSQL
+ * stages every row; SQLite the rows from the first that breaks phone order).
  */
 export type StagedRecord = [
   number,

@@ -69,8 +69,8 @@ function openSqlite(options: StorageOptions): Storage {
   handle.pragma('synchronous = NORMAL');
   handle.pragma('foreign_keys = ON');
   handle.pragma('busy_timeout = 5000');
-  // Loads stage their rows in temporary tables (sqlite-contact-loader.ts): on disk, not in memory,
-  // with a small page cache of their own.
+  // A load of a file not sorted by phone stages its rows in temporary tables (sqlite-staging.ts): on
+  // disk, not in memory, with a small page cache of their own.
   handle.pragma('temp_store = FILE');
   handle.pragma('temp.cache_size = -2000');
   const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(handle) }) });
