@@ -12,10 +12,11 @@ import { deleteContactsOfCohort, findFirstRows } from '../repositories/contacts-
 import { HOLD_JOB_SQL, holdJobParams, LeaseLostError, withHeldJob } from '../repositories/jobs-repository.js';
 import type { Database } from '../schema.js';
 import { startStaging, type Staging, type StagingConnection } from './sqlite-staging.js';
+import { multiRowInsert } from './statement-cache.js';
 
 /** Rows per INSERT statement: 50 rows of 6 values each, well under SQLite's 32,766 parameters. */
 const ROWS_PER_STATEMENT = 50;
-const COLUMNS = 'cohort_seq, row_number, phone, user_identifier, app_variables, app_overrides';
+const COLUMNS = ['cohort_seq', 'row_number', 'phone', 'user_identifier', 'app_variables', 'app_overrides'];
 
 /**
  * Writes each unit straight into `contacts` while the file comes in phone order (each unit's phones
@@ -31,18 +32,7 @@ const COLUMNS = 'cohort_seq, row_number, phone, user_identifier, app_variables, 
  * twice the rows a second of one statement per row.)
  */
 export function sqliteContactLoader(db: Kysely<Database>, handle: BetterSqlite3.Database): ContactLoader {
-  const inserts = new Map<number, BetterSqlite3.Statement>();
-  const insertOf = (count: number) => {
-    let statement = inserts.get(count);
-    if (!statement) {
-      const values = Array.from({ length: count }, () => '(?, ?, ?, ?, ?, ?)').join(', ');
-      statement = handle.prepare(
-        `INSERT INTO contacts (${COLUMNS}) VALUES ${values} ON CONFLICT (phone, cohort_seq) DO NOTHING`,
-      );
-      inserts.set(count, statement);
-    }
-    return statement;
-  };
+  const insertOf = multiRowInsert(handle, 'contacts', COLUMNS, 'ON CONFLICT (phone, cohort_seq) DO NOTHING');
   let hold: BetterSqlite3.Statement | undefined;
   const connection: StagingConnection = {
     handle,

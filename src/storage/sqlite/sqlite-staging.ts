@@ -10,6 +10,7 @@ import {
   type RejectionSink,
 } from '../contact-loader.js';
 import { jsonColumn } from '../json-column.js';
+import { multiRowInsert } from './statement-cache.js';
 
 /** Staged rows per INSERT statement: 50 rows of 8 values each, well under SQLite's 32,766 parameters. */
 const ROWS_PER_STATEMENT = 50;
@@ -18,7 +19,16 @@ const MOVE_ROWS = 50_000;
 /** Rejections read back per call at the end of a load. */
 const FETCH_ROWS = 5000;
 
-const STAGED_COLUMNS = 'row_number, phone, user_identifier, app_variables, app_overrides, fields, code, reason';
+const STAGED_COLUMNS = [
+  'row_number',
+  'phone',
+  'user_identifier',
+  'app_variables',
+  'app_overrides',
+  'fields',
+  'code',
+  'reason',
+];
 
 /** A staged row's cells as uploaded, read back for the rejection file. */
 const readFields = jsonColumn('staging.fields', Type.Array(Type.String()));
@@ -71,9 +81,13 @@ export async function startStaging(
 ): Promise<Staging> {
   const { handle, onConnection, holdJob } = connection;
   const rejections = `${stage}_rejected`;
+  const dropTables = () =>
+    onConnection(() => {
+      handle.exec(`DROP TABLE IF EXISTS temp.${stage}`);
+      handle.exec(`DROP TABLE IF EXISTS temp.${rejections}`);
+    });
+  await dropTables();
   const refused = await onConnection(() => {
-    handle.exec(`DROP TABLE IF EXISTS temp.${stage}`);
-    handle.exec(`DROP TABLE IF EXISTS temp.${rejections}`);
     handle.exec(
       `CREATE TEMP TABLE ${stage} (row_number INTEGER PRIMARY KEY, phone TEXT, user_identifier TEXT, app_variables TEXT, app_overrides TEXT, fields TEXT NOT NULL, code TEXT, reason TEXT)`,
     );
@@ -81,21 +95,7 @@ export async function startStaging(
     handle.exec(`CREATE TEMP TABLE ${rejections} (row_number INTEGER PRIMARY KEY, first_row INTEGER)`);
     return handle.prepare(`INSERT INTO temp.${rejections} (row_number) VALUES (?)`);
   });
-  const inserts = new Map<number, BetterSqlite3.Statement>();
-  const insertOf = (count: number) => {
-    let statement = inserts.get(count);
-    if (!statement) {
-      const values = Array.from({ length: count }, () => '(?, ?, ?, ?, ?, ?, ?, ?)').join(', ');
-      statement = handle.prepare(`INSERT INTO temp.${stage} (${STAGED_COLUMNS}) VALUES ${values}`);
-      inserts.set(count, statement);
-    }
-    return statement;
-  };
-  const dropTables = () =>
-    onConnection(() => {
-      handle.exec(`DROP TABLE IF EXISTS temp.${stage}`);
-      handle.exec(`DROP TABLE IF EXISTS temp.${rejections}`);
-    });
+  const insertOf = multiRowInsert(handle, `temp.${stage}`, STAGED_COLUMNS);
 
   /** Indexes the kept rows by phone and finds the repeats: of a row already in `contacts`, or of an earlier staged row. */
   const findRepeats = () =>

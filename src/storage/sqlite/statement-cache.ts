@@ -30,3 +30,26 @@ export function withStatementCache(handle: BetterSqlite3.Database, size = 500): 
     },
   } as SqliteDatabase;
 }
+
+/**
+ * `INSERT INTO <target> (<columns>) VALUES (…), (…) <tail>` for a given number of rows, prepared once
+ * per row count: the bulk loads write many rows per statement.
+ */
+export function multiRowInsert(
+  handle: BetterSqlite3.Database,
+  target: string,
+  columns: readonly string[],
+  tail = '',
+): (rows: number) => BetterSqlite3.Statement {
+  const prepared = new Map<number, BetterSqlite3.Statement>();
+  const row = `(${columns.map(() => '?').join(', ')})`;
+  return (rows) => {
+    let statement = prepared.get(rows);
+    if (!statement) {
+      const values = Array.from({ length: rows }, () => row).join(', ');
+      statement = handle.prepare(`INSERT INTO ${target} (${columns.join(', ')}) VALUES ${values} ${tail}`.trimEnd());
+      prepared.set(rows, statement);
+    }
+    return statement;
+  };
+}
