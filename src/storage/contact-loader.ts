@@ -54,7 +54,17 @@ export interface ContactLoad {
 
 /** Writes many contacts each backend's fastest way. */
 export interface ContactLoader {
-  begin(cohortSeq: number, rejections: RejectionSink, fence: LoadFence): Promise<ContactLoad>;
+  /**
+   * `beforeWrite`, when given, runs before each write the load makes after its last unit (SQLite's
+   * moves of staged contacts) and throws to stop it: the disk reserve (ingest-cohort.ts), which
+   * checks each unit before `add` already.
+   */
+  begin(
+    cohortSeq: number,
+    rejections: RejectionSink,
+    fence: LoadFence,
+    beforeWrite?: () => Promise<void>,
+  ): Promise<ContactLoad>;
   /**
    * Removes every contact of the cohort: the clean slate an attempt starts from (fenced), or the
    * clean-up after a cohort failed for good (no fence: no attempt holds its job any more).

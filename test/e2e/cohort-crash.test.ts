@@ -20,7 +20,7 @@ const HEADER = 'mobile,name,balance,payment_due,preferred_language';
 /**
  * 60k rows; every 20th repeats an earlier phone so the counts are not trivial. Shuffled (a fixed
  * order), the rows stop coming in phone order at once, so on SQLite the load stages them and writes
- * its contacts at the end, 50,000 phones a transaction: the kill then lands between those moves.
+ * its contacts at the end, 1000 phones a transaction: the kill then lands between those moves.
  */
 function bigCsv(shuffled: boolean): { csv: string; firstRepeat: number } {
   const rows: string[] = [];
@@ -94,7 +94,7 @@ for (const backend of await backends()) {
           await server.exited;
           const mid = await countContacts();
           assert.ok(mid > 0 && mid < ROWS, `killed at ${mid} contacts: not mid-ingest`);
-        process.stdout.write(`${backend.name}${shuffled ? ', shuffled' : ''}: killed at ${mid} contacts\n`);
+          process.stdout.write(`${backend.name}${shuffled ? ', shuffled' : ''}: killed at ${mid} contacts\n`);
           if (!database) {
             const db = new SqliteDatabase(path.join(server.dataDir, 'roster.sqlite'), { readonly: true });
             const status = db.prepare('select status from cohorts where cohort_id = ?').pluck().get(accepted.cohort_id);

@@ -7,7 +7,7 @@ import { servedAcme } from '../helpers/test-app.js';
 
 // A file not sorted by phone (most exports are ordered by customer or date). On SQLite the loader
 // writes the rows straight into `contacts` while they come in phone order, and stages the rest to
-// move it in phone order at the end (sqlite-staging.ts), 50,000 phones a transaction: this file
+// move it in phone order at the end (sqlite-staging.ts), 1000 phones a transaction: this file
 // takes both paths and several moves, with repeats of a row written straight, of a staged row and
 // of a repeat, and refused rows among the staged ones. The answers must be the same as ever.
 

@@ -142,7 +142,8 @@ export async function ingestCohort(
         throw new BlockingCohortError('empty_header', 'The file is empty: it has no header row.');
       const planInput = checkedPlanInput(parsed.config, header, agent, limits);
       rejections = new RejectionWriter(deps.blobs, rejectedKey, header);
-      const load = keepingDiskReserve(await deps.contacts.begin(cohort.seq, rejections, loadFence), deps.config);
+      const reserve = diskReserveCheck(deps.config);
+      const load = keepingDiskReserve(await deps.contacts.begin(cohort.seq, rejections, loadFence, reserve), reserve);
       const progress = new ProgressThrottle(
         (counts) => fence.hold('recording progress', (trx) => cohorts.recordCohortProgress(trx, cohort.seq, counts)),
         () => source.bytesRead,
@@ -259,15 +260,21 @@ export async function failCohortAfterRetries(
 }
 
 /**
- * The load, refusing each unit while the data folder's disk is below its reserve (DiskReserveError,
- * which reads as a full disk), when the load writes there: the SQLite database, or rejection files
- * kept on local disk. The attempt then fails with room left to record that it did.
+ * Refuses while the data folder's disk is below its reserve (DiskReserveError, which reads as a full
+ * disk), when the load writes there: the SQLite database, or rejection files kept on local disk. The
+ * attempt then fails with room left to record that it did. Undefined when nothing is written there.
  */
-function keepingDiskReserve(load: ContactLoad, config: Config): ContactLoad {
-  if (config.databaseUrl !== undefined && config.s3 !== undefined) return load;
+function diskReserveCheck(config: Config): (() => Promise<void>) | undefined {
+  if (config.databaseUrl !== undefined && config.s3 !== undefined) return undefined;
+  return () => assertDiskReserve(config.dataDir, config.diskReserveBytes);
+}
+
+/** The load, checking the disk reserve before each unit (see diskReserveCheck). */
+function keepingDiskReserve(load: ContactLoad, reserve: (() => Promise<void>) | undefined): ContactLoad {
+  if (reserve === undefined) return load;
   return {
     add: async (unit) => {
-      await assertDiskReserve(config.dataDir, config.diskReserveBytes);
+      await reserve();
       await load.add(unit);
     },
     finish: () => load.finish(),

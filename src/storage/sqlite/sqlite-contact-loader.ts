@@ -78,7 +78,7 @@ export function sqliteContactLoader(db: Kysely<Database>, handle: BetterSqlite3.
         (trx) => deleteContactsOfCohort(trx, cohortSeq),
       );
     },
-    async begin(cohortSeq, sink, fence) {
+    async begin(cohortSeq, sink, fence, beforeWrite) {
       let valid = 0;
       /** The highest phone written straight into `contacts` so far. */
       let highest = '';
@@ -87,7 +87,11 @@ export function sqliteContactLoader(db: Kysely<Database>, handle: BetterSqlite3.
         async add(unit) {
           if (staging === undefined && unit.accepted.some((c) => c.phone <= highest))
             // Two cohorts can load at once on one connection (small files load on the server's own thread).
-            staging = await startStaging(connection, `roster_staging_${cohortSeq}_${++loads}`, cohortSeq, sink, fence);
+            staging = await startStaging(connection, `roster_staging_${cohortSeq}_${++loads}`, cohortSeq, {
+              sink,
+              fence,
+              beforeWrite,
+            });
           if (staging !== undefined) return staging.add(unit);
           for (const contact of unit.accepted) if (contact.phone > highest) highest = contact.phone;
           const inserted = unit.accepted.length > 0 ? await insert(unit.accepted, fence) : new Set<number>();

@@ -14,8 +14,13 @@ import { multiRowInsert } from './statement-cache.js';
 
 /** Staged rows per INSERT statement: 50 rows of 8 values each, well under SQLite's 32,766 parameters. */
 const ROWS_PER_STATEMENT = 50;
-/** Contacts moved from the staging table into `contacts` per transaction: each holds the write lock briefly. */
-const MOVE_ROWS = 50_000;
+/**
+ * Staged rows moved into `contacts` per transaction: about what a unit writes (ROSTER_INGEST_BATCH_SIZE
+ * rows by default), so each move holds the write lock briefly and fits in the disk reserve checked
+ * before it. (50,000 rows a move wrote past an 8 MB reserve on a nearly full disk, and the cohort
+ * stayed `processing`: test/faults/disk-full-ingest.test.ts.)
+ */
+const MOVE_ROWS = 1000;
 /** Rejections read back per call at the end of a load. */
 const FETCH_ROWS = 5000;
 
@@ -70,16 +75,17 @@ export interface Staging {
  * The tables live in the connection's temporary database (a file SQLite deletes when the connection
  * closes, under SQLITE_TMPDIR, else /var/tmp or /tmp): a worker that dies mid-load leaves nothing
  * staged, and writing them takes no lock on the database file. Each staged unit still renews (and
- * checks) the attempt's lease, and each move runs in a transaction that checks it first.
+ * checks) the attempt's lease, and each move runs in a transaction that checks it first, after
+ * `beforeWrite` (the disk reserve) let it.
  */
 export async function startStaging(
   connection: StagingConnection,
   stage: string,
   cohortSeq: number,
-  sink: RejectionSink,
-  fence: LoadFence,
+  load: { sink: RejectionSink; fence: LoadFence; beforeWrite: (() => Promise<void>) | undefined },
 ): Promise<Staging> {
   const { handle, onConnection, holdJob } = connection;
+  const { sink, fence, beforeWrite } = load;
   const rejections = `${stage}_rejected`;
   const dropTables = () =>
     onConnection(() => {
@@ -134,6 +140,7 @@ export async function startStaging(
     }));
     let count = 0;
     for (let after = ''; ; ) {
+      await beforeWrite?.();
       const { to, changes } = await onConnection(() =>
         handle.transaction(() => {
           holdJob(fence, 'writing contacts');
