@@ -14,6 +14,7 @@ import {
   registerErrorHandling,
 } from './error-handler.js';
 import { consolePlugin } from './console/console-plugin.js';
+import { lingerOnUnreadBodies } from './lingering-close.js';
 import { serializeRequest } from './log-redaction.js';
 import { authPlugin } from './plugins/auth.js';
 import { metricsPlugin } from './plugins/metrics.js';
@@ -81,6 +82,7 @@ export async function buildApp(
   app.addHook('onSend', async (request, reply) => {
     void reply.header('x-request-id', request.id);
   });
+  lingerOnUnreadBodies(app);
   registerErrorHandling(app);
   refuseWhileClosing(app);
 

@@ -37,10 +37,11 @@ export async function acceptUploads(app: FastifyInstance, config: Config): Promi
 function drainUnreadBody(request: IncomingMessage, limit: number): void {
   if (request.complete || request.destroyed) return;
   request.unpipe();
+  const socket = request.socket;
   let left = limit;
   request.on('data', (chunk: Buffer) => {
     left -= chunk.length;
-    if (left < 0) request.socket.destroy();
+    if (left < 0) socket.destroy();
   });
   request.resume();
 }

@@ -28,8 +28,9 @@ const ROWS = 5000;
 const BATCH_CSV = `phoneNumber,customer_name\n${Array.from({ length: 200 }, (_, i) => `+91${9811000000 + i},Person ${i}`).join('\n')}\n`;
 const problem = await smallDiskProblem();
 
-// A new connection per request in the cases below but the last: a refused upload's connection can
-// be left unusable (the last case shows it), and that must not hide what the others check.
+// A new connection per request, sent with `Connection: close` (undici does so without pipelining),
+// in every case but the keep-alive one: the refusal must reach such a client too, though its body
+// is still coming when the server answers and closes (lingering-close.ts).
 setGlobalDispatcher(new Agent({ pipelining: 0 }));
 
 /** The entries of `<dataDir>/<folder>`, none when it does not exist. */

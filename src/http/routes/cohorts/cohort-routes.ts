@@ -131,7 +131,8 @@ export async function cohortRoutes(appBase: FastifyInstance, options: { deps: Co
     async (request, reply) => {
       const parts = uploadParts(request, mappingSuggestionLimits(deps.config.cohorts.maxUploadBytes));
       const answer = await suggestCohortMapping(deps, scopeOf(request), { parts, source: 'api' });
-      // The rest of the file is never read: the connection cannot carry another request after this one.
+      // The rest of the file is not parsed, so the connection cannot carry another request: it closes
+      // once the client stops sending (lingering-close.ts), and what still comes is dropped.
       return reply.header('connection', 'close').send(answer);
     },
   );
