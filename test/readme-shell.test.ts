@@ -4,7 +4,7 @@ import { mkdir, mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs/promis
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { ROOT, type SpawnedServer, spawnServer } from './helpers/spawn-server.js';
+import { cliScript, ROOT, type SpawnedServer, spawnServer } from './helpers/spawn-server.js';
 
 // The README's `sh` blocks a new user pastes, in order, on the embedded path (SQLite, one machine).
 // Every other block is skipped by the heading it sits under, for the reason given here, and printed.
@@ -98,16 +98,10 @@ describe('the README shell blocks of the embedded path run as pasted against `ro
     dataDir = await mkdtemp(path.join(os.tmpdir(), 'roster-readme-data-'));
     workDir = await mkdtemp(path.join(os.tmpdir(), 'roster-readme-cwd-'));
     await symlink(path.join(ROOT, 'examples'), path.join(workDir, 'examples'));
-    // What `npm ci` gives the clone: the package's `roster` bin, which `npx roster` runs (here from
-    // the sources, as the checkout need not be built).
+    // What `npm ci` gives the clone: the package's `roster` bin, which `npx roster` runs.
     const bin = path.join(workDir, 'node_modules/.bin');
     await mkdir(bin, { recursive: true });
-    const tsx = import.meta.resolve('tsx');
-    await writeFile(
-      path.join(bin, 'roster'),
-      `#!/bin/sh\nexec "${process.execPath}" --import ${tsx} "${path.join(ROOT, 'src/cli/index.ts')}" "$@"\n`,
-      { mode: 0o755 },
-    );
+    await writeFile(path.join(bin, 'roster'), cliScript(), { mode: 0o755 });
     server = await spawnServer({ ROSTER_DATABASE_URL: '', ROSTER_S3_ENDPOINT: '', ROSTER_JOB_POLL_MS: '100' }, dataDir);
   });
 

@@ -8,9 +8,9 @@ import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { cliRunner } from '../helpers/cli.js';
+import { CLI } from '../helpers/spawn-server.js';
 
 const projectRoot = fileURLToPath(new URL('../../', import.meta.url));
-const cliEntry = path.join(projectRoot, 'src/cli/index.ts');
 
 async function freePort(): Promise<number> {
   const probe = createServer();
@@ -28,7 +28,7 @@ async function startServer(
   port: number,
   dataDir: string,
 ): Promise<{ child: ChildProcess; masterKey: string; demoKey: string }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', cliEntry, 'serve'], {
+  const child = spawn(process.execPath, [...CLI, 'serve'], {
     cwd: projectRoot,
     env: {
       ...process.env,

@@ -16,12 +16,12 @@ import {
 import { spawnCommand, spawnServer } from '../helpers/spawn-server.js';
 
 const HEADER = 'mobile,name,balance,payment_due,preferred_language';
-const ROWS = 100_000;
+const ROWS = 60_000;
 const FIRST = 9700000000;
 const postgres = (await backends()).find((b) => b.name === 'postgres')!;
 
 describe('worker crashes during a large ingest', () => {
-  it('a 100k-row cohort survives repeated SIGKILLs of its worker, and lookups never see it half-published', {
+  it('a 60k-row cohort survives repeated SIGKILLs of its worker, and lookups never see it half-published', {
     skip: postgres.skip,
   }, async () => {
     const database = await createScratchDatabase();
@@ -92,7 +92,7 @@ describe('worker crashes during a large ingest', () => {
           // The rows stream into a staging table private to the worker's connection, so progress is
           // read from PostgreSQL's COPY progress view: the kill lands mid-load, at a random row.
           const deadline = Date.now() + 60_000;
-          const target = 5_000 + Math.floor(Math.random() * 75_000);
+          const target = 3_000 + Math.floor(Math.random() * 45_000);
           for (;;) {
             const { rows } = await db.query<{ n: string }>(
               'select coalesce(max(tuples_processed), 0) as n from pg_stat_progress_copy where datname = current_database()',

@@ -27,7 +27,7 @@ import { privatePostgresProblem, startPrivatePostgres, type PrivatePostgres } fr
 import { postgresProbe, waitUntil } from './helpers/store-probe.js';
 
 const HEADER = 'mobile,name,balance,payment_due,preferred_language';
-const ROWS = 100_000;
+const ROWS = 60_000;
 const FIRST = 9500000000;
 const headers = { 'x-api-key': E2E_MASTER_KEY };
 
@@ -57,8 +57,8 @@ async function ingestThroughTwoRestarts(
   let lastStart = 0;
   for (let restart = 1; restart <= 2; restart++) {
     await waitUntil(
-      `the COPY to pass row 20000 before restart ${restart}`,
-      async () => (await probe.progress(cohort.cohort_id).catch(() => 0)) > 20_000,
+      `the COPY to pass row 10000 before restart ${restart}`,
+      async () => (await probe.progress(cohort.cohort_id).catch(() => 0)) > 10_000,
       120_000,
       20,
     ).catch(async (error: unknown) => {
@@ -119,7 +119,7 @@ async function ingestThroughTwoRestarts(
 
 const problem = privatePostgresProblem();
 
-describe('PostgreSQL restarted twice during a 100k-row ingest', { skip: skipFor(problem) }, () => {
+describe('PostgreSQL restarted twice during a 60k-row ingest', { skip: skipFor(problem) }, () => {
   let pgServer: PrivatePostgres;
   before(async () => {
     pgServer = await startPrivatePostgres();

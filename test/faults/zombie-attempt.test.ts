@@ -201,7 +201,7 @@ describe('a zombie attempt (paused past its lease) cannot publish over, or clear
     const probe = sqliteProbe(dataDir);
     try {
       await setUpTenant(server.url, { default_country: 'IN' });
-      const rows = 120_000;
+      const rows = 90_000;
       const big = await uploadSeedCohort(server.url, 'Zombie', csv(rows, 3));
       const watcher = watchLookups(server.url, big.cohort_id, FIRST);
       await waitUntil(

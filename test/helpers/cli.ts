@@ -4,9 +4,8 @@ import { once } from 'node:events';
 import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { onProcessExit } from './exit-cleanup.js';
-import { CLI, ROOT } from './spawn-server.js';
+import { CLI, cliScript, ROOT } from './spawn-server.js';
 
 export interface CliResult {
   code: number | null;
@@ -15,7 +14,7 @@ export interface CliResult {
 }
 
 export interface CliRunner {
-  /** Runs `roster <args>` as a process (from the sources, through tsx) and collects its output. */
+  /** Runs `roster <args>` as a process (CLI: built, or the sources through tsx) and collects its output. */
   roster(...args: string[]): Promise<CliResult>;
   /** Runs a command that must succeed with --json and parses what it printed. */
   rosterJson<T = Record<string, unknown>>(...args: string[]): Promise<T>;
@@ -77,8 +76,7 @@ export interface NpxProject {
 }
 
 /**
- * A project folder where roster is installed as a dependency's bin (a script that runs the sources
- * through tsx), so that the real `npx roster …` works in it as it does where roster is installed:
+ * A project folder where roster is installed as a dependency's bin (a script that runs CLI), so that the real `npx roster …` works in it as it does where roster is installed:
  * npx runs the bin with npm's variables set. Removed when the test process ends.
  */
 export function npxProject(env: () => NodeJS.ProcessEnv): NpxProject {
@@ -86,9 +84,7 @@ export function npxProject(env: () => NodeJS.ProcessEnv): NpxProject {
   onProcessExit(() => rmSync(dir, { recursive: true, force: true }));
   const bin = path.join(dir, 'node_modules', '.bin');
   mkdirSync(bin, { recursive: true });
-  const tsx = fileURLToPath(import.meta.resolve('tsx'));
-  const script = `#!/bin/sh\nexec ${shellQuote(process.execPath)} --import ${shellQuote(tsx)} ${shellQuote(path.join(ROOT, 'src/cli/index.ts'))} "$@"\n`;
-  writeFileSync(path.join(bin, 'roster'), script);
+  writeFileSync(path.join(bin, 'roster'), cliScript());
   chmodSync(path.join(bin, 'roster'), 0o755);
   return { dir, sh: (commandLine) => collect('sh', ['-c', commandLine], fromShell(env()), dir) };
 }

@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { rmSync } from 'node:fs';
+import { readdirSync, rmSync, statSync } from 'node:fs';
 import { mkdtemp } from 'node:fs/promises';
 import net from 'node:net';
 import os from 'node:os';
@@ -8,7 +8,32 @@ import { fileURLToPath } from 'node:url';
 import { onProcessExit } from './exit-cleanup.js';
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-export const CLI = ['--import', 'tsx', path.join(ROOT, 'src/cli/index.ts')];
+
+/** Whether every source file under src/ has its built file in dist/src/, at least as new. */
+function builtIsCurrent(): boolean {
+  const sources = readdirSync(path.join(ROOT, 'src'), { recursive: true, encoding: 'utf8' }).filter((file) =>
+    file.endsWith('.ts'),
+  );
+  return sources.every((file) => {
+    const built = statSync(path.join(ROOT, 'dist/src', file.replace(/\.ts$/, '.js')), { throwIfNoEntry: false });
+    return built !== undefined && built.mtimeMs >= statSync(path.join(ROOT, 'src', file)).mtimeMs;
+  });
+}
+
+/**
+ * How tests run `roster` (node and these arguments): the built CLI, as users run it, when dist/ is
+ * current (`npm test` builds first), else the sources through tsx, which compiles each process's
+ * modules as it loads them (about a second more per start). A file run on its own after editing
+ * src/ without `npm run build` still runs what is in src/.
+ */
+export const CLI = builtIsCurrent()
+  ? [path.join(ROOT, 'dist/src/cli/index.js')]
+  : ['--import', 'tsx', path.join(ROOT, 'src/cli/index.ts')];
+
+/** `roster` as a shell script (an installed package's bin): runs CLI with this test's node. */
+export function cliScript(): string {
+  return `#!/bin/sh\nexec ${[process.execPath, ...CLI].map((part) => `'${part.replaceAll("'", "'\\''")}'`).join(' ')} "$@"\n`;
+}
 
 export async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {

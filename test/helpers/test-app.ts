@@ -107,7 +107,7 @@ export async function createTestApp(
     const blobs = options.blobs ?? (s3 ? await openBlobStore(config) : new LocalBlobStore(backing.dataDir));
     if (blobs instanceof S3BlobStore && !options.blobs) cleanups.push(() => blobs.close());
 
-    // The worker starts (tsx compiling the CLI takes seconds) while the app is built and the suite
+    // The worker starts (about two seconds) while the app is built and the suite
     // seeds its tenants: jobs wait in the queue until it is ready. A worker that dies or never gets
     // ready fails waitForCohort at once and close(), with its output.
     const worker = backend.externalWorker ? testWorker(settings) : undefined;

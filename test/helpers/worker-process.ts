@@ -45,7 +45,7 @@ function workerEnv(settings: Record<string, string>): Record<string, string> {
   return { ...env, ...settings, ROSTER_LOG_LEVEL: 'info' };
 }
 
-/** A `roster worker` (`node --import tsx src/cli/index.ts worker`) with these ROSTER_* settings; call `start()`. */
+/** A `roster worker` (CLI from spawn-server.ts) with these ROSTER_* settings; call `start()`. */
 export function testWorker(
   settings: Record<string, string>,
   options: { readyTimeoutMs?: number; stopTimeoutMs?: number } = {},
