@@ -1,6 +1,6 @@
 import type { ContactLoad, ContactRow, RowRejection } from '../../storage/contact-loader.js';
 import { BlockingCohortError } from './cohort-deps.js';
-import type { RowTransformer, TransformedRow } from './row-transformer.js';
+import type { RowTransformer, TransformedUnit } from './row-transformer.js';
 
 export interface IngestRowsOptions {
   /** Where the transformed units go, in file order; it also hands rejections on, in row order. */
@@ -31,7 +31,7 @@ interface Unit {
   /** The spreadsheet row of the unit's first record (the header is row 1). */
   firstRow: number;
   rows: string[][];
-  result: Promise<TransformedRow[]>;
+  result: Promise<TransformedUnit>;
 }
 
 /**
@@ -70,25 +70,31 @@ export async function ingestRows(options: IngestRowsOptions): Promise<number> {
   const written: UnitCounts = { rows: 0, valid: 0, rejected: 0 };
 
   const commit = async (unit: Unit) => {
-    const results = await unit.result;
+    const result = await unit.result;
     if (signal.aborted) throw signal.reason instanceof Error ? signal.reason : new Error('aborted');
+    const phones = result.phones.split('\n');
+    const appVariables = result.appVariables.split('\n');
+    const appOverrides = result.appOverrides.split('\n');
     const accepted: ContactRow[] = [];
     const rejected: RowRejection[] = [];
-    results.forEach((result, i) => {
+    let refused = 0;
+    for (let i = 0; i < unit.rows.length; i++) {
       const row = unit.firstRow + i;
-      if (result.ok) {
+      if (result.kept[i] === 1) {
+        const k = accepted.length;
         accepted.push({
           cohort_seq: cohortSeq,
           row_number: row,
-          phone: result.phone,
-          user_identifier: result.userIdentifier,
-          app_variables: result.appVariables,
-          app_overrides: result.appOverrides,
+          phone: phones[k]!,
+          user_identifier: result.userIdentifiers[k] ?? null,
+          app_variables: appVariables[k]!,
+          app_overrides: appOverrides[k]!,
         });
       } else {
-        rejected.push({ row, fields: unit.rows[i] ?? [], code: result.code, reason: result.reason });
+        const refusal = result.refusals[refused++]!;
+        rejected.push({ row, fields: unit.rows[i] ?? [], code: refusal.code, reason: refusal.reason });
       }
-    });
+    }
     await load.add({ firstRow: unit.firstRow, rows: unit.rows, accepted, rejected });
     written.rows += unit.rows.length;
     written.valid += accepted.length;

@@ -7,7 +7,7 @@ lowerThreadPriority();
 const run = transformerFor(workerData as PlanInput);
 parentPort?.on('message', (message: { id: number; rows: string[][] }) => {
   try {
-    parentPort?.postMessage({ id: message.id, rows: run(message.rows) });
+    parentPort?.postMessage({ id: message.id, unit: run(message.rows) });
   } catch (error) {
     parentPort?.postMessage({ id: message.id, error: error instanceof Error ? error.message : String(error) });
   }
