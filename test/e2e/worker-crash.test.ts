@@ -77,6 +77,8 @@ describe('worker crashes during a large ingest', () => {
             'a lookup saw the new cohort partly published',
           );
           checks++;
+          // A pause between pairs: a loop without one would take a core from the ingest it watches.
+          await new Promise((resolve) => setTimeout(resolve, 20));
         }
       })();
       stopWatching = async () => {

@@ -59,7 +59,7 @@ function watchLookups(baseUrl: string, cohortId: string, phone: number) {
     } catch {
       return undefined; // a paused embedded server times out; what counts is what was answered
     }
-  }, 20);
+  }, 50);
 }
 
 /** Lets the watcher answer at least once after the cohort completed: the last round may have begun just before. */
