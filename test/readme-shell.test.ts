@@ -4,7 +4,8 @@ import { mkdir, mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs/promis
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { cliScript, ROOT, type SpawnedServer, spawnServer } from './helpers/spawn-server.js';
+import { cliScript } from './helpers/cli.js';
+import { ROOT, type SpawnedServer, spawnServer } from './helpers/spawn-server.js';
 
 // The README's `sh` blocks a new user pastes, in order, on the embedded path (SQLite, one machine).
 // Every other block is skipped by the heading it sits under, for the reason given here, and printed.

@@ -37,11 +37,10 @@ export async function acceptUploads(app: FastifyInstance, config: Config): Promi
 function drainUnreadBody(request: IncomingMessage, limit: number): void {
   if (request.complete || request.destroyed) return;
   request.unpipe();
-  const socket = request.socket;
   let left = limit;
   request.on('data', (chunk: Buffer) => {
     left -= chunk.length;
-    if (left < 0) socket.destroy();
+    if (left < 0) request.socket.destroy();
   });
   request.resume();
 }

@@ -5,7 +5,7 @@ import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:f
 import os from 'node:os';
 import path from 'node:path';
 import { onProcessExit } from './exit-cleanup.js';
-import { CLI, cliScript, ROOT } from './spawn-server.js';
+import { CLI, ROOT } from './spawn-server.js';
 
 export interface CliResult {
   code: number | null;
@@ -68,6 +68,11 @@ export function shellQuote(word: string): string {
   return `'${word.replace(/'/g, `'\\''`)}'`;
 }
 
+/** `roster` as a shell script (an installed package's bin): runs CLI with this test's node. */
+export function cliScript(): string {
+  return `#!/bin/sh\nexec ${[process.execPath, ...CLI].map(shellQuote).join(' ')} "$@"\n`;
+}
+
 export interface NpxProject {
   /** The project folder: `npx roster` run in it finds roster in its node_modules/.bin. */
   dir: string;
@@ -76,8 +81,9 @@ export interface NpxProject {
 }
 
 /**
- * A project folder where roster is installed as a dependency's bin (a script that runs CLI), so that the real `npx roster …` works in it as it does where roster is installed:
- * npx runs the bin with npm's variables set. Removed when the test process ends.
+ * A project folder where roster is installed as a dependency's bin (cliScript), so that the real
+ * `npx roster …` works in it as it does where roster is installed: npx runs the bin with npm's
+ * variables set. Removed when the test process ends.
  */
 export function npxProject(env: () => NodeJS.ProcessEnv): NpxProject {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'roster-npx-'));

@@ -30,11 +30,6 @@ export const CLI = builtIsCurrent()
   ? [path.join(ROOT, 'dist/src/cli/index.js')]
   : ['--import', 'tsx', path.join(ROOT, 'src/cli/index.ts')];
 
-/** `roster` as a shell script (an installed package's bin): runs CLI with this test's node. */
-export function cliScript(): string {
-  return `#!/bin/sh\nexec ${[process.execPath, ...CLI].map((part) => `'${part.replaceAll("'", "'\\''")}'`).join(' ')} "$@"\n`;
-}
-
 export async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = net.createServer();
