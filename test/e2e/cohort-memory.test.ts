@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import { describe, it } from 'node:test';
 import { backends } from '../helpers/backends.js';
-import type { CohortBody } from '../helpers/cohorts.js';
+import { type CohortBody, csvBlob } from '../helpers/cohorts.js';
 import { createScratchDatabase } from '../helpers/e2e-databases.js';
 import { E2E_MASTER_KEY, setUpTenant, uploadSeedCohort, waitForCohortOverHttp } from '../helpers/e2e-tenant.js';
 import { spawnServer, type SpawnedServer } from '../helpers/spawn-server.js';
@@ -11,10 +11,11 @@ const HEADER = 'mobile,name,balance,payment_due,preferred_language';
 const HEAP_MB = Number(process.env.ROSTER_TEST_HEAP_MB ?? 64);
 
 function csvOf(rows: number, offset: number): Blob {
-  const parts: string[] = [`${HEADER}\n`];
-  for (let i = 0; i < rows; i++)
-    parts.push(`${9000000000 + offset + i},Person ${i} with a longer name,${i}.50,2024-07-31,Hindi\n`);
-  return new Blob(parts);
+  return csvBlob(
+    HEADER,
+    rows,
+    (i) => `${9000000000 + offset + i},Person ${i} with a longer name,${i}.50,2024-07-31,Hindi`,
+  );
 }
 
 /** The process's resident memory in MB; 0 once it has ended (its /proc entry is gone). */

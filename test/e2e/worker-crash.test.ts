@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { csvBlob } from '../helpers/cohorts.js';
 import { mkdtemp } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -54,9 +55,10 @@ describe('worker crashes during a large ingest', () => {
       );
       assert.equal((await waitFor(old.cohort_id)).status, 'completed');
 
-      const parts = [`${HEADER}\n`];
-      for (let i = 0; i < ROWS; i++) parts.push(`${FIRST + i},New ${i},${i},2024-07-31,Hindi\n`);
-      const big = await upload('New', new Blob(parts));
+      const big = await upload(
+        'New',
+        csvBlob(HEADER, ROWS, (i) => `${FIRST + i},New ${i},${i},2024-07-31,Hindi`),
+      );
 
       // Lookups run all along: the first phone is asked before the last, so seeing the new cohort
       // for the first and the old one for the last would mean a partly visible cohort.

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { csvBlob } from '../helpers/cohorts.js';
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -32,9 +33,7 @@ const FIRST = 9500000000;
 const headers = { 'x-api-key': E2E_MASTER_KEY };
 
 function bigCsv(): Blob {
-  const parts = [`${HEADER}\n`];
-  for (let i = 0; i < ROWS; i++) parts.push(`${FIRST + i},Person ${i},${i},2024-07-31,Hindi\n`);
-  return new Blob(parts);
+  return csvBlob(HEADER, ROWS, (i) => `${FIRST + i},Person ${i},${i},2024-07-31,Hindi`);
 }
 
 /**

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { csvBlob } from '../helpers/cohorts.js';
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -32,10 +33,11 @@ const headers = { 'x-api-key': E2E_MASTER_KEY };
 
 /** `rows` rows; when `invalidEvery` > 1, all but one row in each `invalidEvery` carry an unusable phone (rejected). */
 function csv(rows: number, invalidEvery = 1): Blob {
-  const parts = [`${HEADER}\n`];
-  for (let i = 0; i < rows; i++)
-    parts.push(`${i % invalidEvery === 0 ? FIRST + i : `not-a-phone-${i}`},Person ${i},${i},2024-07-31,Hindi\n`);
-  return new Blob(parts);
+  return csvBlob(
+    HEADER,
+    rows,
+    (i) => `${i % invalidEvery === 0 ? FIRST + i : `not-a-phone-${i}`},Person ${i},${i},2024-07-31,Hindi`,
+  );
 }
 
 interface Seen {
