@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
-import { csvBlob } from '../helpers/cohorts.js';
 import { mkdtemp } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, it } from 'node:test';
 import pg from 'pg';
+import { csvBlob } from '../helpers/cohorts.js';
 import { backends } from '../helpers/backends.js';
 import { createScratchDatabase } from '../helpers/e2e-databases.js';
 import {

@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
-import { csvBlob } from '../helpers/cohorts.js';
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, it } from 'node:test';
+import { csvBlob } from '../helpers/cohorts.js';
 import { backends } from '../helpers/backends.js';
 import {
   E2E_COHORTS,
