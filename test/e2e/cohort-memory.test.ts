@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import { describe, it } from 'node:test';
 import { backends } from '../helpers/backends.js';
-import { type CohortBody, csvBlob } from '../helpers/cohorts.js';
+import { type CohortBody, csvText } from '../helpers/cohorts.js';
 import { createScratchDatabase } from '../helpers/e2e-databases.js';
 import { E2E_MASTER_KEY, setUpTenant, uploadSeedCohort, waitForCohortOverHttp } from '../helpers/e2e-tenant.js';
 import { spawnServer, type SpawnedServer } from '../helpers/spawn-server.js';
@@ -10,8 +10,8 @@ import { spawnServer, type SpawnedServer } from '../helpers/spawn-server.js';
 const HEADER = 'mobile,name,balance,payment_due,preferred_language';
 const HEAP_MB = Number(process.env.ROSTER_TEST_HEAP_MB ?? 64);
 
-function csvOf(rows: number, offset: number): Blob {
-  return csvBlob(
+function csvOf(rows: number, offset: number): string {
+  return csvText(
     HEADER,
     rows,
     (i) => `${9000000000 + offset + i},Person ${i} with a longer name,${i}.50,2024-07-31,Hindi`,

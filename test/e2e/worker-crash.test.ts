@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { describe, it } from 'node:test';
 import pg from 'pg';
-import { csvBlob } from '../helpers/cohorts.js';
+import { csvText } from '../helpers/cohorts.js';
 import { backends } from '../helpers/backends.js';
 import { createScratchDatabase } from '../helpers/e2e-databases.js';
 import {
@@ -43,7 +43,7 @@ describe('worker crashes during a large ingest', () => {
     let stopWatching = async () => undefined as unknown;
     try {
       await setUpTenant(api.url, { default_country: 'IN' });
-      const upload = (name: string, csv: Blob) => uploadSeedCohort(api.url, name, csv);
+      const upload = (name: string, csv: string | Blob) => uploadSeedCohort(api.url, name, csv);
       const waitFor = (id: string) => waitForCohortOverHttp(api.url, id);
       const firstPhone = FIRST;
       const lastPhone = FIRST + ROWS - 1;
@@ -57,7 +57,7 @@ describe('worker crashes during a large ingest', () => {
 
       const big = await upload(
         'New',
-        csvBlob(HEADER, ROWS, (i) => `${FIRST + i},New ${i},${i},2024-07-31,Hindi`),
+        csvText(HEADER, ROWS, (i) => `${FIRST + i},New ${i},${i},2024-07-31,Hindi`),
       );
 
       // Lookups run all along: the first phone is asked before the last, so seeing the new cohort

@@ -3,7 +3,6 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { csvBlob } from '../helpers/cohorts.js';
 import {
   E2E_COHORTS,
   E2E_MASTER_KEY,
@@ -23,18 +22,13 @@ import {
   type WatchedProcess,
 } from './helpers/fault-processes.js';
 import { skipFor } from './helpers/fault-skip.js';
-import { lookupPath } from './helpers/fault-tenant.js';
+import { cohortCsv, lookupPath } from './helpers/fault-tenant.js';
 import { privatePostgresProblem, startPrivatePostgres, type PrivatePostgres } from './helpers/private-postgres.js';
 import { postgresProbe, waitUntil } from './helpers/store-probe.js';
 
-const HEADER = 'mobile,name,balance,payment_due,preferred_language';
 const ROWS = 60_000;
 const FIRST = 9500000000;
 const headers = { 'x-api-key': E2E_MASTER_KEY };
-
-function bigCsv(): Blob {
-  return csvBlob(HEADER, ROWS, (i) => `${FIRST + i},Person ${i},${i},2024-07-31,Hindi`);
-}
 
 /**
  * Restarts PostgreSQL twice while the cohort loads (each time once the COPY of the attempt under
@@ -49,7 +43,7 @@ async function ingestThroughTwoRestarts(
 ): Promise<void> {
   const probe = postgresProbe(databaseUrl);
   await setUpTenant(api.url, { default_country: 'IN' });
-  const cohort = await uploadSeedCohort(api.url, 'Through restarts', bigCsv());
+  const cohort = await uploadSeedCohort(api.url, 'Through restarts', cohortCsv(ROWS, FIRST));
   const answers = record<Answer>(() => ask(`${api.url}${lookupPath(String(FIRST))}`, { headers }), 50);
   const lists = record<Answer>(() => ask(`${api.url}${E2E_COHORTS}`, { headers }), 200);
   const downtimes: number[] = [];

@@ -3,7 +3,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, it } from 'node:test';
-import { csvBlob } from '../helpers/cohorts.js';
+import { csvText } from '../helpers/cohorts.js';
 import { backends } from '../helpers/backends.js';
 import {
   E2E_COHORTS,
@@ -32,8 +32,8 @@ const FIRST = 9600000000;
 const headers = { 'x-api-key': E2E_MASTER_KEY };
 
 /** `rows` rows; when `invalidEvery` > 1, all but one row in each `invalidEvery` carry an unusable phone (rejected). */
-function csv(rows: number, invalidEvery = 1): Blob {
-  return csvBlob(
+function csv(rows: number, invalidEvery = 1): string {
+  return csvText(
     HEADER,
     rows,
     (i) => `${i % invalidEvery === 0 ? FIRST + i : `not-a-phone-${i}`},Person ${i},${i},2024-07-31,Hindi`,

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { E2E_COHORTS, E2E_DEPLOYMENT, E2E_MASTER_KEY, setUpTenant } from '../../helpers/e2e-tenant.js';
-import { uploadCohort } from '../../helpers/cohorts.js';
+import { csvText, uploadCohort } from '../../helpers/cohorts.js';
 import { SEED_CONFIG } from '../../helpers/seed-config.js';
 
 /** What a fault test needs beyond test/helpers/e2e-tenant.ts's tenant: an org key, and a user and calling number for batch uploads. */
@@ -50,9 +50,11 @@ export async function setUpFaultTenant(
 
 /** A cohort CSV of `rows` rows (phones 98000000xx…), in the seed's columns. */
 export function cohortCsv(rows: number, firstPhone = 9800000000): string {
-  const lines = ['mobile,name,balance,payment_due,preferred_language'];
-  for (let i = 0; i < rows; i++) lines.push(`${firstPhone + i},Person ${i},${i},2024-07-31,Hindi`);
-  return `${lines.join('\n')}\n`;
+  return csvText(
+    'mobile,name,balance,payment_due,preferred_language',
+    rows,
+    (i) => `${firstPhone + i},Person ${i},${i},2024-07-31,Hindi`,
+  );
 }
 
 /** Posts a cohort upload with the seed's config; answers the raw response. */
