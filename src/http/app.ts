@@ -17,6 +17,7 @@ import { consolePlugin } from './console/console-plugin.js';
 import { lingerOnUnreadBodies } from './lingering-close.js';
 import { serializeRequest } from './log-redaction.js';
 import { authPlugin } from './plugins/auth.js';
+import { cachedAuthenticator } from '../services/key-service.js';
 import { metricsPlugin } from './plugins/metrics.js';
 import { openapiPlugin } from './plugins/openapi.js';
 import { rateLimitPlugin } from './plugins/rate-limit.js';
@@ -88,11 +89,11 @@ export async function buildApp(
 
   await app.register(openapiPlugin);
   await app.register(rateLimitPlugin, config.rateLimit);
-  await app.register(authPlugin, { db: deps.storage.db, masterKey: config.masterKey });
+  await app.register(authPlugin, { authenticate: cachedAuthenticator(deps.storage, config.masterKey) });
   await app.register(metricsPlugin, { db: deps.storage.db });
 
   await app.register(healthRoutes, { storage: deps.storage, blobs: deps.blobs });
-  await app.register(orgRoutes, { db: deps.storage.db });
+  await app.register(orgRoutes, { db: deps.storage.db, keyChanges: deps.storage.keyChanges });
   await app.register(meRoutes, { db: deps.storage.db });
   await app.register(workspaceRoutes, { db: deps.storage.db });
   const cohortDeps: CohortDeps = {

@@ -3,6 +3,7 @@ import { AppError } from '../errors.js';
 import { generateKey, hashKey, keyMatchesHash, keyPrefix } from '../domain/tenancy/api-keys.js';
 import { newSlugId, nowIso } from '../domain/tenancy/ids.js';
 import type { Principal } from '../domain/tenancy/principal.js';
+import type { Storage } from '../storage/db.js';
 import type { Database } from '../storage/schema.js';
 import * as keys from '../storage/repositories/keys-repository.js';
 import { findOrg } from '../storage/repositories/orgs-repository.js';
@@ -35,6 +36,30 @@ function toView(row: keys.ApiKeyRow): ApiKeyView {
   };
 }
 
+/** The key a secret's public prefix names, as the principal it acts as and the hash to compare with. */
+interface StoredKey {
+  keyHash: string;
+  principal: Principal;
+}
+
+async function keyByPrefix(db: Db, prefix: string): Promise<StoredKey | undefined> {
+  const row = await keys.findApiKeyByPrefix(db, prefix);
+  if (!row) return undefined;
+  // Frozen: a cached principal is shared by every request that presents the key.
+  const principal: Principal = Object.freeze({
+    kind: 'key',
+    keyId: row.key_id,
+    orgId: row.org_id,
+    userId: row.user_id,
+    userEmail: row.user_email,
+    workspaces: row.workspaces === '*' ? '*' : Object.freeze([...row.workspaces]),
+  });
+  return { keyHash: row.key_hash, principal };
+}
+
+/** API keys are at most this long; a longer secret is refused without a database read. */
+const MAX_SECRET_LENGTH = 200;
+
 /**
  * Resolves a presented secret to a principal, or undefined. The master key is checked against
  * ROSTER_MASTER_KEY when set, else against the hash stored at first start; API keys are found by
@@ -50,17 +75,58 @@ export async function authenticate(
       configuredMasterKey !== undefined ? hashKey(configuredMasterKey) : await keys.findMasterKeyHash(db);
     return masterHash !== undefined && keyMatchesHash(secret, masterHash) ? { kind: 'master' } : undefined;
   }
-  if (secret.length > 200) return undefined;
-  const row = await keys.findApiKeyByPrefix(db, keyPrefix(secret));
-  if (!row || !keyMatchesHash(secret, row.key_hash)) return undefined;
-  const view = toView(row);
-  return {
-    kind: 'key',
-    keyId: row.key_id,
-    orgId: row.org_id,
-    userId: row.user_id,
-    userEmail: row.user_email,
-    workspaces: view.workspaces,
+  if (secret.length > MAX_SECRET_LENGTH) return undefined;
+  const key = await keyByPrefix(db, keyPrefix(secret));
+  return key && keyMatchesHash(secret, key.keyHash) ? key.principal : undefined;
+}
+
+export interface KeyCacheOptions {
+  /** How long an entry is used at most, even when no change was seen (default 60 s). */
+  ttlMs?: number;
+  /** Entries kept at most; the oldest goes first (default 10,000). */
+  maxEntries?: number;
+  /** The clock, in milliseconds. */
+  now?: () => number;
+}
+
+interface CachedKey extends StoredKey {
+  version: number;
+  expiresAt: number;
+}
+
+/**
+ * `authenticate` for every request, without reading the key from the database each time. It keeps
+ * what it read of a key (its hash and principal, never the secret) by the key's public prefix, with
+ * the version of `storage.keyChanges` read before the database was: an entry is used only while
+ * that version is unchanged, so a key revoked, or its user or org deleted, by this or any other
+ * process, is refused by the next request (on PostgreSQL, once the notification arrives: within
+ * milliseconds). While changes cannot be seen (the listening connection is down), every key is read
+ * from the database. The secret is still hashed and compared in constant time on every request.
+ * Unknown prefixes are not kept, and the master key is checked as before.
+ */
+export function cachedAuthenticator(
+  storage: Pick<Storage, 'db' | 'keyChanges'>,
+  configuredMasterKey: string | undefined,
+  options: KeyCacheOptions = {},
+): (secret: string) => Promise<Principal | undefined> {
+  const { ttlMs = 60_000, maxEntries = 10_000, now = Date.now } = options;
+  const entries = new Map<string, CachedKey>();
+  return async (secret) => {
+    if (!secret.startsWith('rk_') || secret.length > MAX_SECRET_LENGTH)
+      return authenticate(storage.db, secret, configuredMasterKey);
+    const prefix = keyPrefix(secret);
+    const version = storage.keyChanges.version();
+    const cached = entries.get(prefix);
+    if (cached && cached.version === version && cached.expiresAt > now())
+      return keyMatchesHash(secret, cached.keyHash) ? cached.principal : undefined;
+    if (cached) entries.delete(prefix);
+    const key = await keyByPrefix(storage.db, prefix);
+    if (!key) return undefined;
+    if (version !== undefined) {
+      if (entries.size >= maxEntries) entries.delete(entries.keys().next().value as string);
+      entries.set(prefix, { ...key, version, expiresAt: now() + ttlMs });
+    }
+    return keyMatchesHash(secret, key.keyHash) ? key.principal : undefined;
   };
 }
 

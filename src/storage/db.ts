@@ -5,6 +5,7 @@ import { Kysely, PostgresDialect, SqliteDialect, sql } from 'kysely';
 import pg from 'pg';
 import type { ContactLoader } from './contact-loader.js';
 import type { DialectExpressions } from './dialect-expressions.js';
+import { type KeyChanges, postgresKeyChanges, sqliteKeyChanges } from './key-changes.js';
 import { postgresExpressions } from './postgres/postgres-expressions.js';
 import { sqliteExpressions } from './sqlite/sqlite-expressions.js';
 import { postgresContactLoader } from './postgres/postgres-contact-loader.js';
@@ -30,6 +31,8 @@ export interface Storage {
   readonly capabilities: Capabilities;
   /** The backend's fastest way to load a cohort's contacts. */
   readonly contacts: ContactLoader;
+  /** Whether API keys, users or orgs may have changed since a cache read them. */
+  readonly keyChanges: KeyChanges;
   /** A short description safe to log (no password). */
   readonly description: string;
   /** The PostgreSQL schema Roster's tables live in, when not the default. */
@@ -78,6 +81,7 @@ function openSqlite(options: StorageOptions): Storage {
     db,
     capabilities: { dialect: 'sqlite', rowLocking: false, multiProcess: false, expressions: sqliteExpressions },
     contacts: sqliteContactLoader(db, handle),
+    keyChanges: sqliteKeyChanges(handle),
     description: `sqlite:${file}`,
     schema: undefined,
     options,
@@ -109,14 +113,16 @@ function openPostgres(url: string, options: StorageOptions): Storage {
   pool.on('connect', (client) => client.on('error', () => undefined));
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
   const parsed = new URL(url);
+  const keyChanges = postgresKeyChanges(url);
   return {
     db,
     capabilities: { dialect: 'postgres', rowLocking: true, multiProcess: true, expressions: postgresExpressions },
     contacts: postgresContactLoader(pool),
+    keyChanges,
     description: `postgres://${parsed.host}${parsed.pathname}${schema ? `?schema=${schema}` : ''}`,
     schema,
     options,
-    close: () => db.destroy(),
+    close: () => Promise.all([keyChanges.close(), db.destroy()]).then(() => undefined),
   };
 }
 

@@ -3,20 +3,45 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { sql } from 'kysely';
+import { type Kysely, sql } from 'kysely';
 import pg from 'pg';
-import { openStorage } from '../../src/storage/db.js';
+import { type DialectName, openStorage } from '../../src/storage/db.js';
+import type { Database } from '../../src/storage/schema.js';
 import { migrateToLatest, pendingMigrations } from '../../src/storage/migrate.js';
 import { backends, type TestStorage } from '../helpers/backends.js';
 import { createScratchDatabase } from '../helpers/test-postgres.js';
 
+const KEY_CHANGE_TABLES = ['api_keys', 'users', 'orgs'];
+
 /** How to undo each migration after 0006, to go back to the schema before it. */
-const AFTER_0006: Record<string, string[]> = {
-  '0007-cohort-progress': ['started_at', 'rows', 'bytes', 'valid', 'rejected'].map(
-    (column) => `alter table cohorts drop column progress_${column}`,
-  ),
-  '0008-rejection-summary': ['alter table cohorts drop column rejections_by_reason'],
-};
+function afterMigration0006(dialect: DialectName): Record<string, string[]> {
+  return {
+    '0007-cohort-progress': ['started_at', 'rows', 'bytes', 'valid', 'rejected'].map(
+      (column) => `alter table cohorts drop column progress_${column}`,
+    ),
+    '0008-rejection-summary': ['alter table cohorts drop column rejections_by_reason'],
+    '0009-key-changes':
+      dialect === 'sqlite'
+        ? [
+            ...KEY_CHANGE_TABLES.flatMap((table) => [`drop trigger ${table}_updated`, `drop trigger ${table}_deleted`]),
+            'drop table key_changes',
+          ]
+        : [
+            ...KEY_CHANGE_TABLES.map((table) => `drop trigger ${table}_changed on ${table}`),
+            'drop function roster_key_changed',
+          ],
+  };
+}
+
+/** Kysely applies migrations in order only: to apply one again, the later ones are undone too. */
+async function undoMigrationsAfter(db: Kysely<Database>, dialect: DialectName, name: string): Promise<string[]> {
+  const undone = Object.entries(afterMigration0006(dialect)).filter(([migration]) => migration > name);
+  for (const [migration, statements] of [...undone].reverse()) {
+    for (const statement of statements) await sql.raw(statement).execute(db);
+    await sql`delete from kysely_migration where name = ${migration}`.execute(db);
+  }
+  return undone.map(([migration]) => migration);
+}
 
 for (const backend of await backends()) {
   describe(`migrations on ${backend.name}`, { skip: backend.skip }, () => {
@@ -39,11 +64,7 @@ for (const backend of await backends()) {
       // Back to the schema before 0006, holding batches written with the old meanings.
       await sql`alter table batches rename column delay_seconds to delay_minutes`.execute(db);
       await sql`delete from kysely_migration where name = '0006-batch-retry-delay-units'`.execute(db);
-      // Kysely applies migrations in order only: the later ones are undone too, and applied again.
-      for (const [name, statements] of Object.entries(AFTER_0006)) {
-        for (const statement of statements) await sql.raw(statement).execute(db);
-        await sql`delete from kysely_migration where name = ${name}`.execute(db);
-      }
+      const later = await undoMigrationsAfter(db, backend.dialect, '0006-batch-retry-delay-units');
       await sql`insert into orgs (org_id, name, created_at) values ('o', 'O', ${now})`.execute(db);
       await sql`insert into workspaces (org_id, workspace_id, name, created_at) values ('o', 'w', 'W', ${now})`.execute(
         db,
@@ -58,10 +79,7 @@ for (const backend of await backends()) {
           allowed_days, total_calls, skipped_invalid, skipped_duplicate, skipped_dnc, rotation, created_at, updated_at)
           values (${id}, 'o', 'w', 'agent', 'user', 'B', 'outbound', 'running', '[]', 0, ${retry}, ${minutes},
           'UTC', '09:00', '18:00', '[1]', 0, 0, 0, 0, 0, ${now}, ${now})`.execute(db);
-      assert.deepEqual((await migrateToLatest(t.storage)).applied, [
-        '0006-batch-retry-delay-units',
-        ...Object.keys(AFTER_0006),
-      ]);
+      assert.deepEqual((await migrateToLatest(t.storage)).applied, ['0006-batch-retry-delay-units', ...later]);
       const rows = await db
         .selectFrom('batches')
         .select(['batch_id', 'retry', 'delay_seconds'])
@@ -80,6 +98,7 @@ for (const backend of await backends()) {
     it('0008 gives cohorts completed without a rejection an empty summary, and leaves unknown ones null', async () => {
       const db = t.storage.db;
       const now = '2026-12-07T15:00:00.000Z';
+      const later = await undoMigrationsAfter(db, backend.dialect, '0008-rejection-summary');
       await sql`alter table cohorts drop column rejections_by_reason`.execute(db);
       await sql`delete from kysely_migration where name = '0008-rejection-summary'`.execute(db);
       await sql`insert into orgs (org_id, name, created_at) values ('o8', 'O', ${now})`.execute(db);
@@ -97,7 +116,7 @@ for (const backend of await backends()) {
           created_by, created_at, updated_at, total_records, valid_records, rejected_records, transformation)
           values (${id}, 'o8', 'w', 'd', ${id}, ${status}, 'file_upload', 'x', ${now}, ${now},
           ${rejected === null ? null : 5}, ${rejected === null ? null : 5 - rejected}, ${rejected}, '{}')`.execute(db);
-      assert.deepEqual((await migrateToLatest(t.storage)).applied, ['0008-rejection-summary']);
+      assert.deepEqual((await migrateToLatest(t.storage)).applied, ['0008-rejection-summary', ...later]);
       const rows = await db
         .selectFrom('cohorts')
         .select(['cohort_id', 'rejections_by_reason'])

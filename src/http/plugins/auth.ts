@@ -1,10 +1,7 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
-import type { Kysely } from 'kysely';
 import { AppError } from '../../errors.js';
 import { canReachOrg, canReachWorkspace, type Principal } from '../../domain/tenancy/principal.js';
-import { authenticate } from '../../services/key-service.js';
-import type { Database } from '../../storage/schema.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -39,8 +36,8 @@ function isPublic(request: FastifyRequest): boolean {
 }
 
 export interface AuthOptions {
-  db: Kysely<Database>;
-  masterKey: string | undefined;
+  /** The presented secret's principal, or undefined (`cachedAuthenticator` in key-service.ts). */
+  authenticate(secret: string): Promise<Principal | undefined>;
 }
 
 /** Resolves the caller's key on every non-public route; 401 when missing or wrong. */
@@ -54,7 +51,7 @@ export const authPlugin = fp<AuthOptions>(async (app: FastifyInstance, options) 
         'unauthorized',
         'Missing API key. Send it as X-API-Key: <key> or Authorization: Bearer <key>.',
       );
-    const principal = await authenticate(options.db, secret, options.masterKey);
+    const principal = await options.authenticate(secret);
     if (!principal) throw new AppError('unauthorized', 'Invalid or revoked API key.');
     request.principal = principal;
   });

@@ -4,6 +4,7 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { Kysely } from 'kysely';
 import * as keyService from '../../../services/key-service.js';
 import * as tenancy from '../../../services/tenancy-service.js';
+import type { KeyChanges } from '../../../storage/key-changes.js';
 import type { Database } from '../../../storage/schema.js';
 import { requireMaster, requireOrg } from '../../plugins/auth.js';
 import { pageEnvelope } from '../../pagination.js';
@@ -76,7 +77,10 @@ const UserParams = Type.Object({ org_id: Type.String(), user_id: Type.String() }
 const KeyParams = Type.Object({ org_id: Type.String(), key_id: Type.String() });
 
 /** Orgs, their users and their API keys: the master key's admin API. */
-export async function orgRoutes(appBase: FastifyInstance, options: { db: Kysely<Database> }): Promise<void> {
+export async function orgRoutes(
+  appBase: FastifyInstance,
+  options: { db: Kysely<Database>; keyChanges: KeyChanges },
+): Promise<void> {
   const app = appBase.withTypeProvider<TypeBoxTypeProvider>();
   const { db } = options;
   const tags = ['admin'];
@@ -140,6 +144,7 @@ export async function orgRoutes(appBase: FastifyInstance, options: { db: Kysely<
     async (request) => {
       requireMaster(request, request.params.org_id);
       await tenancy.deleteOrg(db, request.params.org_id);
+      options.keyChanges.changed();
       return { deleted: true as const, id: request.params.org_id };
     },
   );
@@ -210,6 +215,7 @@ export async function orgRoutes(appBase: FastifyInstance, options: { db: Kysely<
     async (request) => {
       requireMaster(request, request.params.org_id);
       await tenancy.deleteUser(db, request.params.org_id, request.params.user_id);
+      options.keyChanges.changed();
       return { deleted: true as const, id: request.params.user_id };
     },
   );
@@ -280,6 +286,7 @@ export async function orgRoutes(appBase: FastifyInstance, options: { db: Kysely<
     async (request) => {
       requireMaster(request, request.params.org_id);
       await keyService.revokeApiKey(db, request.params.org_id, request.params.key_id);
+      options.keyChanges.changed();
       return { deleted: true as const, id: request.params.key_id };
     },
   );

@@ -1,0 +1,125 @@
+import type SqliteDatabase from 'better-sqlite3';
+import pg from 'pg';
+
+/**
+ * Tells a cache of verified API keys whether what it read may have changed since (migration 0009:
+ * triggers on `api_keys`, `users` and `orgs` fire on every UPDATE and DELETE, whoever runs it — the
+ * API, another instance, a cascade, an operator at a SQL prompt).
+ */
+export interface KeyChanges {
+  /**
+   * A number that changes whenever an API key, user or org may have been changed or deleted; an
+   * entry read under one version is good only while the version stays the same. Undefined while
+   * no change could be seen (PostgreSQL: the listening connection is not up): nothing may be
+   * served from a cache then.
+   */
+  version(): number | undefined;
+  /**
+   * This process has just changed a key, user or org: the version moves on at once, so its own next
+   * request cannot be answered from the cache, rather than when the notification comes back.
+   */
+  changed(): void;
+  close(): Promise<void>;
+}
+
+/**
+ * SQLite: the triggers count changes in the one-row table `key_changes`, read here with one
+ * prepared statement (a microsecond or two, no I/O beyond the page cache). It sees the writes of
+ * every connection, this process's ingest threads and the `sqlite3` shell included, as soon as
+ * they commit.
+ */
+export function sqliteKeyChanges(handle: SqliteDatabase.Database): KeyChanges {
+  let read: SqliteDatabase.Statement<[], number> | undefined;
+  return {
+    version() {
+      try {
+        read ??= handle.prepare<[], number>('select version from key_changes').pluck();
+        return read.get();
+      } catch {
+        // Not migrated yet, or the database is closing: no version, so no cache.
+        return undefined;
+      }
+    },
+    // The trigger has already counted the change, in the same transaction.
+    changed: () => undefined,
+    close: async () => undefined,
+  };
+}
+
+/** The channel migration 0009's triggers notify on PostgreSQL. */
+export const KEY_CHANGES_CHANNEL = 'roster_key_changes';
+
+/** How a listening connection names itself in `pg_stat_activity`. */
+export const KEY_CHANGES_APPLICATION_NAME = 'roster-key-changes';
+
+const RECONNECT_MS = 1000;
+
+/**
+ * PostgreSQL: one connection per process LISTENs on the channel that the triggers notify when a
+ * change commits; each notification (from any instance or session) moves the version on. The
+ * connection opens on the first call, so processes that never check a key (workers, ingest
+ * threads) never open it. While it is down (a database restart, a network fault) the version is
+ * undefined, so every key is read from the database again; once it listens again the version moves
+ * on, since notifications sent meanwhile were lost.
+ */
+export function postgresKeyChanges(url: string): KeyChanges {
+  let counter = 0;
+  let listening = false;
+  let closed = false;
+  let client: pg.Client | undefined;
+  let retry: NodeJS.Timeout | undefined;
+
+  const down = (failed: pg.Client) => {
+    if (client !== failed) return;
+    listening = false;
+    client = undefined;
+    failed.end().catch(() => undefined);
+    if (!closed) retry = setTimeout(connect, RECONNECT_MS).unref();
+  };
+
+  function connect(): void {
+    retry = undefined;
+    if (closed) return;
+    const next = new pg.Client({
+      connectionString: url,
+      application_name: KEY_CHANGES_APPLICATION_NAME,
+      connectionTimeoutMillis: 5000,
+      // A peer that vanished without closing the connection is noticed within about half a minute.
+      keepAlive: true,
+      keepAliveInitialDelayMillis: 10_000,
+    });
+    client = next;
+    next.on('error', () => down(next));
+    next.on('end', () => down(next));
+    next.on('notification', () => {
+      counter++;
+    });
+    next
+      .connect()
+      .then(() => next.query(`LISTEN ${KEY_CHANGES_CHANNEL}`))
+      .then(() => {
+        if (client !== next) return;
+        counter++;
+        listening = true;
+      })
+      .catch(() => down(next));
+  }
+
+  return {
+    version() {
+      if (!client && !retry && !closed) connect();
+      return listening ? counter : undefined;
+    },
+    changed() {
+      counter++;
+    },
+    async close() {
+      closed = true;
+      listening = false;
+      if (retry) clearTimeout(retry);
+      const open = client;
+      client = undefined;
+      await open?.end().catch(() => undefined);
+    },
+  };
+}
