@@ -29,6 +29,7 @@ export function createJobRunner(
     blobs,
     config,
     contacts: storage.contacts,
+    callers: storage.callers,
     notifyWorkers: () => runner?.notify(),
     metrics,
     ingestThread: options.ingestThreads === true ? storage.options : undefined,

@@ -102,6 +102,7 @@ export async function buildApp(
     blobs: deps.blobs,
     config,
     contacts: deps.storage.contacts,
+    callers: deps.storage.callers,
     notifyWorkers: deps.notifyWorkers ?? (() => undefined),
     metrics: app.cohortMetrics,
   };

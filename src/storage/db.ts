@@ -6,6 +6,7 @@ import pg from 'pg';
 import type { ContactLoader } from './contact-loader.js';
 import type { DialectExpressions } from './dialect-expressions.js';
 import { type KeyChanges, postgresKeyChanges, sqliteKeyChanges } from './key-changes.js';
+import { type CallerReads, callerReads, sqliteCallerReads } from './repositories/contacts-repository.js';
 import { postgresExpressions } from './postgres/postgres-expressions.js';
 import { sqliteExpressions } from './sqlite/sqlite-expressions.js';
 import { postgresContactLoader } from './postgres/postgres-contact-loader.js';
@@ -31,6 +32,8 @@ export interface Storage {
   readonly capabilities: Capabilities;
   /** The backend's fastest way to load a cohort's contacts. */
   readonly contacts: ContactLoader;
+  /** The call-time read of a caller, the backend's fastest way. */
+  readonly callers: CallerReads;
   /** Whether API keys, users or orgs may have changed since a cache read them. */
   readonly keyChanges: KeyChanges;
   /** A short description safe to log (no password). */
@@ -81,6 +84,7 @@ function openSqlite(options: StorageOptions): Storage {
     db,
     capabilities: { dialect: 'sqlite', rowLocking: false, multiProcess: false, expressions: sqliteExpressions },
     contacts: sqliteContactLoader(db, handle),
+    callers: sqliteCallerReads(db, handle),
     keyChanges: sqliteKeyChanges(handle),
     description: `sqlite:${file}`,
     schema: undefined,
@@ -118,6 +122,7 @@ function openPostgres(url: string, options: StorageOptions): Storage {
     db,
     capabilities: { dialect: 'postgres', rowLocking: true, multiProcess: true, expressions: postgresExpressions },
     contacts: postgresContactLoader(pool),
+    callers: callerReads(db),
     keyChanges,
     description: `postgres://${parsed.host}${parsed.pathname}${schema ? `?schema=${schema}` : ''}`,
     schema,

@@ -22,26 +22,41 @@ export interface KeyChanges {
   close(): Promise<void>;
 }
 
+/** How long SQLite's count of changes is used before it is read again. */
+export const SQLITE_KEY_CHANGES_READ_MS = 250;
+
 /**
- * SQLite: the triggers count changes in the one-row table `key_changes`, read here with one
- * prepared statement (a microsecond or two, no I/O beyond the page cache). It sees the writes of
- * every connection, this process's ingest threads and the `sqlite3` shell included, as soon as
- * they commit.
+ * SQLite: the triggers count changes in the one-row table `key_changes`. Reading it is a statement
+ * (a read transaction, its locks), which cost as much as a tenth of a request that checks a key, so
+ * it is read again at most every SQLITE_KEY_CHANGES_READ_MS; a change made through this process's
+ * API moves the version on at once (`changed`). So a key revoked, or its user or org deleted,
+ * through the API is refused by the next request, and one deleted by another connection (the
+ * `sqlite3` shell) within a quarter of a second. The version is the count read plus the changes made
+ * here, which only grow.
  */
-export function sqliteKeyChanges(handle: SqliteDatabase.Database): KeyChanges {
+export function sqliteKeyChanges(handle: SqliteDatabase.Database, now: () => number = Date.now): KeyChanges {
   let read: SqliteDatabase.Statement<[], number> | undefined;
+  let counted: number | undefined;
+  let readAt = Number.NEGATIVE_INFINITY;
+  let local = 0;
   return {
     version() {
-      try {
-        read ??= handle.prepare<[], number>('select version from key_changes').pluck();
-        return read.get();
-      } catch {
-        // Not migrated yet, or the database is closing: no version, so no cache.
-        return undefined;
+      const at = now();
+      if (counted === undefined || at - readAt >= SQLITE_KEY_CHANGES_READ_MS) {
+        try {
+          read ??= handle.prepare<[], number>('select version from key_changes').pluck();
+          counted = read.get();
+          readAt = at;
+        } catch {
+          // Not migrated yet, or the database is closing: no version, so no cache.
+          counted = undefined;
+        }
       }
+      return counted === undefined ? undefined : counted + local;
     },
-    // The trigger has already counted the change, in the same transaction.
-    changed: () => undefined,
+    changed() {
+      local++;
+    },
     close: async () => undefined,
   };
 }

@@ -2,16 +2,15 @@
 import { normaliseCallerId } from '../../domain/ingest/phone.js';
 import type { DeploymentScope } from '../../domain/tenancy/deployment-scope.js';
 import { AppError } from '../../errors.js';
-import {
-  type CallerMatch,
-  findDeploymentWithContact,
-  findLatestContact,
-} from '../../storage/repositories/contacts-repository.js';
+import { type CallerMatch, findLatestContact } from '../../storage/repositories/contacts-repository.js';
 import { findDeploymentCountry } from '../../storage/repositories/deployments-repository.js';
 import type { CohortDeps } from '../cohorts/cohort-deps.js';
 
-/** What a lookup reads and reports to: the database and, when measured, the lookup histogram. */
-export type CallerDeps = Pick<CohortDeps, 'db' | 'metrics'>;
+/**
+ * What a lookup reads and reports to: the database, its fastest read of a caller (`Storage.callers`)
+ * and, when measured, the lookup histogram.
+ */
+export type CallerDeps = Pick<CohortDeps, 'db' | 'callers' | 'metrics'>;
 
 export interface CallerView {
   found: boolean;
@@ -39,7 +38,7 @@ export async function lookupCaller(
   if (requested !== undefined || rawPhone.trimStart().startsWith('+')) {
     // The number can be read without the deployment: one statement answers both.
     phone = normaliseOrRefuse(rawPhone, requested);
-    const found = await findDeploymentWithContact(deps.db, scope, phone);
+    const found = await deps.callers.findDeploymentWithContact(scope, phone);
     if (!found) throw deploymentNotFound(scope);
     match = found.match;
   } else {
@@ -106,7 +105,7 @@ async function lookupNational(
   if (remembered !== undefined) {
     const normalised = normaliseCallerId(rawPhone, remembered ?? undefined);
     if (normalised.ok) {
-      const found = await findDeploymentWithContact(deps.db, scope, normalised.phone);
+      const found = await deps.callers.findDeploymentWithContact(scope, normalised.phone);
       if (found && found.defaultCountry === remembered) return { phone: normalised.phone, match: found.match };
     }
     // Changed, gone, or the number is refused under the remembered country: read the country again.

@@ -3,6 +3,7 @@ import type { Config } from '../../config.js';
 import type { BlobStore } from '../../storage/blobs/blob-store.js';
 import type { ContactLoader } from '../../storage/contact-loader.js';
 import type { Capabilities, StorageOptions } from '../../storage/db.js';
+import type { CallerReads } from '../../storage/repositories/contacts-repository.js';
 import type { Database } from '../../storage/schema.js';
 
 /** What cohort use cases need: the database, object storage and the limits from config. */
@@ -13,6 +14,8 @@ export interface CohortDeps {
   config: Config;
   /** Bulk contact loads, the backend's fastest way. */
   contacts: ContactLoader;
+  /** The call-time read of a caller, the backend's fastest way. */
+  callers: CallerReads;
   /** Tells the in-process job runner that work is waiting (no-op with separate workers). */
   notifyWorkers: () => void;
   /** Where ingest and lookups report for /metrics; absent, nothing is measured. */

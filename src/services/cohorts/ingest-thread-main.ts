@@ -32,6 +32,7 @@ try {
     blobs,
     config: data.config,
     contacts: storage.contacts,
+    callers: storage.callers,
     // Ingest enqueues nothing; the runner that started this thread is told of new work by its own callers.
     notifyWorkers: () => undefined,
     metrics: {
