@@ -117,6 +117,7 @@ export class JobRunner {
     await this.polling;
     for (const job of this.running.values()) job.abort.abort(new Error('worker stopping'));
     await Promise.allSettled([...this.running.values()].map((j) => j.promise));
+    await Promise.allSettled(Object.values(this.tasks).map((task) => task.stop?.()));
   }
 
   get activeJobs(): number {

@@ -73,6 +73,8 @@ export interface TaskDefinition<K extends TaskKind> {
    * first); best effort, a failure is logged and it runs again later.
    */
   sweep?(): Promise<void>;
+  /** Once the runner has stopped and its jobs have ended: ends what the task keeps between jobs (threads). */
+  stop?(): Promise<void>;
 }
 
 export type TaskRegistry = { [K in TaskKind]: TaskDefinition<K> };

@@ -4,6 +4,7 @@ import type { BlobStore } from '../../storage/blobs/blob-store.js';
 import type { ContactLoader } from '../../storage/contact-loader.js';
 import type { Capabilities, StorageOptions } from '../../storage/db.js';
 import type { CallerReads } from '../../storage/repositories/contacts-repository.js';
+import type { TransformPool } from './row-transformer.js';
 import type { Database } from '../../storage/schema.js';
 
 /** What cohort use cases need: the database, object storage and the limits from config. */
@@ -25,6 +26,11 @@ export interface CohortDeps {
    * runner's own thread. Set only where `blobs` is the configured store, which the thread opens too.
    */
   ingestThread?: StorageOptions;
+  /**
+   * Warm transform workers for large files (an ingest thread's, kept between its cohorts); absent,
+   * each large file starts workers of its own.
+   */
+  transformPool?: () => TransformPool;
 }
 
 /** What cohort use cases report: rows of each completed cohort, and each caller lookup's time. */

@@ -2,22 +2,23 @@ import type { TaskDefinition } from '../../queue/tasks.js';
 import { findCohortById } from '../../storage/repositories/cohorts-repository.js';
 import type { CohortDeps } from './cohort-deps.js';
 import { cleanUpAfterRetries, failCohortAfterRetries, ingestCohort, sweepFailedCohorts } from './ingest-cohort.js';
-import { ingestInThread } from './ingest-thread.js';
+import { ingestThreads } from './ingest-thread.js';
 import { WORKER_THRESHOLD_BYTES } from './row-transformer.js';
 
 /**
  * The ingest_cohort task: the runner retries it; after the last attempt the cohort fails. With
  * `deps.ingestThread`, an attempt at a file of 1 MB or more (or one still to download) runs on an
- * ingest thread of its own (ingest-thread.ts), so the event loop answering calls stays free.
+ * ingest thread (ingest-thread.ts), so the event loop answering calls stays free.
  */
 export function ingestCohortTask(deps: CohortDeps): TaskDefinition<'ingest_cohort'> {
+  const threads = deps.ingestThread !== undefined ? ingestThreads(deps, deps.ingestThread) : undefined;
   return {
     run: async (payload, context) => {
-      const storage = deps.ingestThread;
-      if (storage !== undefined && (await worthAThread(deps, payload.cohortId)))
-        return ingestInThread(deps, storage, payload.cohortId, context);
+      if (threads !== undefined && (await worthAThread(deps, payload.cohortId)))
+        return threads.run(payload.cohortId, context);
       return ingestCohort(deps, payload.cohortId, context);
     },
+    stop: () => threads?.close() ?? Promise.resolve(),
     fail: (trx, payload, failure) => failCohortAfterRetries(trx, payload.cohortId, failure),
     afterFailure: (payload) => cleanUpAfterRetries(deps, payload.cohortId),
     sweep: async () => void (await sweepFailedCohorts(deps)),

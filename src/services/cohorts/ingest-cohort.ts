@@ -152,7 +152,7 @@ export async function ingestCohort(
       let total: number;
       let valid: number;
       try {
-        const chosen = fileTransformer(planInput, file.bytes, limits.workers);
+        const chosen = fileTransformer(planInput, file.bytes, limits.workers, deps.transformPool);
         transformer = chosen.transformer;
         total = await ingestRows({
           load,

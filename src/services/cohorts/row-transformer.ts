@@ -81,18 +81,21 @@ export const WORKER_THRESHOLD_BYTES = 1024 * 1024;
 /**
  * The transformer for a file of `bytes`, and how many units to transform ahead of the one written:
  * `configured` worker threads (ROSTER_INGEST_WORKERS; 0 = none) from WORKER_THRESHOLD_BYTES up,
- * else the calling thread. Ingest and the dry run both read files this way.
+ * else the calling thread. Ingest and the dry run both read files this way. With `pool` (an ingest
+ * thread's warm workers) the file's plan goes to those workers; without, the file starts its own.
  */
 export function fileTransformer(
   input: PlanInput,
   bytes: number | null,
   configured: number,
+  pool?: () => TransformPool,
 ): { transformer: RowTransformer; depth: number } {
   const workers = (bytes ?? 0) >= WORKER_THRESHOLD_BYTES ? configured : 0;
-  return {
-    transformer: workers > 0 ? workerTransformer(input, workers) : inlineTransformer(input),
-    depth: Math.max(2, workers * 2),
-  };
+  let transformer: RowTransformer;
+  if (workers === 0) transformer = inlineTransformer(input);
+  else if (pool) transformer = pool().transformer(input);
+  else transformer = workerTransformer(input, workers);
+  return { transformer, depth: Math.max(2, workers * 2) };
 }
 
 /** On the calling thread: for small files, where starting workers costs more than it saves. */
@@ -102,57 +105,111 @@ export function inlineTransformer(input: PlanInput): RowTransformer {
   return { transform: async (rows) => run(rows), close: async () => undefined };
 }
 
+/** What a transform worker (transform-worker.ts) is asked. */
+export type TransformRequest =
+  | { type: 'plan'; plan: number; input: PlanInput }
+  | { type: 'rows'; plan: number; id: number; rows: string[][] }
+  | { type: 'drop'; plan: number };
+
+/** What it answers to `rows`: the unit, or why it could not. */
+export interface TransformAnswer {
+  id: number;
+  unit?: TransformedUnit;
+  error?: string;
+}
+
+/**
+ * Transform worker threads that serve one file after another: each file's plan is built in every
+ * worker (`transformer`) and dropped when the file's transformer closes. Starting a worker costs
+ * about a third of a second of loading and compiling, and its first units run slowly until V8 has
+ * optimised the transform; an ingest thread keeps one pool for the files it ingests, so a run of
+ * small cohorts pays that once. When a worker dies (killed, out of memory) every unit waiting on
+ * the pool fails, and so does every later one: `broken` says a new pool is needed.
+ */
+export interface TransformPool {
+  transformer(input: PlanInput): RowTransformer;
+  readonly broken: boolean;
+  close(): Promise<void>;
+}
+
 /** Starts a transform worker (transform-worker.ts). */
-function startWorker(input: PlanInput): Worker {
+function startWorker(): Worker {
   // A worker holds one batch at a time; a small heap makes V8 collect often instead of growing.
   return startWorkerThread(import.meta.url, 'transform-worker', {
-    workerData: input,
     resourceLimits: { maxOldGenerationSizeMb: 64, maxYoungGenerationSizeMb: 8 },
   });
 }
 
 /**
- * A pool of worker threads. Phone validation dominates ingest time (libphonenumber), so rows are
- * transformed on every core while the calling thread parses the file and writes to the database.
+ * A pool of `size` worker threads. Phone validation dominates ingest time (libphonenumber), so
+ * rows are transformed on every core while the calling thread parses the file and writes to the
+ * database. Units go to the workers in turn.
  */
-export function workerTransformer(input: PlanInput, size = Math.max(1, availableParallelism())): RowTransformer {
-  const workers = Array.from({ length: size }, () => startWorker(input));
+export function transformPool(size = Math.max(1, availableParallelism())): TransformPool {
+  const workers = Array.from({ length: size }, () => startWorker());
   const pending = new Map<number, { resolve: (unit: TransformedUnit) => void; reject: (error: Error) => void }>();
   let nextId = 0;
+  let nextPlan = 0;
   let turn = 0;
   let broken: Error | undefined;
   let closing = false;
+  const fail = (error: Error) => {
+    broken ??= error;
+    for (const job of pending.values()) job.reject(error);
+    pending.clear();
+  };
   for (const worker of workers) {
-    worker.on('message', (message: { id: number; unit?: TransformedUnit; error?: string }) => {
+    worker.on('message', (message: TransformAnswer) => {
       const job = pending.get(message.id);
       pending.delete(message.id);
       if (message.unit !== undefined) job?.resolve(message.unit);
       else job?.reject(new Error(message.error ?? 'a transform worker answered nothing'));
     });
-    const fail = (error: Error) => {
-      broken ??= error;
-      for (const job of pending.values()) job.reject(error);
-      pending.clear();
-    };
     worker.on('error', fail);
     // A worker that dies without an error event (killed, out of memory) must not leave batches waiting.
     worker.on('exit', (code) => {
       if (!closing) fail(new Error(`a transform worker exited with code ${code}`));
     });
   }
+  const post = (worker: Worker, request: TransformRequest) => worker.postMessage(request);
   return {
-    transform(rows) {
-      if (broken) return Promise.reject(broken);
-      const id = nextId++;
-      const worker = workers[turn++ % workers.length]!;
-      return new Promise((resolve, reject) => {
-        pending.set(id, { resolve, reject });
-        worker.postMessage({ id, rows });
-      });
+    get broken() {
+      return broken !== undefined;
+    },
+    transformer(input) {
+      const plan = nextPlan++;
+      if (!broken) for (const worker of workers) post(worker, { type: 'plan', plan, input });
+      return {
+        transform(rows) {
+          if (broken) return Promise.reject(broken);
+          const id = nextId++;
+          const worker = workers[turn++ % workers.length]!;
+          return new Promise((resolve, reject) => {
+            pending.set(id, { resolve, reject });
+            post(worker, { type: 'rows', plan, id, rows });
+          });
+        },
+        async close() {
+          if (!broken && !closing) for (const worker of workers) post(worker, { type: 'drop', plan });
+        },
+      };
     },
     async close() {
       closing = true;
       await Promise.all(workers.map((w) => w.terminate()));
+    },
+  };
+}
+
+/** A pool of its own for one file, ended with it (the dry run, and ingests on the runner's thread). */
+export function workerTransformer(input: PlanInput, size?: number): RowTransformer {
+  const pool = transformPool(size);
+  const transformer = pool.transformer(input);
+  return {
+    transform: (rows) => transformer.transform(rows),
+    async close() {
+      await transformer.close();
+      await pool.close();
     },
   };
 }
