@@ -9,7 +9,7 @@ import { backends } from '../helpers/backends.js';
 import { E2E_MASTER_KEY, setUpTenant } from '../helpers/e2e-tenant.js';
 import { spawnServer, type SpawnedServer } from '../helpers/spawn-server.js';
 import { createScratchDatabase, TEST_PG_URL } from '../helpers/test-postgres.js';
-import { createTestApp, seedTenant, type TestApp } from '../helpers/test-app.js';
+import { createTestApp, type SeededTenant, seedTenant, type TestApp } from '../helpers/test-app.js';
 
 // API keys are verified through a cache (cachedAuthenticator in src/services/key-service.ts) that
 // must never answer for a key that is gone: every change to a key, its user or its org — through the
@@ -57,31 +57,22 @@ for (const backend of await backends()) {
       (await t.call('GET', `/v1/orgs/${orgId}/workspaces/main`, { key })).statusCode;
 
     it('refuses a key deleted, or whose user or org was deleted, outside the API', async () => {
-      const { apiKey, keyId, orgId } = await seedTenant(t, 'sql-key');
-      assert.equal(await reach(orgId, apiKey), 200);
-      assert.equal(await reach(orgId, apiKey), 200);
-      await operatorSql('delete from api_keys where key_id = ?', keyId);
-      // SQLite: when the count of changes is next read (every 250 ms at most). PostgreSQL: when the
-      // notification arrives, within milliseconds.
-      await within(3000, 'key deleted in SQL refused', async () => (await reach(orgId, apiKey)) === 401);
-
-      const byUser = await seedTenant(t, 'sql-user');
-      assert.equal(await reach(byUser.orgId, byUser.apiKey), 200);
-      await operatorSql('delete from users where user_id = ?', byUser.userId);
-      await within(
-        3000,
-        'key of a user deleted in SQL refused',
-        async () => (await reach(byUser.orgId, byUser.apiKey)) === 401,
-      );
-
-      const byOrg = await seedTenant(t, 'sql-org');
-      assert.equal(await reach(byOrg.orgId, byOrg.apiKey), 200);
-      await operatorSql('delete from orgs where org_id = ?', byOrg.orgId);
-      await within(
-        3000,
-        'key of an org deleted in SQL refused',
-        async () => (await reach(byOrg.orgId, byOrg.apiKey)) === 401,
-      );
+      const deletions: Array<[string, string, (tenant: SeededTenant) => string]> = [
+        ['key', 'delete from api_keys where key_id = ?', (tenant) => tenant.keyId],
+        ['user', 'delete from users where user_id = ?', (tenant) => tenant.userId],
+        ['org', 'delete from orgs where org_id = ?', (tenant) => tenant.orgId],
+      ];
+      for (const [what, statement, id] of deletions) {
+        const tenant = await seedTenant(t, `sql-${what}`);
+        assert.equal(await reach(tenant.orgId, tenant.apiKey), 200);
+        assert.equal(await reach(tenant.orgId, tenant.apiKey), 200);
+        await operatorSql(statement, id(tenant));
+        // SQLite: when the count of changes is next read (every 250 ms at most). PostgreSQL: when
+        // the notification arrives, within milliseconds.
+        await within(3000, `the key of a ${what} deleted in SQL refused`, async () => {
+          return (await reach(tenant.orgId, tenant.apiKey)) === 401;
+        });
+      }
     });
 
     it('refuses at once a key whose user or org was deleted through the API', async () => {
