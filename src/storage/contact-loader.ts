@@ -1,6 +1,7 @@
 import type { Selectable } from 'kysely';
 import type { RowRejectionCode } from '../domain/ingest/row-rejection.js';
 import type { JobClaim } from './repositories/jobs-repository.js';
+import type { SeenPhones } from './seen-phones.js';
 import type { ContactsTable } from './schema.js';
 
 export type ContactRow = Selectable<ContactsTable>;
@@ -77,7 +78,8 @@ export interface ContactLoader {
  * app_variables, app_overrides, fields as JSON, code, reason). A kept row has no code or reason; a
  * refused one has no contact columns. Staged rows keep their fields, so the rows of a phone seen
  * again later can be rejected as uploaded once the load knows the first row of each phone (PostgreSQL
- * stages every row; SQLite the rows from the first that breaks phone order).
+ * stages every row; SQLite the rows from the first that breaks phone order). With `seen`, a kept row
+ * whose phone is certainly new to the load has no fields (null): it cannot be a repeat.
  */
 export type StagedRecord = [
   number,
@@ -85,21 +87,20 @@ export type StagedRecord = [
   string | null,
   string | null,
   string | null,
-  string,
+  string | null,
   string | null,
   string | null,
 ];
 
-export function stagedRecords(unit: LoadUnit): StagedRecord[] {
+export function stagedRecords(unit: LoadUnit, seen?: SeenPhones): StagedRecord[] {
   const records: StagedRecord[] = [];
   const rejections = new Map(unit.rejected.map((r) => [r.row, r]));
   let next = 0;
   unit.rows.forEach((fields, i) => {
     const row = unit.firstRow + i;
-    const json = JSON.stringify(fields);
     const rejection = rejections.get(row);
     if (rejection !== undefined) {
-      records.push([row, null, null, null, null, json, rejection.code, rejection.reason]);
+      records.push([row, null, null, null, null, JSON.stringify(fields), rejection.code, rejection.reason]);
       return;
     }
     const contact = unit.accepted[next++];
@@ -110,7 +111,7 @@ export function stagedRecords(unit: LoadUnit): StagedRecord[] {
       contact.user_identifier,
       contact.app_variables,
       contact.app_overrides,
-      json,
+      seen === undefined || seen.mayRepeat(contact.phone) ? JSON.stringify(fields) : null,
       null,
       null,
     ]);

@@ -16,6 +16,7 @@ import {
   stagedRecords,
 } from '../contact-loader.js';
 import { jsonColumn } from '../json-column.js';
+import { SeenPhones } from '../seen-phones.js';
 import { HOLD_JOB_SQL, holdJobParams, LeaseLostError, RENEW_HELD_JOB_SQL } from '../repositories/jobs-repository.js';
 
 /** Rejections read back per round trip at the end of a load. */
@@ -63,9 +64,10 @@ export function postgresContactLoader(pool: pg.Pool): ContactLoader {
       try {
         await client.query(`drop table if exists pg_temp.${STAGING}`);
         // fields (the row as uploaded, as JSON) are read back only for the rows that end up
-        // rejected; code and reason are set for the rows the transformer refused.
+        // rejected, so a kept row whose phone is new to the file has none (SeenPhones); code and
+        // reason are set for the rows the transformer refused.
         await client.query(
-          `create temp table ${STAGING} (row_number bigint not null, phone text, user_identifier text, app_variables text, app_overrides text, fields text not null, code text, reason text)`,
+          `create temp table ${STAGING} (row_number bigint not null, phone text, user_identifier text, app_variables text, app_overrides text, fields text, code text, reason text)`,
         );
         return stagedLoad(client, cohortSeq, sink, fence);
       } catch (error) {
@@ -77,12 +79,18 @@ export function postgresContactLoader(pool: pg.Pool): ContactLoader {
 }
 
 /** The CSV line of each row of a unit, in row order, for COPY … (FORMAT csv). */
-function stagingText(unit: LoadUnit): string {
-  const records = stagedRecords(unit);
+function stagingText(unit: LoadUnit, seen: SeenPhones): string {
+  const records = stagedRecords(unit, seen);
   // A header name can carry U+0000 into a reason; PostgreSQL text cannot hold it.
   for (const record of records) if (record[7] !== null) record[7] = record[7].replaceAll('\u0000', '\ufffd');
   // Every value quoted, so an empty string stays one and only a missing value (unquoted) is NULL.
   return `${Papa.unparse(records, { header: false, quotes: true, newline: '\n' })}\n`;
+}
+
+/** A rejected row's staged fields: always staged, since a repeat's phone was seen before (SeenPhones). */
+function stagedFields(fields: string | null, row: string): string {
+  if (fields === null) throw new Error(`staging: rejected row ${row} has no fields staged`);
+  return fields;
 }
 
 /** Checks and renews the attempt's lease inside the client's open transaction; throws LeaseLostError when lost. */
@@ -100,6 +108,8 @@ function stagedLoad(client: pg.PoolClient, cohortSeq: number, sink: RejectionSin
   const copied = finished(copy);
   // Awaited in add() and finish(); until then a failed COPY must not count as unhandled.
   copied.catch(() => undefined);
+  // Half the staged text was the fields of kept rows, which only a repeat needs (1M rows: 285 -> 191 MB).
+  const seen = new SeenPhones();
   let released = false;
   const release = (discard: boolean) => {
     if (released) return;
@@ -109,7 +119,7 @@ function stagedLoad(client: pg.PoolClient, cohortSeq: number, sink: RejectionSin
 
   return {
     async add(unit) {
-      if (!copy.write(stagingText(unit))) await Promise.race([once(copy, 'drain'), copied]);
+      if (!copy.write(stagingText(unit, seen))) await Promise.race([once(copy, 'drain'), copied]);
     },
 
     async finish() {
@@ -140,7 +150,7 @@ function stagedLoad(client: pg.PoolClient, cohortSeq: number, sink: RejectionSin
         for (;;) {
           const { rows } = await client.query<{
             row_number: string;
-            fields: string;
+            fields: string | null;
             code: RowRejectionCode;
             reason: string | null;
             phone: string | null;
@@ -149,7 +159,7 @@ function stagedLoad(client: pg.PoolClient, cohortSeq: number, sink: RejectionSin
           for (const r of rows)
             await sink.add({
               row: Number(r.row_number),
-              fields: readFields(r.fields),
+              fields: readFields(stagedFields(r.fields, r.row_number)),
               code: r.code,
               reason: r.reason ?? repeatReason(r.phone ?? '', Number(r.first_row)),
             });
