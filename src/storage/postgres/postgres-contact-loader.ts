@@ -87,12 +87,6 @@ function stagingText(unit: LoadUnit, seen: SeenPhones): string {
   return `${Papa.unparse(records, { header: false, quotes: true, newline: '\n' })}\n`;
 }
 
-/** A rejected row's staged fields: always staged, since a repeat's phone was seen before (SeenPhones). */
-function stagedFields(fields: string | null, row: string): string {
-  if (fields === null) throw new Error(`staging: rejected row ${row} has no fields staged`);
-  return fields;
-}
-
 /** Checks and renews the attempt's lease inside the client's open transaction; throws LeaseLostError when lost. */
 async function holdJob(client: pg.PoolClient, fence: LoadFence, doing: string): Promise<void> {
   const held = await client.query(HOLD_JOB_SQL, holdJobParams(fence.claim, fence.leaseMs));
@@ -110,6 +104,7 @@ function stagedLoad(client: pg.PoolClient, cohortSeq: number, sink: RejectionSin
   copied.catch(() => undefined);
   // Half the staged text was the fields of kept rows, which only a repeat needs (1M rows: 285 -> 191 MB).
   const seen = new SeenPhones();
+  let staged = 0;
   let released = false;
   const release = (discard: boolean) => {
     if (released) return;
@@ -119,6 +114,7 @@ function stagedLoad(client: pg.PoolClient, cohortSeq: number, sink: RejectionSin
 
   return {
     async add(unit) {
+      staged += unit.rows.length;
       if (!copy.write(stagingText(unit, seen))) await Promise.race([once(copy, 'drain'), copied]);
     },
 
@@ -141,34 +137,50 @@ function stagedLoad(client: pg.PoolClient, cohortSeq: number, sink: RejectionSin
         await client.query('begin');
         // A kept row's phone seen again at a later row is a repeat: found here, in SQL, and given its
         // code here, so the sink counts repeats with the transformer's rejections.
+        let rejections = 0;
+        // Only rows with fields staged can be rejected (a repeat's phone was seen before: SeenPhones),
+        // so the first row of each phone is looked up for those alone, not for every staged row.
         await client.query(
           `declare rejected no scroll cursor for
-           select row_number, fields, coalesce(code, '${REPEAT_CODE}') as code, reason, phone, first_row from (
-             select row_number, fields, code, reason, phone, min(row_number) over (partition by phone) as first_row from ${STAGING}
-           ) s where reason is not null or row_number <> first_row order by row_number`,
+           with candidates as (
+             select row_number, fields, code, reason, phone from ${STAGING} where fields is not null
+           ), firsts as (
+             select phone, min(row_number) as first_row from ${STAGING}
+             where reason is null and phone in (select phone from candidates where reason is null)
+             group by phone
+           )
+           select c.row_number, c.fields, coalesce(c.code, '${REPEAT_CODE}') as code, c.reason, c.phone, f.first_row
+           from candidates c left join firsts f on f.phone = c.phone
+           where c.reason is not null or c.row_number <> f.first_row order by c.row_number`,
         );
         for (;;) {
           const { rows } = await client.query<{
             row_number: string;
-            fields: string | null;
+            fields: string;
             code: RowRejectionCode;
             reason: string | null;
             phone: string | null;
             first_row: string;
           }>(`fetch ${FETCH_ROWS} from rejected`);
+          rejections += rows.length;
           for (const r of rows)
             await sink.add({
               row: Number(r.row_number),
-              fields: readFields(stagedFields(r.fields, r.row_number)),
+              fields: readFields(r.fields),
               code: r.code,
               reason: r.reason ?? repeatReason(r.phone ?? '', Number(r.first_row)),
             });
           if (rows.length < FETCH_ROWS) break;
         }
+        // Every staged row is a contact or a rejection; a row in neither would be a bug (a repeat
+        // whose fields were not staged), never a cohort published with counts that do not add up.
+        const written = inserted.rowCount ?? 0;
+        if (written + rejections !== staged)
+          throw new Error(`staging: ${staged} rows staged, but ${written} written and ${rejections} rejected`);
         await client.query('commit');
         await client.query(`drop table ${STAGING}`);
         release(false);
-        return inserted.rowCount ?? 0;
+        return written;
       } catch (error) {
         release(true);
         throw error;
