@@ -57,6 +57,11 @@ async function keyByPrefix(db: Db, prefix: string): Promise<StoredKey | undefine
   return { keyHash: row.key_hash, principal };
 }
 
+/** The key's principal when the secret hashes to its stored hash (compared in constant time). */
+function principalFor(secret: string, key: StoredKey | undefined): Principal | undefined {
+  return key && keyMatchesHash(secret, key.keyHash) ? key.principal : undefined;
+}
+
 /** API keys are at most this long; a longer secret is refused without a database read. */
 const MAX_SECRET_LENGTH = 200;
 
@@ -76,8 +81,7 @@ export async function authenticate(
     return masterHash !== undefined && keyMatchesHash(secret, masterHash) ? { kind: 'master' } : undefined;
   }
   if (secret.length > MAX_SECRET_LENGTH) return undefined;
-  const key = await keyByPrefix(db, keyPrefix(secret));
-  return key && keyMatchesHash(secret, key.keyHash) ? key.principal : undefined;
+  return principalFor(secret, await keyByPrefix(db, keyPrefix(secret)));
 }
 
 export interface KeyCacheOptions {
@@ -117,8 +121,7 @@ export function cachedAuthenticator(
     const prefix = keyPrefix(secret);
     const version = storage.keyChanges.version();
     const cached = entries.get(prefix);
-    if (cached && cached.version === version && cached.expiresAt > now())
-      return keyMatchesHash(secret, cached.keyHash) ? cached.principal : undefined;
+    if (cached && cached.version === version && cached.expiresAt > now()) return principalFor(secret, cached);
     if (cached) entries.delete(prefix);
     const key = await keyByPrefix(storage.db, prefix);
     if (!key) return undefined;
@@ -126,7 +129,7 @@ export function cachedAuthenticator(
       if (entries.size >= maxEntries) entries.delete(entries.keys().next().value as string);
       entries.set(prefix, { ...key, version, expiresAt: now() + ttlMs });
     }
-    return keyMatchesHash(secret, key.keyHash) ? key.principal : undefined;
+    return principalFor(secret, key);
   };
 }
 

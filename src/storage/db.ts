@@ -117,7 +117,7 @@ function openPostgres(url: string, options: StorageOptions): Storage {
   pool.on('connect', (client) => client.on('error', () => undefined));
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
   const parsed = new URL(url);
-  const keyChanges = postgresKeyChanges(url);
+  const keyChanges = postgresKeyChanges(url, CONNECT_TIMEOUT_MS);
   return {
     db,
     capabilities: { dialect: 'postgres', rowLocking: true, multiProcess: true, expressions: postgresExpressions },

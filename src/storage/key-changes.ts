@@ -34,14 +34,14 @@ export const SQLITE_KEY_CHANGES_READ_MS = 250;
  * `sqlite3` shell) within a quarter of a second. The version is the count read plus the changes made
  * here, which only grow.
  */
-export function sqliteKeyChanges(handle: SqliteDatabase.Database, now: () => number = Date.now): KeyChanges {
+export function sqliteKeyChanges(handle: SqliteDatabase.Database): KeyChanges {
   let read: SqliteDatabase.Statement<[], number> | undefined;
   let counted: number | undefined;
   let readAt = Number.NEGATIVE_INFINITY;
   let local = 0;
   return {
     version() {
-      const at = now();
+      const at = Date.now();
       if (counted === undefined || at - readAt >= SQLITE_KEY_CHANGES_READ_MS) {
         try {
           read ??= handle.prepare<[], number>('select version from key_changes').pluck();
@@ -77,7 +77,7 @@ const RECONNECT_MS = 1000;
  * undefined, so every key is read from the database again; once it listens again the version moves
  * on, since notifications sent meanwhile were lost.
  */
-export function postgresKeyChanges(url: string): KeyChanges {
+export function postgresKeyChanges(url: string, connectTimeoutMs: number): KeyChanges {
   let counter = 0;
   let listening = false;
   let closed = false;
@@ -98,7 +98,7 @@ export function postgresKeyChanges(url: string): KeyChanges {
     const next = new pg.Client({
       connectionString: url,
       application_name: KEY_CHANGES_APPLICATION_NAME,
-      connectionTimeoutMillis: 5000,
+      connectionTimeoutMillis: connectTimeoutMs,
       // A peer that vanished without closing the connection is noticed within about half a minute.
       keepAlive: true,
       keepAliveInitialDelayMillis: 10_000,

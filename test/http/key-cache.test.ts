@@ -9,21 +9,12 @@ import { backends } from '../helpers/backends.js';
 import { E2E_MASTER_KEY, setUpTenant } from '../helpers/e2e-tenant.js';
 import { spawnServer, type SpawnedServer } from '../helpers/spawn-server.js';
 import { createScratchDatabase, TEST_PG_URL } from '../helpers/test-postgres.js';
+import { waitUntil } from '../faults/helpers/store-probe.js';
 import { createTestApp, type SeededTenant, seedTenant, type TestApp } from '../helpers/test-app.js';
 
 // API keys are verified through a cache (cachedAuthenticator in src/services/key-service.ts) that
 // must never answer for a key that is gone: every change to a key, its user or its org — through the
 // API, another instance or straight in the database — reaches it (migration 0009's triggers).
-
-/** Polls until `check` holds or `ms` pass; answers how long it took, or throws. */
-async function within(ms: number, what: string, check: () => Promise<boolean>): Promise<number> {
-  const started = Date.now();
-  for (;;) {
-    if (await check()) return Date.now() - started;
-    if (Date.now() - started > ms) throw new Error(`${what}: not within ${ms} ms`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
 
 for (const backend of await backends()) {
   describe(`API key cache on ${backend.name}`, { skip: backend.skip }, () => {
@@ -69,9 +60,13 @@ for (const backend of await backends()) {
         await operatorSql(statement, id(tenant));
         // SQLite: when the count of changes is next read (every 250 ms at most). PostgreSQL: when
         // the notification arrives, within milliseconds.
-        await within(3000, `the key of a ${what} deleted in SQL refused`, async () => {
-          return (await reach(tenant.orgId, tenant.apiKey)) === 401;
-        });
+        await waitUntil(
+          `the key of a ${what} deleted in SQL refused`,
+          async () => {
+            return (await reach(tenant.orgId, tenant.apiKey)) === 401;
+          },
+          3000,
+        );
       }
     });
 
@@ -92,7 +87,7 @@ for (const backend of await backends()) {
       let clock = 1_000_000;
       const verify = cachedAuthenticator(t.backing.storage, undefined, { ttlMs: 60_000, now: () => clock });
       // On PostgreSQL, nothing is kept until the process listens for changes.
-      await within(5000, 'changes can be seen', async () => t.backing.storage.keyChanges.version() !== undefined);
+      await waitUntil('changes can be seen', async () => t.backing.storage.keyChanges.version() !== undefined, 5000);
       assert.equal((await verify(tenant.apiKey))?.kind, 'key');
       // A wrong secret with the same public prefix is refused from the cache too.
       assert.equal(await verify(`${tenant.apiKey.slice(0, -1)}${tenant.apiKey.endsWith('A') ? 'B' : 'A'}`), undefined);
@@ -183,35 +178,38 @@ describe('API key revocation across API processes on PostgreSQL', { skip: postgr
     assert.equal(await reach(b, key), 200);
     assert.equal(await reach(a, key), 200);
     // Both processes have checked a key, so both listen for changes.
-    await within(5000, 'both instances listen', async () => (await listeners()) === 2);
+    await waitUntil('both instances listen', async () => (await listeners()) === 2, 5000);
     assert.equal((await call(a, 'DELETE', `/v1/orgs/acme/api-keys/${key_id}`, E2E_MASTER_KEY)).status, 200);
     assert.equal(await reach(a, key), 401);
-    const waited = await within(2000, 'the other instance refuses the key', async () => (await reach(b, key)) === 401);
-    assert.ok(waited < 2000);
+    await waitUntil('the other instance refuses the key', async () => (await reach(b, key)) === 401, 2000);
   });
 
   it('a change made while an instance is not listening is not missed: it reads keys again', async () => {
     const { key, key_id } = await newKey();
     assert.equal(await reach(b, key), 200);
     assert.equal(await reach(a, key), 200);
-    await within(5000, 'both instances listen', async () => (await listeners()) === 2);
+    await waitUntil('both instances listen', async () => (await listeners()) === 2, 5000);
     assert.equal(await reach(b, key), 200);
     // Cut both listening connections and delete the key at once: the notification goes nowhere.
     await admin.query('select pg_terminate_backend(pid) from pg_stat_activity where application_name = $1', [
       KEY_CHANGES_APPLICATION_NAME,
     ]);
     await admin.query('delete from api_keys where key_id = $1', [key_id]);
-    await within(3000, 'the key deleted while nobody listened is refused', async () => (await reach(b, key)) === 401);
+    await waitUntil(
+      'the key deleted while nobody listened is refused',
+      async () => (await reach(b, key)) === 401,
+      3000,
+    );
     // The instances listen again, and see changes as before.
     const next = await newKey();
     assert.equal(await reach(b, next.key), 200);
-    await within(5000, 'both instances listen again', async () => (await listeners()) === 2);
+    await waitUntil('both instances listen again', async () => (await listeners()) === 2, 5000);
     assert.equal(await reach(b, next.key), 200);
     await admin.query('delete from api_keys where key_id = $1', [next.key_id]);
-    await within(
-      2000,
+    await waitUntil(
       'a key deleted after the reconnection is refused',
       async () => (await reach(b, next.key)) === 401,
+      2000,
     );
     assert.equal(a.child.exitCode, null);
     assert.equal(b.child.exitCode, null);

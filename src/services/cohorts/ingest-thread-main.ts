@@ -27,8 +27,11 @@ let blobs: BlobStore | undefined;
 // The transform workers, kept for the next cohort; a pool a worker died in is replaced.
 let pool: TransformPool | undefined;
 const warmPool = (): TransformPool => {
-  if (pool?.broken) void pool.close();
-  if (!pool || pool.broken) pool = transformPool(data.config.cohorts.workers);
+  if (pool?.broken) {
+    void pool.close();
+    pool = undefined;
+  }
+  pool ??= transformPool(data.config.cohorts.workers);
   return pool;
 };
 let running: { claim: JobClaim; abort: AbortController } | undefined;

@@ -148,33 +148,30 @@ export function ingestThreads(
             type: 'abort',
             reason: crossingError(context.signal.reason),
           } satisfies IngestThreadRequest);
-        const settle = (outcome: { failure: Error } | { finished: true }, reusable: boolean) => {
+        // A thread that finished its attempt is kept for the next; one that failed is not reused.
+        const settle = (failure: Error | undefined) => {
           context.signal.removeEventListener('abort', onAbort);
           worker.off('message', onMessage);
           worker.off('error', onError);
           worker.off('exit', onExit);
-          if (reusable) keep(worker);
-          else end(worker);
-          if ('failure' in outcome) reject(outcome.failure);
-          else resolve();
+          if (failure) {
+            end(worker);
+            reject(failure);
+          } else {
+            keep(worker);
+            resolve();
+          }
         };
         const onMessage = (message: IngestThreadMessage) => {
           if (message.type === 'completed') context.fence.completedElsewhere();
           else if (message.type === 'ingested') deps.metrics?.rowsIngested(message.valid, message.rejected);
-          else if (message.type === 'finished') settle({ finished: true }, true);
-          else settle({ failure: arrivedError(message.error, claim) }, false);
+          else if (message.type === 'finished') settle(undefined);
+          else settle(arrivedError(message.error, claim));
         };
         // An error the thread did not catch (out of memory: ERR_WORKER_OUT_OF_MEMORY) fails the attempt.
-        const onError = (error: Error) => settle({ failure: error }, false);
+        const onError = (error: Error) => settle(error);
         const onExit = (code: number) =>
-          settle(
-            {
-              failure: new Error(
-                `the ingest thread of cohort ${cohortId} stopped (exit code ${code}) before it finished`,
-              ),
-            },
-            false,
-          );
+          settle(new Error(`the ingest thread of cohort ${cohortId} stopped (exit code ${code}) before it finished`));
         worker.on('message', onMessage);
         worker.on('error', onError);
         worker.on('exit', onExit);
