@@ -13,7 +13,7 @@ import { createScratchDatabase } from '../helpers/test-postgres.js';
 
 const KEY_CHANGE_TABLES = ['api_keys', 'users', 'orgs'];
 
-/** How to undo each migration after 0006, to go back to the schema before it. */
+/** How to undo each migration after 0006 (0010 is PostgreSQL's alone), to go back to the schema before it. */
 function afterMigration0006(dialect: DialectName): Record<string, string[]> {
   return {
     '0007-cohort-progress': ['started_at', 'rows', 'bytes', 'valid', 'rejected'].map(
@@ -30,6 +30,17 @@ function afterMigration0006(dialect: DialectName): Record<string, string[]> {
             ...KEY_CHANGE_TABLES.map((table) => `drop trigger ${table}_changed on ${table}`),
             'drop function roster_key_changed',
           ],
+    ...(dialect === 'postgres'
+      ? {
+          '0010-contacts-without-row-checks': [
+            'drop trigger cohorts_deleted on cohorts',
+            'drop trigger cohorts_truncated on cohorts',
+            'drop function roster_cohorts_deleted',
+            'drop function roster_cohorts_truncated',
+            'alter table contacts add constraint contacts_cohort_seq_fkey foreign key (cohort_seq) references cohorts (seq) on delete cascade',
+          ],
+        }
+      : {}),
   };
 }
 

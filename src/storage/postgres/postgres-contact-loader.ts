@@ -124,6 +124,11 @@ function stagedLoad(client: pg.PoolClient, cohortSeq: number, sink: RejectionSin
         await copied;
         await client.query('begin');
         await holdJob(client, fence, 'writing contacts');
+        // Contacts have no foreign key (checked row by row it doubled the insert: migration 0010):
+        // the cohort's row is locked once instead, so it cannot be deleted until this commits, and
+        // its deletion then deletes these contacts (a trigger).
+        const cohort = await client.query('select 1 from cohorts where seq = $1 for key share', [cohortSeq]);
+        if (cohort.rowCount === 0) throw new Error(`cohort ${cohortSeq} was deleted while its contacts were loading`);
         const inserted = await client.query(
           `insert into contacts (cohort_seq, row_number, phone, user_identifier, app_variables, app_overrides)
            select distinct on (phone) $1::bigint, row_number, phone, user_identifier, app_variables, app_overrides
