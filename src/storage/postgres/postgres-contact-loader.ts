@@ -143,20 +143,16 @@ function stagedLoad(client: pg.PoolClient, cohortSeq: number, sink: RejectionSin
         // A kept row's phone seen again at a later row is a repeat: found here, in SQL, and given its
         // code here, so the sink counts repeats with the transformer's rejections.
         let rejections = 0;
-        // Only rows with fields staged can be rejected (a repeat's phone was seen before: SeenPhones),
-        // so the first row of each phone is looked up for those alone, not for every staged row.
+        // Only rows with fields staged can be rejected (a repeat's phone was seen before: SeenPhones);
+        // the first row of each of their phones is the contact the insert just wrote for it.
         await client.query(
           `declare rejected no scroll cursor for
-           with candidates as (
-             select row_number, fields, code, reason, phone from ${STAGING} where fields is not null
-           ), firsts as (
-             select phone, min(row_number) as first_row from ${STAGING}
-             where reason is null and phone in (select phone from candidates where reason is null)
-             group by phone
-           )
-           select c.row_number, c.fields, coalesce(c.code, '${REPEAT_CODE}') as code, c.reason, c.phone, f.first_row
-           from candidates c left join firsts f on f.phone = c.phone
-           where c.reason is not null or c.row_number <> f.first_row order by c.row_number`,
+           select row_number, fields, coalesce(code, '${REPEAT_CODE}') as code, reason, phone, first_row from (
+             select s.row_number, s.fields, s.code, s.reason, s.phone,
+               (select k.row_number from contacts k where k.phone = s.phone and k.cohort_seq = $1::bigint) as first_row
+             from ${STAGING} s where s.fields is not null
+           ) candidates where reason is not null or first_row <> row_number order by row_number`,
+          [cohortSeq],
         );
         for (;;) {
           const { rows } = await client.query<{

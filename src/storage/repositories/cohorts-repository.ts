@@ -93,14 +93,40 @@ export async function listCohorts(
  * `cross join` keeps SQLite's loop order (contacts by phone first, then the cohort by its key);
  * without it SQLite walks every later cohort of every deployment per contact. PostgreSQL plans it
  * as an ordinary join (a hash anti join over the deployment's completed contacts on a big page).
- * Pass completed cohorts only: a processing or failed cohort serves nothing.
+ * Pass completed cohorts only: a processing or failed cohort serves nothing. A completed cohort's
+ * contacts never change, so its valid_records is the number of contacts it holds.
  */
 export async function countServingPhones(db: Db, scope: DeploymentScope, seqs: number[]): Promise<Map<number, number>> {
   if (seqs.length === 0) return new Map();
+  // A cohort no later completed cohort of its deployment shadows serves every contact it holds,
+  // which is its valid_records: the newest cohort, the one a client polls until it completes, is
+  // answered without reading its contacts (a 1M-row cohort took 1.9 s on PostgreSQL).
+  const newest = await db
+    .selectFrom('cohorts as h')
+    .select(['h.seq', 'h.valid_records'])
+    .where('h.seq', 'in', seqs)
+    .where((eb) =>
+      eb.not(
+        eb.exists(
+          eb
+            .selectFrom('cohorts as lh')
+            .select('lh.seq')
+            .whereRef('lh.seq', '>', 'h.seq')
+            .where('lh.status', '=', 'completed')
+            .where('lh.org_id', '=', scope.orgId)
+            .where('lh.workspace_id', '=', scope.workspaceId)
+            .where('lh.deployment_id', '=', scope.deploymentId),
+        ),
+      ),
+    )
+    .execute();
+  const serving = new Map(newest.map((r) => [Number(r.seq), Number(r.valid_records ?? 0)]));
+  const shadowed = seqs.filter((seq) => !serving.has(seq));
+  if (shadowed.length === 0) return serving;
   const { rows } = await sql<{ seq: number | string; serving: number | string }>`
     select c.cohort_seq as seq, count(*) as serving
     from contacts c
-    where c.cohort_seq in (${sql.join(seqs)})
+    where c.cohort_seq in (${sql.join(shadowed)})
       and not exists (
         select 1 from contacts l cross join cohorts lh
         where l.phone = c.phone and l.cohort_seq > c.cohort_seq and lh.seq = l.cohort_seq and lh.status = 'completed'
@@ -108,7 +134,8 @@ export async function countServingPhones(db: Db, scope: DeploymentScope, seqs: n
           and lh.deployment_id = ${scope.deploymentId}
       )
     group by c.cohort_seq`.execute(db);
-  return new Map(rows.map((r) => [Number(r.seq), Number(r.serving)]));
+  for (const r of rows) serving.set(Number(r.seq), Number(r.serving));
+  return serving;
 }
 
 export async function updateCohort(
