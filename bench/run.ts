@@ -11,13 +11,15 @@ import { ingestWorkload } from './workloads/ingest.js';
 import { lookupWorkload } from './workloads/lookup.js';
 import { lookupDuringIngestWorkload } from './workloads/lookup-during-ingest.js';
 import { phoneWorkload } from './workloads/phone.js';
+import { rowWorkWorkload } from './workloads/row-work.js';
 import type { BenchContext, Mode, Workload, WorkloadResult } from './workload.js';
 
-// In this order: the phone workload relates its figure to the SQLite ingest that ran before it.
+// In this order: the phone and row-work workloads relate their figures to the ingests that ran before them.
 const WORKLOADS: Workload[] = [
   ingestWorkload('sqlite'),
   ingestWorkload('postgres'),
   phoneWorkload,
+  rowWorkWorkload,
   lookupWorkload,
   lookupDuringIngestWorkload,
   concurrentWorkload,
