@@ -14,6 +14,8 @@ import {
   registerErrorHandling,
 } from './error-handler.js';
 import { consolePlugin } from './console/console-plugin.js';
+import { auditPlugin } from './plugins/audit.js';
+import { auditRoutes } from './routes/audit/audit-routes.js';
 import { lingerOnUnreadBodies } from './lingering-close.js';
 import { serializeRequest } from './log-redaction.js';
 import { authPlugin } from './plugins/auth.js';
@@ -91,10 +93,12 @@ export async function buildApp(
   await app.register(rateLimitPlugin, config.rateLimit);
   await app.register(authPlugin, { authenticate: cachedAuthenticator(deps.storage, config.masterKey) });
   await app.register(metricsPlugin, { db: deps.storage.db });
+  await app.register(auditPlugin, { db: deps.storage.db });
 
   await app.register(healthRoutes, { storage: deps.storage, blobs: deps.blobs });
   await app.register(orgRoutes, { db: deps.storage.db, keyChanges: deps.storage.keyChanges });
   await app.register(meRoutes, { db: deps.storage.db });
+  await app.register(auditRoutes, { db: deps.storage.db });
   await app.register(workspaceRoutes, { db: deps.storage.db });
   const cohortDeps: CohortDeps = {
     db: deps.storage.db,

@@ -30,6 +30,10 @@ declare module 'fastify' {
     /** How this route's errors are shown; unset, as the JSON envelope. */
     renderError?: ErrorRenderer;
   }
+  interface FastifyRequest {
+    /** The code of the error this request was answered with, if any (the audit trail records it). */
+    errorCode: string | undefined;
+  }
 }
 
 interface ValidationIssue {
@@ -162,6 +166,7 @@ export function isBatchVendorPath(url: string): boolean {
 
 function sendError(request: FastifyRequest, reply: FastifyReply, error: Error, render?: ErrorRenderer): void {
   const appError = toAppError(error);
+  request.errorCode = appError.code;
   if (appError.statusCode === 503 || appError.statusCode === 507) {
     // An outage or a full disk, not a bug: one short line per request, not a stack trace each.
     request.log.warn({ code: appError.code, err: error.message }, 'request refused: a dependency is unavailable');
@@ -243,6 +248,7 @@ export function notFoundHandler(describe: (request: FastifyRequest) => string, r
 }
 
 export function registerErrorHandling(app: FastifyInstance): void {
+  app.decorateRequest('errorCode', undefined);
   app.setErrorHandler((error: FastifyError, request: FastifyRequest, reply: FastifyReply) => {
     sendError(request, reply, error, request.routeOptions.config?.renderError);
   });

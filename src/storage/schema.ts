@@ -86,6 +86,7 @@ export interface Database {
   call_logs: CallLogsTable;
   dnc_numbers: DncNumbersTable;
   console_sessions: ConsoleSessionsTable;
+  audit_events: AuditEventsTable;
 }
 
 export type CohortStatus = 'processing' | 'completed' | 'failed';
@@ -232,4 +233,28 @@ export interface ConsoleSessionsTable {
   key_hash: string;
   created_at: string;
   expires_at: string;
+}
+
+export interface AuditEventsTable {
+  seq: Generated<number>;
+  event_id: string;
+  occurred_at: string;
+  /** The org the write concerned (its path's, else the key's); null for the master key outside any org. */
+  org_id: string | null;
+  workspace_id: string | null;
+  actor: 'key' | 'master';
+  key_id: string | null;
+  user_id: string | null;
+  user_email: string | null;
+  via: 'api' | 'console';
+  method: string;
+  /** The route's pattern, e.g. /v1/orgs/:org_id/api-keys. */
+  route: string;
+  /** The path as requested, phone numbers masked. */
+  path: string;
+  resource_id: string | null;
+  status: number;
+  outcome: 'success' | 'failure';
+  error_code: string | null;
+  request_id: string;
 }

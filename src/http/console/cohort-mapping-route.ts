@@ -14,10 +14,14 @@ export async function cohortMappingRoute(appBase: FastifyInstance, options: { de
   const app = appBase.withTypeProvider<TypeBoxTypeProvider>();
   const deps = options.deps.cohorts;
   const base = '/orgs/:org_id/workspaces/:workspace_id/deployments/:deployment_id';
-  app.post(`${base}/cohorts/mapping-suggestion`, { schema: { params: DeploymentParams } }, async (request, reply) => {
-    const { scope } = await deploymentOf(request, options.deps);
-    const parts = consoleUploadParts(request, mappingSuggestionLimits(deps.config.cohorts.maxUploadBytes));
-    const answer = await suggestCohortMapping(deps, scope, { parts, source: 'browser' });
-    return reply.header('cache-control', 'no-store').header('connection', 'close').send(answer);
-  });
+  app.post(
+    `${base}/cohorts/mapping-suggestion`,
+    { schema: { params: DeploymentParams }, config: { audit: false } },
+    async (request, reply) => {
+      const { scope } = await deploymentOf(request, options.deps);
+      const parts = consoleUploadParts(request, mappingSuggestionLimits(deps.config.cohorts.maxUploadBytes));
+      const answer = await suggestCohortMapping(deps, scope, { parts, source: 'browser' });
+      return reply.header('cache-control', 'no-store').header('connection', 'close').send(answer);
+    },
+  );
 }

@@ -268,7 +268,7 @@ ${pager(listUrl, { search: search || undefined, sort_by: sortBy, sort_order: sor
   });
 
   // "Check file": the upload form posted to a dry run; the page (or, from the script, the fragment) shows the answer.
-  app.post(`${base}/cohorts/check`, deploymentRoute, async (request, reply) => {
+  app.post(`${base}/cohorts/check`, { ...deploymentRoute, config: { audit: false } }, async (request, reply) => {
     const session = sessionOf(request);
     const { scope, agent } = await deploymentOf(request, options.deps);
     const parts = consoleUploadParts(request, cohortUploadLimits(deps.config, 'browser'));

@@ -89,6 +89,8 @@ export async function cohortRoutes(appBase: FastifyInstance, options: { deps: Co
           },
         },
         errorCodes: routeErrorCodes(COHORT_ROUTE_ERRORS.validate),
+        // A dry run writes nothing: not in the audit trail.
+        audit: false,
       },
     },
     async (request, reply) => {
@@ -126,6 +128,7 @@ export async function cohortRoutes(appBase: FastifyInstance, options: { deps: Co
       config: {
         openapiBody: MappingSuggestionBodyDoc,
         errorCodes: routeErrorCodes(COHORT_ROUTE_ERRORS.mappingSuggestion),
+        audit: false,
       },
     },
     async (request, reply) => {
