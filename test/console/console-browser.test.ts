@@ -429,6 +429,28 @@ describe('web console in a real browser', { skip: browserSkip() }, () => {
     await page.getByText('Removed +14155550199.').waitFor();
   });
 
+  it("shows the org's audit trail with the console's writes, phone numbers masked", async () => {
+    await page.goto(`${base}/console/orgs/acme`);
+    await page.getByRole('link', { name: 'audit trail' }).click();
+    await page.getByRole('heading', { name: 'Audit trail' }).waitFor();
+    const removal = page
+      .getByRole('row')
+      .filter({ hasText: 'POST /console/orgs/acme/workspaces/main/dnc/remove' })
+      .first();
+    await removal.waitFor();
+    const text = await removal.innerText();
+    assert.match(text, /ops@acme\.example/);
+    assert.match(text, /console/);
+    assert.match(text, /success/);
+    const table = await page.locator('table').innerText();
+    assert.doesNotMatch(table, /14155550199/, 'a whole phone number in the audit trail');
+    await shot('audit-trail');
+    await page.getByRole('link', { name: 'Failures' }).click();
+    await page.waitForURL(/outcome=failure/);
+    const failures = await page.locator('tbody').innerText();
+    assert.doesNotMatch(failures, /\bsuccess\b/);
+  });
+
   it('reads at 360 px wide without sideways scrolling', async () => {
     await page.setViewportSize({ width: 360, height: 780 });
     for (const [name, url] of [

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { maskedPath } from '../../src/http/plugins/audit.js';
 import { backends } from '../helpers/backends.js';
 import { form, ORIGIN, signIn } from '../helpers/console.js';
 import { createTestApp, seedTenant, type SeededTenant, type TestApp } from '../helpers/test-app.js';
@@ -45,6 +46,20 @@ function urlFor(pattern: string, method: string): string {
       : (PARAMS[name] ?? `zz-missing-${name.replaceAll('_', '-')}`),
   );
 }
+
+describe('audit paths (maskedPath)', () => {
+  it('masks a phone number in a path segment or query value however it is escaped, and keeps ids whole', () => {
+    assert.equal(maskedPath('/api/call/dnc/%2B919876543210'), '/api/call/dnc/%2B91********10');
+    assert.equal(maskedPath('/x/callers/+91%2098765%2043210'), '/x/callers/%2B91********10');
+    assert.equal(
+      maskedPath('/x/callers/9876543210?phone=%2B14155550100&a=b+c'),
+      '/x/callers/98******10?phone=%2B14*******00&a=b+c',
+    );
+    // A hex id holding a run of digits is an id, not a phone number.
+    const id = '/v1/orgs/acme/workspaces/main/batches/35e77c25d6077227aed8d5e8';
+    assert.equal(maskedPath(id), id);
+  });
+});
 
 for (const backend of await backends()) {
   describe(`audit trail on ${backend.name}`, { skip: backend.skip }, () => {

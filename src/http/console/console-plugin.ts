@@ -1,3 +1,4 @@
+import { auditPages } from './audit-pages.js';
 import { readFileSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import cookie from '@fastify/cookie';
@@ -129,4 +130,5 @@ export async function consolePlugin(app: FastifyInstance, options: { deps: Conso
   await app.register(cohortPages, { deps });
   await app.register(cohortMappingRoute, { deps });
   await app.register(batchPages, { deps });
+  await app.register(auditPages, { deps });
 }

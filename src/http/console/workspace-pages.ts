@@ -75,7 +75,7 @@ ${pager('/console/', {}, offset, limit, orgs.total)}`;
   <ul class="links"><li><a href="${ws}/batches">Batches</a></li><li><a href="${ws}/batches/new">Upload a batch</a></li><li><a href="${ws}/dnc">Do-not-call list</a></li></ul>
 </section>`);
     }
-    const body = html`<p>Pick a deployment to upload cohorts and look callers up, or a workspace's batches.</p>${sections}${pager(path`/console/orgs/${orgId}`, {}, offset, limit, workspaces.total)}`;
+    const body = html`<p>Pick a deployment to upload cohorts and look callers up, or a workspace's batches. Every write is in the <a href="${path`/console/orgs/${orgId}/audit`}">audit trail</a>.</p>${sections}${pager(path`/console/orgs/${orgId}`, {}, offset, limit, workspaces.total)}`;
     return sendPage(reply, page({ title: org.name, session, body }));
   });
 

@@ -89,6 +89,46 @@ function namedIn(request: FastifyRequest, field: string): string | undefined {
   return undefined;
 }
 
+/** Digits with the separators a phone number is written with, and nothing else (a hex id has letters). */
+const PHONE_ONLY = /^[+\d\s().-]{7,}$/;
+
+function decoded(text: string): string {
+  try {
+    return decodeURIComponent(text);
+  } catch {
+    return text;
+  }
+}
+
+/** A value masked like the logs when it is a phone number (only then: ids keep their digits). */
+function maskedIfPhone(value: string): string {
+  return PHONE_ONLY.test(value) ? maskPhoneDigits(value) : value;
+}
+
+/** A URL segment or query value, masked whole when it is a phone number however it was escaped. */
+function maskedPart(part: string, plusIsSpace = false): string {
+  const value = decoded(plusIsSpace ? part.replaceAll('+', ' ') : part);
+  return PHONE_ONLY.test(value) ? encodeURIComponent(maskPhoneDigits(value)) : part;
+}
+
+/** The requested path and query, each segment and value that is a phone number masked like the logs. */
+export function maskedPath(url: string): string {
+  const [pathPart = '', queryPart] = url.split(/\?(.*)/s, 2);
+  const path = pathPart
+    .split('/')
+    .map((segment) => maskedPart(segment))
+    .join('/');
+  if (queryPart === undefined) return path;
+  const query = queryPart
+    .split('&')
+    .map((pair) => {
+      const at = pair.indexOf('=');
+      return at === -1 ? pair : `${pair.slice(0, at + 1)}${maskedPart(pair.slice(at + 1), true)}`;
+    })
+    .join('&');
+  return `${path}?${query}`;
+}
+
 function createdIdOf(payload: string): string | undefined {
   try {
     const body = JSON.parse(payload) as unknown;
@@ -127,8 +167,8 @@ export function auditEventOf(request: FastifyRequest, status: number): Insertabl
     via: route.startsWith('/console') ? 'console' : 'api',
     method: request.method,
     route,
-    path: maskPhoneDigits(request.url),
-    resource_id: resource === undefined ? null : maskPhoneDigits(resource),
+    path: maskedPath(request.url),
+    resource_id: resource === undefined ? null : maskedIfPhone(resource),
     status,
     outcome: status < 400 ? 'success' : 'failure',
     error_code: status < 400 ? null : (request.errorCode ?? null),

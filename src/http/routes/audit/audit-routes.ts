@@ -2,7 +2,7 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import type { Kysely } from 'kysely';
-import { listAuditEvents } from '../../../storage/repositories/audit-repository.js';
+import { listOrgAuditEvents } from '../../../services/audit-service.js';
 import type { Database } from '../../../storage/schema.js';
 import { requireOrg } from '../../plugins/auth.js';
 import { pageEnvelope } from '../../pagination.js';
@@ -68,14 +68,11 @@ export async function auditRoutes(appBase: FastifyInstance, options: { db: Kysel
     async (request) => {
       const principal = requireOrg(request, request.params.org_id);
       const { offset, limit, key_id, method, route, outcome, resource_id, since, until } = request.query;
-      const page = await listAuditEvents(
+      const page = await listOrgAuditEvents(
         options.db,
+        principal,
         request.params.org_id,
         {
-          reader:
-            principal.kind === 'master' || principal.workspaces === '*'
-              ? '*'
-              : { workspaces: principal.workspaces, keyId: principal.keyId },
           ...(key_id !== undefined ? { keyId: key_id } : {}),
           ...(method !== undefined ? { method } : {}),
           ...(route !== undefined ? { route } : {}),
