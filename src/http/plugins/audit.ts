@@ -144,7 +144,7 @@ function createdIdOf(payload: string): string | undefined {
 }
 
 /** The event a finished write leaves: who, what, when and how it ended. */
-export function auditEventOf(request: FastifyRequest, status: number): Insertable<AuditEventsTable> {
+function auditEventOf(request: FastifyRequest, status: number): Insertable<AuditEventsTable> {
   const principal = request.principal!;
   const params = paramsOf(request);
   const named = ID_PARAMS.find((name) => params[name] !== undefined);
