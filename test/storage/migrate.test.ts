@@ -41,6 +41,7 @@ function afterMigration0006(dialect: DialectName): Record<string, string[]> {
           ],
         }
       : {}),
+    '0011-audit-events': ['drop table audit_events'],
   };
 }
 
