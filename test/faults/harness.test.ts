@@ -220,6 +220,8 @@ describe('process watching', () => {
       await waitForOutput(watched.output, /tick 3\b/, { timeoutMs: 5000 });
       assertAliveAndClean('ticker', watched);
       pause(child);
+      // What the ticker wrote just before the signal may still be in the pipe: let it arrive first.
+      await new Promise((resolve) => setTimeout(resolve, 100));
       const frozenAt = out.length;
       await new Promise((resolve) => setTimeout(resolve, 300));
       assert.equal(out.length, frozenAt, 'a paused process kept printing');
