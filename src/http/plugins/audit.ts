@@ -178,10 +178,11 @@ function auditEventOf(request: FastifyRequest, status: number): Insertable<Audit
 
 /**
  * Records every authenticated write (POST, PUT, PATCH, DELETE on a route, through the API or the
- * console) in `audit_events` once its answer is sent, whatever the answer was. A request without a
- * valid key or session is not recorded (nobody to name); routes that write nothing opt out with
- * `config: { audit: false }`. When the database cannot take the event, the event goes to the log at
- * error level with every field, and the request's answer is unaffected (it was already sent).
+ * console) in `audit_events` just before its answer is sent, whatever the answer is, so a client
+ * that reads the trail after its answer finds the event. A request without a valid key or session is
+ * not recorded (nobody to name); routes that write nothing opt out with `config: { audit: false }`.
+ * When the database cannot take the event, the event goes to the log at error level with every
+ * field, and the answer goes out unchanged.
  */
 export const auditPlugin = fp(async (app: FastifyInstance, options: { db: Kysely<Database> }) => {
   app.decorateRequest('auditResourceId', undefined);
@@ -199,17 +200,15 @@ export const auditPlugin = fp(async (app: FastifyInstance, options: { db: Kysely
         });
   });
   app.addHook('onSend', async (request, reply, payload) => {
-    if (audited(request) && reply.statusCode < 300 && typeof payload === 'string' && payload.length <= MAX_READ_ANSWER)
+    if (!audited(request)) return payload;
+    if (reply.statusCode < 300 && typeof payload === 'string' && payload.length <= MAX_READ_ANSWER)
       request.auditResourceId = createdIdOf(payload);
-    return payload;
-  });
-  app.addHook('onResponse', async (request, reply) => {
-    if (!audited(request)) return;
     const event = auditEventOf(request, reply.statusCode);
     try {
       await insertAuditEvent(options.db, event);
     } catch (error) {
       request.log.error({ audit: event, err: error }, 'the audit event could not be recorded');
     }
+    return payload;
   });
 });
