@@ -54,6 +54,13 @@ export interface Config {
   };
   /** S3-compatible object storage for files; undefined keeps them on local disk under dataDir. */
   readonly s3: S3Config | undefined;
+  /** Idempotency-Key on creates. */
+  readonly idempotency: {
+    /** How long a key's answer is kept for repeats (ROSTER_IDEMPOTENCY_TTL_HOURS). */
+    readonly ttlMs: number;
+    /** How long a running request holds its key without renewing it (renewed at a third of it). */
+    readonly leaseMs: number;
+  };
   readonly jobs: {
     readonly concurrency: number;
     readonly maxAttempts: number;
@@ -183,6 +190,10 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
         16 * 1024 * 1024 * 1024,
       ),
     },
+    idempotency: {
+      ttlMs: int('ROSTER_IDEMPOTENCY_TTL_HOURS', 24, 1, 24 * 30) * 3_600_000,
+      leaseMs: int('ROSTER_IDEMPOTENCY_LEASE_MS', 30_000, 300, 3_600_000),
+    },
     jobs: {
       concurrency: int('ROSTER_JOB_CONCURRENCY', 2, 1, 64),
       maxAttempts: int('ROSTER_JOB_MAX_ATTEMPTS', 5, 1, 100),
@@ -204,6 +215,7 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
     cohorts: Object.freeze(config.cohorts),
     batches: Object.freeze(config.batches),
     urlSource: Object.freeze(config.urlSource),
+    idempotency: Object.freeze(config.idempotency),
     jobs: Object.freeze(config.jobs),
     s3: s3 && Object.freeze(s3),
   });

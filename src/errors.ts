@@ -44,6 +44,16 @@ export const ERROR_CATALOGUE = {
   route_not_found: { status: 404, type: 'not_found_error', message: 'No such route.' },
   already_exists: { status: 409, type: 'conflict_error', message: 'A resource with this id already exists.' },
   in_use: { status: 409, type: 'conflict_error', message: 'The resource is still in use.' },
+  idempotency_in_progress: {
+    status: 409,
+    type: 'conflict_error',
+    message: 'A request with this Idempotency-Key is still being handled.',
+  },
+  idempotency_key_reused: {
+    status: 422,
+    type: 'invalid_request_error',
+    message: 'This Idempotency-Key was used for a different request.',
+  },
   // Cohort uploads: blocking problems refuse the whole upload (nothing is kept).
   invalid_transformation: {
     status: 422,

@@ -15,6 +15,7 @@ import {
 } from './error-handler.js';
 import { consolePlugin } from './console/console-plugin.js';
 import { auditPlugin } from './plugins/audit.js';
+import { idempotencyPlugin } from './plugins/idempotency.js';
 import { auditRoutes } from './routes/audit/audit-routes.js';
 import { lingerOnUnreadBodies } from './lingering-close.js';
 import { serializeRequest } from './log-redaction.js';
@@ -94,6 +95,7 @@ export async function buildApp(
   await app.register(authPlugin, { authenticate: cachedAuthenticator(deps.storage, config.masterKey) });
   await app.register(metricsPlugin, { db: deps.storage.db });
   await app.register(auditPlugin, { db: deps.storage.db });
+  await app.register(idempotencyPlugin, { db: deps.storage.db, config });
 
   await app.register(healthRoutes, { storage: deps.storage, blobs: deps.blobs });
   await app.register(orgRoutes, { db: deps.storage.db, keyChanges: deps.storage.keyChanges });

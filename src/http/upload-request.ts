@@ -3,13 +3,15 @@ import multipart from '@fastify/multipart';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Config } from '../config.js';
 import type { UploadLimits, UploadParts } from '../services/upload-parts.js';
+import { hashedParts } from './plugins/idempotency.js';
 
 /**
  * A request's multipart parts, read under an intake's limits (they override the plugin's), for the
  * intake to consume; undefined when the request is not multipart, which the intake refuses in its words.
  */
 export function uploadParts(request: FastifyRequest, limits: UploadLimits): UploadParts | undefined {
-  return request.isMultipart() ? request.parts({ limits }) : undefined;
+  // With an Idempotency-Key, the form's hash is taken as the intake reads it.
+  return request.isMultipart() ? hashedParts(request, request.parts({ limits })) : undefined;
 }
 
 /**

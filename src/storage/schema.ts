@@ -87,6 +87,7 @@ export interface Database {
   dnc_numbers: DncNumbersTable;
   console_sessions: ConsoleSessionsTable;
   audit_events: AuditEventsTable;
+  idempotency_keys: IdempotencyKeysTable;
 }
 
 export type CohortStatus = 'processing' | 'completed' | 'failed';
@@ -257,4 +258,28 @@ export interface AuditEventsTable {
   outcome: 'success' | 'failure';
   error_code: string | null;
   request_id: string;
+}
+
+/** A create's `Idempotency-Key` (migration 0012): claimed while it runs, then its answer for repeats. */
+export interface IdempotencyKeysTable {
+  /** The key's org; '' for the master key. */
+  org_id: string;
+  idempotency_key: string;
+  method: string;
+  /** The path and query as requested. */
+  path: string;
+  /** sha256 of the body (a JSON body as sent, or a form's parts); null while a form is still being read. */
+  request_hash: string | null;
+  /** The request handling it now; null once answered. */
+  holder: string | null;
+  locked_until: string | null;
+  created_at: string;
+  expires_at: string;
+  response_status: number | null;
+  /** JSON: the answer's content-type and location. */
+  response_headers: string | null;
+  response_body: string | null;
+  /** Written with the created resource: the answer to give when the handler died before answering. */
+  recovery_status: number | null;
+  recovery_body: string | null;
 }

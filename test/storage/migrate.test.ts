@@ -42,6 +42,7 @@ function afterMigration0006(dialect: DialectName): Record<string, string[]> {
         }
       : {}),
     '0011-audit-events': ['drop table audit_events'],
+    '0012-idempotency-keys': ['drop table idempotency_keys'],
   };
 }
 

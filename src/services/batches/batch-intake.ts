@@ -1,3 +1,4 @@
+import type { RecordCreated } from '../record-created.js';
 import { assertDiskReserve } from '../../storage/disk-reserve.js';
 import type { Config } from '../../config.js';
 import type { Principal } from '../../domain/tenancy/principal.js';
@@ -120,7 +121,12 @@ function fileTooLarge(config: Config, source: FormSource): AppError {
 export async function intakeBatchUpload(
   deps: BatchDeps,
   principal: Principal,
-  upload: { parts: UploadParts | undefined; source: FormSource; dataDir: string },
+  upload: {
+    parts: UploadParts | undefined;
+    source: FormSource;
+    dataDir: string;
+    recordCreated?: RecordCreated<BatchUploadResult> | undefined;
+  },
 ): Promise<BatchIntake> {
   const { parts, source } = upload;
   const form = emptySheetForm();
@@ -148,10 +154,16 @@ export async function intakeBatchUpload(
       form,
     );
     const fields = source === 'api' ? apiFields(form) : browserFields(form);
-    const batch = await createBatchFromFile(deps, principal, fields, {
-      path: form.file!.path,
-      filename: form.filename,
-    });
+    const batch = await createBatchFromFile(
+      deps,
+      principal,
+      fields,
+      {
+        path: form.file!.path,
+        filename: form.filename,
+      },
+      upload.recordCreated,
+    );
     return { accepted: true, batch };
   } catch (error) {
     const refusal = uploadRefusal(error, () => fileTooLarge(deps.config, source));

@@ -1,3 +1,4 @@
+import type { RecordCreated } from '../record-created.js';
 import { newHex24Id } from '../../domain/tenancy/ids.js';
 import type { Principal } from '../../domain/tenancy/principal.js';
 import { AppError } from '../../errors.js';
@@ -31,7 +32,12 @@ export interface CreateBatchInput {
  * An empty batch from JSON (the vendor's createBatch), read by the upload's own field parser so both
  * follow the same rules and units. Answers the new batch's id.
  */
-export async function createBatch(deps: BatchDeps, principal: Principal, input: CreateBatchInput): Promise<string> {
+export async function createBatch(
+  deps: BatchDeps,
+  principal: Principal,
+  input: CreateBatchInput,
+  recordCreated?: RecordCreated<string>,
+): Promise<string> {
   const text = (value: unknown) =>
     value === undefined ? undefined : typeof value === 'string' ? value : JSON.stringify(value);
   const fields = parseBatchFields({
@@ -48,7 +54,10 @@ export async function createBatch(deps: BatchDeps, principal: Principal, input: 
   });
   const target = await resolveTarget(deps, principal, fields);
   const batchId = newHex24Id();
-  await insertBatch(deps.db, batchRow(deps, batchId, target, fields, { total: 0, invalid: 0, duplicate: 0, dnc: 0 }));
+  await deps.db.transaction().execute(async (trx) => {
+    await insertBatch(trx, batchRow(deps, batchId, target, fields, { total: 0, invalid: 0, duplicate: 0, dnc: 0 }));
+    await recordCreated?.(trx, batchId);
+  });
   return batchId;
 }
 

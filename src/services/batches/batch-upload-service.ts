@@ -1,3 +1,4 @@
+import type { RecordCreated } from '../record-created.js';
 import { newHex24Id } from '../../domain/tenancy/ids.js';
 import { canReachWorkspace, type Principal } from '../../domain/tenancy/principal.js';
 import { AppError } from '../../errors.js';
@@ -156,6 +157,7 @@ export async function createBatchFromFile(
   principal: Principal,
   fields: BatchFields,
   file: { path: string; filename: string },
+  recordCreated?: RecordCreated<BatchUploadResult>,
 ): Promise<BatchUploadResult> {
   const kind = requireSheetKind(file.filename);
   const target = await resolveTarget(deps, principal, fields);
@@ -223,6 +225,12 @@ export async function createBatchFromFile(
     );
 
   const batchId = newHex24Id();
+  const result: BatchUploadResult = {
+    success: true,
+    batch: { _id: batchId, batchName: fields.batchName, callingNumbers: fields.callingNumbers, totalCalls: calls.size },
+    skipped: { invalid: invalidCount, duplicate: duplicates, dnc },
+    invalidRows: invalid,
+  };
   await deps.db.transaction().execute(async (trx) => {
     await insertBatch(
       trx,
@@ -236,11 +244,7 @@ export async function createBatchFromFile(
         [...calls].map(([phone, call]) => ({ phone, ...call })),
       ),
     );
+    await recordCreated?.(trx, result);
   });
-  return {
-    success: true,
-    batch: { _id: batchId, batchName: fields.batchName, callingNumbers: fields.callingNumbers, totalCalls: calls.size },
-    skipped: { invalid: invalidCount, duplicate: duplicates, dnc },
-    invalidRows: invalid,
-  };
+  return result;
 }

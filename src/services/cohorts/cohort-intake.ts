@@ -1,3 +1,4 @@
+import type { RecordCreated } from '../record-created.js';
 import { assertDiskReserve } from '../../storage/disk-reserve.js';
 import type { Readable } from 'node:stream';
 import type { Config } from '../../config.js';
@@ -160,7 +161,7 @@ export async function intakeCohortUpload(
   deps: CohortDeps,
   scope: DeploymentScope,
   principal: Principal,
-  upload: { parts: UploadParts | undefined; source: FormSource },
+  upload: { parts: UploadParts | undefined; source: FormSource; recordCreated?: RecordCreated<CohortView> | undefined },
   log: { warn(object: object, message: string): void },
 ): Promise<CohortIntake> {
   const { parts, source } = upload;
@@ -186,6 +187,7 @@ export async function intakeCohortUpload(
       name,
       staged: form.staged!,
       transformationText: form.transformationText!,
+      recordCreated: upload.recordCreated,
     });
     return { accepted: true, cohort };
   } catch (error) {

@@ -1,3 +1,4 @@
+import type { RecordCreated } from '../record-created.js';
 import { randomBytes } from 'node:crypto';
 import { pipeline, type Readable } from 'node:stream';
 import { AppError, type ErrorCode } from '../../errors.js';
@@ -192,7 +193,13 @@ export async function acceptCohortUpload(
   deps: CohortDeps,
   scope: DeploymentScope,
   principal: Principal,
-  input: { cohortId: string; name: string; staged: StagedFile; transformationText: string },
+  input: {
+    cohortId: string;
+    name: string;
+    staged: StagedFile;
+    transformationText: string;
+    recordCreated?: RecordCreated<CohortView> | undefined;
+  },
 ): Promise<CohortView> {
   try {
     const parsed = parseTransformationText(input.transformationText);
@@ -231,6 +238,7 @@ export async function acceptCohortUpload(
     fileKey: input.staged.key,
     fileEncoding: input.staged.encoding,
     fileBytes: input.staged.bytes,
+    recordCreated: input.recordCreated,
   });
 }
 
@@ -244,7 +252,12 @@ export async function acceptCohortFromUrl(
   deps: CohortDeps,
   scope: DeploymentScope,
   principal: Principal,
-  input: { name: string | undefined; url: string; transformation: unknown },
+  input: {
+    name: string | undefined;
+    url: string;
+    transformation: unknown;
+    recordCreated?: RecordCreated<CohortView> | undefined;
+  },
 ): Promise<CohortView> {
   await requireDeployment(deps, scope);
   const name = checkCohortName(input.name);
@@ -268,6 +281,7 @@ export async function acceptCohortFromUrl(
     fileEncoding: null,
     fileBytes: null,
     sourceUrl: input.url,
+    recordCreated: input.recordCreated,
   });
 }
 
@@ -294,6 +308,7 @@ async function createCohort(
     fileEncoding: string | null;
     fileBytes: number | null;
     sourceUrl?: string;
+    recordCreated?: RecordCreated<CohortView> | undefined;
   },
 ): Promise<CohortView> {
   const now = nowIso();
@@ -323,6 +338,7 @@ async function createCohort(
       rejected_file_key: null,
     });
     await enqueue(trx, 'ingest_cohort', { cohortId: input.cohortId }, deps.config.jobs.maxAttempts);
+    await input.recordCreated?.(trx, cohortView(inserted));
     return inserted;
   });
   deps.notifyWorkers();

@@ -1,3 +1,4 @@
+import type { RecordCreated } from '../record-created.js';
 import { Readable } from 'node:stream';
 import Papa from 'papaparse';
 import type { DeploymentScope } from '../../domain/tenancy/deployment-scope.js';
@@ -56,11 +57,18 @@ export async function acceptCohortFromUsers(
   scope: DeploymentScope,
   principal: Principal,
   input: { name: string; users: StreamUser[] },
+  recordCreated?: RecordCreated<CohortView>,
 ): Promise<CohortView> {
   await requireDeployment(deps, scope);
   const name = checkCohortName(input.name);
   const { csv, transformation } = usersToCohortFile(input.users);
   const cohortId = newCohortId();
   const staged = await stageCohortFile(deps, cohortId, Readable.from([Buffer.from(csv, 'utf8')]));
-  return acceptCohortUpload(deps, scope, principal, { cohortId, name, staged, transformationText: transformation });
+  return acceptCohortUpload(deps, scope, principal, {
+    cohortId,
+    name,
+    staged,
+    transformationText: transformation,
+    recordCreated,
+  });
 }

@@ -32,6 +32,7 @@ import {
   UserBatchesResponse,
 } from './batch-schemas.js';
 import { BATCH_ROUTE_ERRORS } from './batch-errors.js';
+import { recordCreated } from '../../plugins/idempotency.js';
 
 const E = BatchVendorErrorSchema;
 
@@ -59,12 +60,21 @@ export async function batchRoutes(
         consumes: ['multipart/form-data'],
         response: { 200: BatchUploadResponse, 400: E, 404: E, 413: E, 422: E },
       },
-      config: { openapiBody: BatchUploadBodyDoc, errorCodes: routeErrorCodes(BATCH_ROUTE_ERRORS.upload) },
+      config: {
+        openapiBody: BatchUploadBodyDoc,
+        errorCodes: routeErrorCodes(BATCH_ROUTE_ERRORS.upload),
+        idempotent: true,
+      },
     },
     async (request) => {
       const principal = principalOf(request);
       const parts = uploadParts(request, batchUploadLimits(deps.config, 'api'));
-      const upload = await intakeBatchUpload(deps, principal, { parts, source: 'api', dataDir: options.dataDir });
+      const upload = await intakeBatchUpload(deps, principal, {
+        parts,
+        source: 'api',
+        dataDir: options.dataDir,
+        recordCreated: recordCreated(request, (result) => ({ status: 200, body: result })),
+      });
       if (!upload.accepted) throw upload.refusal;
       const { batch, skipped, invalidRows } = upload.batch;
       return { success: true as const, batch, skipped, invalidRows };
@@ -137,11 +147,17 @@ export async function batchRoutes(
         body: CreateBatchBody,
         response: { 201: CreateBatchResponse, 400: E, 404: E },
       },
-      config: { errorCodes: routeErrorCodes(BATCH_ROUTE_ERRORS.createBatch) },
+      config: { errorCodes: routeErrorCodes(BATCH_ROUTE_ERRORS.createBatch), idempotent: true },
     },
     async (request, reply) => {
-      const batchId = await createBatch(deps, principalOf(request), request.body);
-      return reply.code(201).send(vendorEnvelope(201, 'Batch created successfully', batchId));
+      const answer = (batchId: string) => vendorEnvelope(201, 'Batch created successfully', batchId);
+      const batchId = await createBatch(
+        deps,
+        principalOf(request),
+        request.body,
+        recordCreated(request, (id: string) => ({ status: 201, body: answer(id) })),
+      );
+      return reply.code(201).send(answer(batchId));
     },
   );
 
@@ -154,7 +170,8 @@ export async function batchRoutes(
         body: AddCallsToBatchBody,
         response: { 200: AddCallsToBatchResponse, 207: AddCallsToBatchResponse, 400: E, 404: E, 409: E },
       },
-      config: { errorCodes: routeErrorCodes(BATCH_ROUTE_ERRORS.addCallsToBatch) },
+      // Safe to run again (a phone the batch has is answered, not added twice): nothing to record.
+      config: { errorCodes: routeErrorCodes(BATCH_ROUTE_ERRORS.addCallsToBatch), idempotent: true },
     },
     async (request, reply) => {
       const { batchId, callData } = request.body;

@@ -86,7 +86,8 @@ export async function dncRoutes(
         ),
         response: { 200: DncAddedSchema },
       },
-      config: { errorCodes: routeErrorCodes(BATCH_ROUTE_ERRORS.dncAdd) },
+      // Adding a listed number again changes nothing: safe to run again, nothing to record.
+      config: { errorCodes: routeErrorCodes(BATCH_ROUTE_ERRORS.dncAdd), idempotent: true },
     },
     async (request) => {
       const scope = await dncScope(deps, principalOf(request), request.body);
@@ -112,6 +113,7 @@ export async function dncRoutes(
       },
       config: {
         errorCodes: routeErrorCodes(BATCH_ROUTE_ERRORS.dncUpload),
+        idempotent: true,
         openapiBody: {
           type: 'object',
           required: ['file'],

@@ -29,10 +29,15 @@ import {
   ValidateFromUrlBodyDoc,
 } from './cohort-schemas.js';
 import { scopeOf } from '../deployment-scope.js';
+import { recordCreated } from '../../plugins/idempotency.js';
+import type { CohortView } from '../../../services/cohorts/cohort-service.js';
 import { routeErrorCodes } from '../../route-error-codes.js';
 import { COHORT_ROUTE_ERRORS } from './cohort-errors.js';
 
 const E = ErrorEnvelopeSchema;
+
+/** A create's answer: the new cohort as it was created (also what a repeat answers after a crash). */
+const cohortAnswer = (cohort: CohortView) => ({ status: 200, body: cohort });
 
 /**
  * The cohort API, served under both /v1 and the vendor's /api/scheduling/v1 prefix (the plugin is
@@ -57,12 +62,18 @@ export async function cohortRoutes(appBase: FastifyInstance, options: { deps: Co
         consumes: ['multipart/form-data'],
         response: { 200: CohortSchema, 413: E, 422: E },
       },
-      config: { openapiBody: UploadBodyDoc, errorCodes: routeErrorCodes(COHORT_ROUTE_ERRORS.upload) },
+      config: { openapiBody: UploadBodyDoc, errorCodes: routeErrorCodes(COHORT_ROUTE_ERRORS.upload), idempotent: true },
     },
     async (request) => {
       const scope = scopeOf(request);
       const parts = uploadParts(request, cohortUploadLimits(deps.config, 'api'));
-      const upload = await intakeCohortUpload(deps, scope, request.principal!, { parts, source: 'api' }, request.log);
+      const upload = await intakeCohortUpload(
+        deps,
+        scope,
+        request.principal!,
+        { parts, source: 'api', recordCreated: recordCreated(request, cohortAnswer) },
+        request.log,
+      );
       if (!upload.accepted) throw upload.refusal;
       return upload.cohort;
     },
@@ -152,7 +163,11 @@ export async function cohortRoutes(appBase: FastifyInstance, options: { deps: Co
         body: CreateFromUrlBody,
         response: { 200: CohortSchema, 404: E, 422: E },
       },
-      config: { openapiBody: CreateFromUrlBodyDoc, errorCodes: routeErrorCodes(COHORT_ROUTE_ERRORS.fromUrl) },
+      config: {
+        openapiBody: CreateFromUrlBodyDoc,
+        errorCodes: routeErrorCodes(COHORT_ROUTE_ERRORS.fromUrl),
+        idempotent: true,
+      },
     },
     async (request) => {
       const { name, source, cohort_transformation: transformation } = request.body;
@@ -160,6 +175,7 @@ export async function cohortRoutes(appBase: FastifyInstance, options: { deps: Co
         name,
         url: source.url,
         transformation,
+        recordCreated: recordCreated(request, cohortAnswer),
       });
     },
   );
@@ -177,9 +193,16 @@ export async function cohortRoutes(appBase: FastifyInstance, options: { deps: Co
         body: StreamUsersBody,
         response: { 200: CohortSchema, 404: E, 422: E },
       },
-      config: { errorCodes: routeErrorCodes(COHORT_ROUTE_ERRORS.stream) },
+      config: { errorCodes: routeErrorCodes(COHORT_ROUTE_ERRORS.stream), idempotent: true },
     },
-    async (request) => acceptCohortFromUsers(deps, scopeOf(request), request.principal!, request.body),
+    async (request) =>
+      acceptCohortFromUsers(
+        deps,
+        scopeOf(request),
+        request.principal!,
+        request.body,
+        recordCreated(request, cohortAnswer),
+      ),
   );
 
   app.get(
