@@ -1,73 +1,15 @@
 import assert from 'node:assert/strict';
-import http from 'node:http';
 import { after, before, describe, it } from 'node:test';
 import { sql } from 'kysely';
 import { backends } from '../helpers/backends.js';
 import { SEED_CONFIG } from '../helpers/cohorts.js';
 import { vendorFields } from '../helpers/batches.js';
+import { type Answer, cohortForm as formOf, formBytes, send } from '../helpers/idempotent-requests.js';
 import { createTestApp, seedTenant, type SeededTenant, type TestApp } from '../helpers/test-app.js';
 
 const COHORTS = '/v1/orgs/acme/workspaces/main/deployments/inbound/cohorts';
 const CSV = 'mobile,name,balance,payment_due,preferred_language\n9876543210,Asha,10,2026-01-01,Hindi\n';
-
-/** A form as fetch would send it: its bytes and content type (a new boundary each time it is built). */
-async function formBytes(parts: Array<[string, string, string?]>): Promise<{ body: Buffer; type: string }> {
-  const form = new FormData();
-  for (const [name, value, filename] of parts) {
-    if (filename === undefined) form.append(name, value);
-    else form.append(name, new Blob([value]), filename);
-  }
-  const encoded = new Response(form);
-  return { body: Buffer.from(await encoded.arrayBuffer()), type: encoded.headers.get('content-type')! };
-}
-
-const cohortForm = (csv = CSV, name = 'Idempotent') =>
-  formBytes([
-    ['name', name],
-    ['cohort_file', csv, 'users.csv'],
-    ['cohort_transformation_file', JSON.stringify(SEED_CONFIG), 'config.json'],
-  ]);
-
-interface Answer {
-  status: number;
-  headers: http.IncomingHttpHeaders;
-  text: string;
-}
-
-/** Sends a request to the listening app; `hold` keeps the body's second half until it resolves. */
-function send(
-  base: string,
-  method: string,
-  path: string,
-  options: { key: string; idempotencyKey?: string; body: Buffer | string; type: string; hold?: Promise<void> },
-): Promise<Answer> {
-  return new Promise((resolve, reject) => {
-    const body = Buffer.from(options.body);
-    const request = http.request(`${base}${path}`, {
-      method,
-      headers: {
-        'x-api-key': options.key,
-        'content-type': options.type,
-        'content-length': body.length,
-        ...(options.idempotencyKey === undefined ? {} : { 'idempotency-key': options.idempotencyKey }),
-      },
-    });
-    request.on('error', reject);
-    request.on('response', (response) => {
-      const chunks: Buffer[] = [];
-      response.on('data', (chunk: Buffer) => chunks.push(chunk));
-      response.on('end', () =>
-        resolve({ status: response.statusCode!, headers: response.headers, text: Buffer.concat(chunks).toString() }),
-      );
-    });
-    if (options.hold === undefined) request.end(body);
-    else {
-      const half = Math.floor(body.length / 2);
-      request.write(body.subarray(0, half));
-      options.hold.then(() => request.end(body.subarray(half)), reject);
-    }
-  });
-}
+const cohortForm = (csv = CSV) => formOf(csv);
 
 for (const backend of await backends()) {
   describe(`Idempotency-Key on ${backend.name}`, { skip: backend.skip }, () => {
