@@ -43,7 +43,12 @@ export interface RequestOptions {
 export interface ApiClient {
   request<T = unknown>(method: Method, path: string, body?: unknown, options?: RequestOptions): Promise<T>;
   /** Posts a multipart form, streaming its files; `onFileBytes` hears of each chunk of file sent. */
-  upload<T = unknown>(path: string, parts: FormPart[], onFileBytes?: (bytes: number) => void): Promise<T>;
+  upload<T = unknown>(
+    path: string,
+    parts: FormPart[],
+    onFileBytes?: (bytes: number) => void,
+    headers?: Record<string, string>,
+  ): Promise<T>;
   /** Starts a GET whose body is a file, answering the body unread; an error answer throws before any byte is handed over. */
   download(path: string): Promise<Readable>;
 }
@@ -140,13 +145,18 @@ export function clientFrom(command: Command): ApiClient {
       );
     },
 
-    async upload<T>(path: string, parts: FormPart[], onFileBytes?: (bytes: number) => void): Promise<T> {
+    async upload<T>(
+      path: string,
+      parts: FormPart[],
+      onFileBytes?: (bytes: number) => void,
+      headers: Record<string, string> = {},
+    ): Promise<T> {
       const form = await multipartBody(parts, onFileBytes);
       return answer<T>(
         await call(
           'POST',
           path,
-          { 'content-type': form.contentType, 'content-length': String(form.length) },
+          { ...headers, 'content-type': form.contentType, 'content-length': String(form.length) },
           form.stream,
         ),
       );

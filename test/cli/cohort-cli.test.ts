@@ -1,4 +1,6 @@
 import assert from 'node:assert/strict';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -494,6 +496,31 @@ describe('roster cohorts and callers against a running server', () => {
     );
     assert.match(result.stdout, /^total: +150,000\r?$/m);
     assert.match(result.stdout, /^valid: +150,000\r?$/m);
+  });
+
+  test('cohorts upload --idempotency-key run twice makes one cohort; an upload whose answer never came names its key', async () => {
+    const once = ['cohorts', 'upload', ...scope, '--name', 'Sent twice', '--file', usersFile, '--config', CONFIG];
+    const first = await rosterJson<Cohort>(...once, '--idempotency-key', 'cli-once');
+    const again = await rosterJson<Cohort>(...once, '--idempotency-key', 'cli-once');
+    assert.equal(again.cohort_id, first.cohort_id);
+    const listed = await rosterJson<{ items: Cohort[] }>('cohorts', 'list', ...scope, '--search', 'Sent twice');
+    assert.deepEqual(
+      listed.items.map((c) => c.cohort_id),
+      [first.cohort_id],
+    );
+    // A server that takes the upload and drops the connection before answering.
+    const dropper = http.createServer((request) => {
+      request.once('data', () => request.socket.destroy());
+    });
+    await new Promise<void>((resolve) => dropper.listen(0, '127.0.0.1', resolve));
+    try {
+      const { port } = dropper.address() as AddressInfo;
+      const lost = await cliRunner(() => ({ ...env, ROSTER_URL: `http://127.0.0.1:${port}` })).roster(...once);
+      assert.equal(lost.code, 1, lost.stderr);
+      assert.match(lost.stderr, /run the same command with --idempotency-key [0-9a-f-]{36} /);
+    } finally {
+      dropper.close();
+    }
   });
 
   test('--help of cohorts shows an example of each command', async () => {

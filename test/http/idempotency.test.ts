@@ -78,11 +78,15 @@ for (const backend of await backends()) {
       const otherFile = await upload('upload-2', `${CSV}9876543211,Ravi,5,2026-01-01,Hindi\n`);
       assert.equal(otherFile.status, 422, otherFile.text);
       assert.equal(JSON.parse(otherFile.text).error.code, 'idempotency_key_reused');
-      assert.match(JSON.parse(otherFile.text).error.message, /upload-2.*different request/);
+      assert.match(JSON.parse(otherFile.text).error.message, /upload-2.*this route with a different body/);
       const users = [{ user_phone_number: '+919876543218', app_variables: { customer_name: 'A' } }];
       const otherPath = await json('POST', `${COHORTS}/stream`, { name: 'x', users }, 'upload-2');
       assert.equal(otherPath.status, 422, otherPath.text);
       assert.equal(JSON.parse(otherPath.text).error.code, 'idempotency_key_reused');
+      assert.match(
+        JSON.parse(otherPath.text).error.message,
+        /first used for POST \/v1\/orgs\/acme\/.*\/cohorts\/upload\./,
+      );
       assert.equal(await cohortCount(), before);
     });
 

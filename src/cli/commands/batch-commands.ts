@@ -1,5 +1,5 @@
 import { type Command, InvalidArgumentError, Option } from 'commander';
-import { fileSize, textParts, uploadForm } from '../file-upload.js';
+import { fileSize, IDEMPOTENCY_KEY_HELP, textParts, uploadForm } from '../file-upload.js';
 import { clientFrom, queryString } from '../http-client.js';
 import { rosterInvocation } from '../invocation.js';
 import {
@@ -24,6 +24,8 @@ const EXAMPLE_BATCH = '65f1c2a9e4b0d3f7a1b2c3d4';
 
 interface UploadOptions extends OutputOptions {
   file: string;
+  /** --idempotency-key: sent as Idempotency-Key (default: a new one). */
+  idempotencyKey?: string;
   userId?: string;
   batchName: string;
   callingNumbers: string;
@@ -187,6 +189,7 @@ export function registerBatchCommands(program: Command): void {
           "vendor's form fields (named in brackets); unset ones take the server's defaults.",
       )
       .requiredOption('--file <contacts>', 'the contacts: .csv, .xlsx or .xls')
+      .option('--idempotency-key <key>', IDEMPOTENCY_KEY_HELP)
       .option(
         '--user-id <user_id>',
         "[userId] the 24-hex user the batch belongs to (default: the API key's own user, from GET /v1/me; the master key must name one, see `roster users list`)",

@@ -17,7 +17,7 @@ import {
   renderRecord,
   reportApiErrors,
 } from '../output.js';
-import { fileSize, uploadForm } from '../file-upload.js';
+import { fileSize, IDEMPOTENCY_KEY_HELP, uploadForm } from '../file-upload.js';
 import { formatCount } from '../../domain/ingest/progress-text.js';
 import { type CohortProgress, progressSummary } from '../cohort-progress.js';
 import { rosterInvocation } from '../invocation.js';
@@ -46,6 +46,8 @@ const FILE_TYPES = ['rejected_records', 'cohort', 'cohort_transformation'] as co
 interface UploadOptions extends DeploymentOptions {
   name: string;
   file: string;
+  /** --idempotency-key: sent as Idempotency-Key (default: a new one). */
+  idempotencyKey?: string;
   config: string;
   wait?: boolean;
   failOnRejected?: boolean;
@@ -241,6 +243,7 @@ export function registerCohortCommands(program: Command): void {
     )
       .requiredOption('--name <name>', 'the cohort name: 1-50 letters, digits, spaces, _ or -')
       .requiredOption('--file <users.csv>', 'the CSV of users, with a header row')
+      .option('--idempotency-key <key>', IDEMPOTENCY_KEY_HELP)
       .requiredOption(
         '--config <map.json>',
         "the transformation config: CSV columns to the agent's variables (README: Transformation config)",

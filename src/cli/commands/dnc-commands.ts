@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { fileSize, textParts, uploadForm } from '../file-upload.js';
+import { fileSize, IDEMPOTENCY_KEY_HELP, textParts, uploadForm } from '../file-upload.js';
 import { clientFrom, queryString } from '../http-client.js';
 import { detailLines, field, type OutputOptions, type Page, printJson, printPage, reportApiErrors } from '../output.js';
 import { addClientOptions, example, wholeNumber } from './resource-commands.js';
@@ -127,6 +127,7 @@ export function registerDncCommands(program: Command): void {
   addClientOptions(
     leaf('import', 'Add every number of a .csv, .xlsx or .xls file (its phoneNumber column, else the first), streamed.')
       .requiredOption('--file <numbers>', 'the file: .csv, .xlsx or .xls')
+      .option('--idempotency-key <key>', IDEMPOTENCY_KEY_HELP)
       .option('--country <code>', 'ISO 3166-1 alpha-2 country for national numbers')
       .option('--reason <text>', 'why they must not be called'),
   )
@@ -136,7 +137,10 @@ export function registerDncCommands(program: Command): void {
     )
     .action(
       reportApiErrors(
-        async (options: DncScopeOptions & { file: string; country?: string; reason?: string }, command: Command) => {
+        async (
+          options: DncScopeOptions & { file: string; country?: string; reason?: string; idempotencyKey?: string },
+          command: Command,
+        ) => {
           const bytes = await fileSize(options.file, '--file');
           const parts = [
             ...textParts({ ...scopeFields(options), country: options.country, reason: options.reason }),

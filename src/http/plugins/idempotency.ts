@@ -160,10 +160,11 @@ export class IdempotencyClaim {
   }
 }
 
-function keyReused(key: string, first: { method: string; path: string }): AppError {
+function keyReused(key: string, first: { method: string; path: string }, request: FastifyRequest): AppError {
+  const sameTarget = first.method === request.method && first.path === request.url;
   return new AppError(
     'idempotency_key_reused',
-    `Idempotency-Key '${key}' was used for a different request (first ${first.method} ${first.path}, with another body). Send a new key for a new request.`,
+    `Idempotency-Key '${key}' was first used for ${sameTarget ? 'this route with a different body' : `${first.method} ${first.path}`}. Send a new key for a new request.`,
   );
 }
 
@@ -263,7 +264,7 @@ export const idempotencyPlugin = fp(async (app: FastifyInstance, options: { db: 
     /** A repeat's form, once read to compare (it cannot be read twice). */
     let drained: { hash: string | null } | undefined;
     const sameBody = async (first: keys.IdempotencyRow): Promise<void> => {
-      if (first.method !== request.method || first.path !== request.url) throw keyReused(key, first);
+      if (first.method !== request.method || first.path !== request.url) throw keyReused(key, first, request);
       let hash = bodyHash;
       if (multipart) {
         drained ??= {
@@ -272,7 +273,7 @@ export const idempotencyPlugin = fp(async (app: FastifyInstance, options: { db: 
         hash = drained.hash;
       }
       // A form whose hash was not taken (its intake stopped reading early) is compared by method and path.
-      if (first.request_hash !== null && hash !== first.request_hash) throw keyReused(key, first);
+      if (first.request_hash !== null && hash !== first.request_hash) throw keyReused(key, first, request);
     };
     const start = (state: 'running' | 'recovered', knownHash: string | null): IdempotencyClaim => {
       const claim = new IdempotencyClaim(ref, holder, state, knownHash, multipart);
@@ -316,9 +317,9 @@ export const idempotencyPlugin = fp(async (app: FastifyInstance, options: { db: 
         return replay(reply, seen);
       }
       if (!lapsed) {
-        if (seen.method !== request.method || seen.path !== request.url) throw keyReused(key, seen);
+        if (seen.method !== request.method || seen.path !== request.url) throw keyReused(key, seen, request);
         if (bodyHash !== null && seen.request_hash !== null && bodyHash !== seen.request_hash)
-          throw keyReused(key, seen);
+          throw keyReused(key, seen, request);
         throw inProgress(key);
       }
       // Its holder died (it stopped renewing the claim) before answering.
