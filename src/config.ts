@@ -61,6 +61,13 @@ export interface Config {
     /** How long a running request holds its key without renewing it (renewed at a third of it). */
     readonly leaseMs: number;
   };
+  /** Webhook deliveries. */
+  readonly webhooks: {
+    /** The first retry's delay; each later one doubles, up to an hour (ROSTER_WEBHOOK_RETRY_BASE_MS). */
+    readonly retryBaseMs: number;
+    /** How long after its first attempt a delivery is still retried (ROSTER_WEBHOOK_RETRY_HOURS). */
+    readonly retryWindowMs: number;
+  };
   readonly jobs: {
     readonly concurrency: number;
     readonly maxAttempts: number;
@@ -194,6 +201,10 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
       ttlMs: int('ROSTER_IDEMPOTENCY_TTL_HOURS', 24, 1, 24 * 30) * 3_600_000,
       leaseMs: int('ROSTER_IDEMPOTENCY_LEASE_MS', 30_000, 300, 3_600_000),
     },
+    webhooks: {
+      retryBaseMs: int('ROSTER_WEBHOOK_RETRY_BASE_MS', 30_000, 10, 3_600_000),
+      retryWindowMs: int('ROSTER_WEBHOOK_RETRY_HOURS', 24, 1, 24 * 7) * 3_600_000,
+    },
     jobs: {
       concurrency: int('ROSTER_JOB_CONCURRENCY', 2, 1, 64),
       maxAttempts: int('ROSTER_JOB_MAX_ATTEMPTS', 5, 1, 100),
@@ -216,6 +227,7 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
     batches: Object.freeze(config.batches),
     urlSource: Object.freeze(config.urlSource),
     idempotency: Object.freeze(config.idempotency),
+    webhooks: Object.freeze(config.webhooks),
     jobs: Object.freeze(config.jobs),
     s3: s3 && Object.freeze(s3),
   });

@@ -44,6 +44,16 @@ export const ERROR_CATALOGUE = {
   route_not_found: { status: 404, type: 'not_found_error', message: 'No such route.' },
   already_exists: { status: 409, type: 'conflict_error', message: 'A resource with this id already exists.' },
   in_use: { status: 409, type: 'conflict_error', message: 'The resource is still in use.' },
+  webhook_url_refused: {
+    status: 422,
+    type: 'invalid_request_error',
+    message: 'The webhook URL is not one Roster calls (http or https, public addresses only).',
+  },
+  delivery_pending: {
+    status: 409,
+    type: 'conflict_error',
+    message: 'The webhook delivery is still pending; it can be sent again once it has succeeded or failed.',
+  },
   idempotency_in_progress: {
     status: 409,
     type: 'conflict_error',

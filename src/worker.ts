@@ -4,6 +4,7 @@ import { buildOperationsApp } from './http/operations-app.js';
 import { JobRunner } from './queue/runner.js';
 import type { CohortDeps, CohortMetrics } from './services/cohorts/cohort-deps.js';
 import { ingestCohortTask } from './services/cohorts/cohort-tasks.js';
+import { deliverWebhookTask } from './services/webhooks/webhook-delivery.js';
 import type { BlobStore } from './storage/blobs/blob-store.js';
 import { openStorage, type Storage } from './storage/db.js';
 import { migrateToLatest } from './storage/migrate.js';
@@ -37,7 +38,15 @@ export function createJobRunner(
   runner = new JobRunner(
     storage.db,
     storage.capabilities,
-    { ingest_cohort: ingestCohortTask(deps) },
+    {
+      ingest_cohort: ingestCohortTask(deps),
+      deliver_webhook: deliverWebhookTask({
+        db: storage.db,
+        config,
+        now: () => new Date(),
+        notifyWorkers: deps.notifyWorkers,
+      }),
+    },
     {
       concurrency: config.jobs.concurrency,
       pollMs: config.jobs.pollMs,

@@ -17,6 +17,7 @@ import { consolePlugin } from './console/console-plugin.js';
 import { auditPlugin } from './plugins/audit.js';
 import { idempotencyPlugin } from './plugins/idempotency.js';
 import { auditRoutes } from './routes/audit/audit-routes.js';
+import { webhookRoutes } from './routes/webhooks/webhook-routes.js';
 import { lingerOnUnreadBodies } from './lingering-close.js';
 import { serializeRequest } from './log-redaction.js';
 import { authPlugin } from './plugins/auth.js';
@@ -127,6 +128,14 @@ export async function buildApp(
   await app.register(batchRoutes, { deps: batchDeps, dataDir: config.dataDir });
   await app.register(dialerRoutes, { deps: batchDeps });
   await app.register(dncRoutes, { deps: batchDeps, dataDir: config.dataDir });
+  await app.register(webhookRoutes, {
+    deps: {
+      db: deps.storage.db,
+      config,
+      now: batchDeps.now,
+      notifyWorkers: cohortDeps.notifyWorkers,
+    },
+  });
   await app.register(consolePlugin, {
     prefix: '/console',
     deps: { cohorts: cohortDeps, batches: batchDeps, masterKey: config.masterKey, dataDir: config.dataDir },

@@ -38,6 +38,8 @@ export async function enqueue<K extends TaskKind>(
   payload: TaskPayloads[K],
   maxAttempts: number,
   now = new Date(),
+  /** When it may run first (a delivery's next retry); now by default. */
+  runAt = now,
 ): Promise<string> {
   const jobId = newHex24Id();
   const at = now.toISOString();
@@ -48,7 +50,7 @@ export async function enqueue<K extends TaskKind>(
     status: 'queued',
     attempts: 0,
     max_attempts: maxAttempts,
-    run_at: at,
+    run_at: runAt.toISOString(),
     locked_by: null,
     locked_until: null,
     last_error: null,

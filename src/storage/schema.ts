@@ -88,6 +88,9 @@ export interface Database {
   console_sessions: ConsoleSessionsTable;
   audit_events: AuditEventsTable;
   idempotency_keys: IdempotencyKeysTable;
+  webhooks: WebhooksTable;
+  webhook_deliveries: WebhookDeliveriesTable;
+  webhook_attempts: WebhookAttemptsTable;
 }
 
 export type CohortStatus = 'processing' | 'completed' | 'failed';
@@ -282,4 +285,48 @@ export interface IdempotencyKeysTable {
   /** Written with the created resource: the answer to give when the handler died before answering. */
   recovery_status: number | null;
   recovery_body: string | null;
+}
+
+/** A workspace's webhook (migration 0013). */
+export interface WebhooksTable {
+  webhook_id: string;
+  org_id: string;
+  workspace_id: string;
+  url: string;
+  /** JSON array of event types. */
+  events: string;
+  /** Signs each delivery (HMAC-SHA256); shown once, when the webhook is created. */
+  secret: string;
+  created_at: string;
+}
+
+export type WebhookDeliveryStatus = 'pending' | 'succeeded' | 'failed';
+
+/** One event's delivery to one webhook. */
+export interface WebhookDeliveriesTable {
+  seq: Generated<number>;
+  delivery_id: string;
+  webhook_id: string;
+  event_id: string;
+  event_type: string;
+  /** The JSON body, exactly as sent. */
+  body: string;
+  status: WebhookDeliveryStatus;
+  attempts: number;
+  first_attempt_at: string | null;
+  next_attempt_at: string | null;
+  last_status_code: number | null;
+  last_error: string | null;
+  created_at: string;
+  updated_at: string;
+}
+
+/** One POST of a delivery. */
+export interface WebhookAttemptsTable {
+  delivery_id: string;
+  attempt: number;
+  started_at: string;
+  duration_ms: number;
+  status_code: number | null;
+  error: string | null;
 }

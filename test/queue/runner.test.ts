@@ -6,6 +6,20 @@ import { openStorage } from '../../src/storage/db.js';
 import * as jobs from '../../src/storage/repositories/jobs-repository.js';
 import { backends, type TestStorage } from '../helpers/backends.js';
 
+/** These tests queue ingest_cohort jobs only. */
+type CohortTasks = Pick<TaskRegistry, 'ingest_cohort'>;
+
+/** The registry the runner needs, with a webhook task that fails the test if it is ever run. */
+function withoutWebhooks(registry: CohortTasks): TaskRegistry {
+  return {
+    ...registry,
+    deliver_webhook: {
+      run: async () => assert.fail('no deliver_webhook job is queued in these tests'),
+      fail: async () => undefined,
+    },
+  };
+}
+
 const silent = { info: () => undefined, warn: () => undefined, error: () => undefined };
 
 async function until(check: () => Promise<boolean>, timeoutMs = 20_000): Promise<void> {
@@ -28,8 +42,8 @@ for (const backend of await backends()) {
       await t?.cleanup();
     });
 
-    function runner(registry: TaskRegistry, concurrency = 2, leaseMs = 5000) {
-      return new JobRunner(t.storage.db, t.storage.capabilities, registry, {
+    function runner(registry: CohortTasks, concurrency = 2, leaseMs = 5000) {
+      return new JobRunner(t.storage.db, t.storage.capabilities, withoutWebhooks(registry), {
         concurrency,
         pollMs: 20,
         leaseMs,
@@ -85,7 +99,7 @@ for (const backend of await backends()) {
 
     it('runs each job exactly once with two runners competing for it', async () => {
       const seen = new Map<string, number>();
-      const registry: TaskRegistry = {
+      const registry: CohortTasks = {
         ingest_cohort: {
           run: async (payload) => {
             seen.set(payload.cohortId, (seen.get(payload.cohortId) ?? 0) + 1);
@@ -255,7 +269,7 @@ for (const backend of await backends()) {
       await sleep(30);
       let runs = 0;
       const failures: FinalFailure[] = [];
-      const registry: TaskRegistry = {
+      const registry: CohortTasks = {
         ingest_cohort: {
           run: async () => void runs++,
           fail: async (_trx, _payload, failure) => void failures.push(failure),

@@ -43,6 +43,7 @@ function afterMigration0006(dialect: DialectName): Record<string, string[]> {
       : {}),
     '0011-audit-events': ['drop table audit_events'],
     '0012-idempotency-keys': ['drop table idempotency_keys'],
+    '0013-webhooks': ['drop table webhook_attempts', 'drop table webhook_deliveries', 'drop table webhooks'],
   };
 }
 

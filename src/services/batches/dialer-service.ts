@@ -1,4 +1,6 @@
 import { randomUUID } from 'node:crypto';
+import type { Kysely } from 'kysely';
+import type { Database } from '../../storage/schema.js';
 import type { CallingWindow } from '../../domain/scheduling/calling-window.js';
 import { isWithinWindow, nextWindowOpening } from '../../domain/scheduling/window-clock.js';
 import {
@@ -10,7 +12,9 @@ import {
 import { newHex24Id } from '../../domain/tenancy/ids.js';
 import { reachableWorkspaces, type Principal } from '../../domain/tenancy/principal.js';
 import { AppError } from '../../errors.js';
-import { advanceRotation, completeBatchIfDone } from '../../storage/repositories/batches-repository.js';
+import { advanceRotation, completeBatchIfDone, findBatch } from '../../storage/repositories/batches-repository.js';
+import { announce } from '../webhooks/webhook-service.js';
+import { batchSummary } from './batch-service.js';
 import {
   deferCall,
   findCall,
@@ -55,6 +59,19 @@ function windowOf(row: {
  * day. Calls found outside their window are moved to their next opening instead. One transaction;
  * PostgreSQL skips rows another lease holds, so concurrent dialers never get the same call.
  */
+/** Completes the batch once none of its calls is left to make, and announces it in the same transaction. */
+async function completeIfDone(deps: BatchDeps, trx: Kysely<Database>, batchId: string, now: Date): Promise<void> {
+  if (!(await completeBatchIfDone(trx, batchId, now.toISOString()))) return;
+  const batch = await findBatch(trx, batchId);
+  if (batch)
+    await announce(
+      trx,
+      { orgId: batch.org_id, workspaceId: batch.workspace_id, type: 'batch.completed', data: batchSummary(batch) },
+      deps.config.jobs.maxAttempts,
+      now,
+    );
+}
+
 export async function leaseCalls(
   deps: BatchDeps,
   principal: Principal,
@@ -79,7 +96,7 @@ export async function leaseCalls(
       if (call.status === 'in_progress' && call.attempts >= maxAttempts(call.retry)) {
         // The last permitted attempt's lease expired without a report.
         await finishCall(trx, call.call_id, 'failed', nowIso);
-        await completeBatchIfDone(trx, call.batch_id, nowIso);
+        await completeIfDone(deps, trx, call.batch_id, now);
         continue;
       }
       const window = windowOf(call);
@@ -162,6 +179,15 @@ export async function reportCall(deps: BatchDeps, principal: Principal, report: 
     now,
     call.timezone ?? undefined,
   );
+  const answer = {
+    success: true,
+    call: {
+      _id: call.call_id,
+      callStatus: next.retry ? 'pending' : next.finalStatus,
+      attempts: call.attempts,
+      nextAttemptAt: next.retry ? next.at.toISOString() : null,
+    },
+  };
   await deps.db.transaction().execute(async (trx) => {
     await insertLog(trx, {
       log_id: newHex24Id(),
@@ -176,15 +202,27 @@ export async function reportCall(deps: BatchDeps, principal: Principal, report: 
     });
     if (next.retry) await deferCall(trx, call.call_id, next.at.toISOString(), nowIso);
     else await finishCall(trx, call.call_id, next.finalStatus, nowIso);
-    await completeBatchIfDone(trx, call.batch_id, nowIso);
+    await announce(
+      trx,
+      {
+        orgId: batch.org_id,
+        workspaceId: batch.workspace_id,
+        type: 'call.reported',
+        data: {
+          ...answer.call,
+          batchId: call.batch_id,
+          phoneNumber: call.phone,
+          reported: {
+            callStatus: report.callStatus,
+            callDuration: report.callDuration ?? null,
+            recordingUrl: report.recordingUrl ?? null,
+          },
+        },
+      },
+      deps.config.jobs.maxAttempts,
+      now,
+    );
+    await completeIfDone(deps, trx, call.batch_id, now);
   });
-  return {
-    success: true,
-    call: {
-      _id: call.call_id,
-      callStatus: next.retry ? 'pending' : next.finalStatus,
-      attempts: call.attempts,
-      nextAttemptAt: next.retry ? next.at.toISOString() : null,
-    },
-  };
+  return answer;
 }

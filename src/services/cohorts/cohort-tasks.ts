@@ -19,7 +19,8 @@ export function ingestCohortTask(deps: CohortDeps): TaskDefinition<'ingest_cohor
       return ingestCohort(deps, payload.cohortId, context);
     },
     stop: () => threads?.close() ?? Promise.resolve(),
-    fail: (trx, payload, failure) => failCohortAfterRetries(trx, payload.cohortId, failure),
+    fail: (trx, payload, failure) =>
+      failCohortAfterRetries(trx, payload.cohortId, failure, deps.config.jobs.maxAttempts),
     afterFailure: (payload) => cleanUpAfterRetries(deps, payload.cohortId),
     sweep: async () => void (await sweepFailedCohorts(deps)),
   };

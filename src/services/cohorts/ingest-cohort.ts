@@ -1,3 +1,4 @@
+import { announceCohortEnd } from './cohort-events.js';
 import type { Transaction } from 'kysely';
 import type { Config } from '../../config.js';
 import { planIngest } from '../../domain/ingest/ingest-plan.js';
@@ -183,9 +184,11 @@ export async function ingestCohort(
         rejectedFileKey: rejections.key,
         now: nowIso(),
       };
-      const published = await fence.complete('publishing the cohort', (trx) =>
-        cohorts.completeCohort(trx, cohort.seq, result),
-      );
+      const published = await fence.complete('publishing the cohort', async (trx) => {
+        const done = await cohorts.completeCohort(trx, cohort.seq, result);
+        if (done) await announceCohortEnd(trx, cohortId, deps.config.jobs.maxAttempts);
+        return done;
+      });
       if (!published) {
         // Deleted (or failed) while it was processing: what this attempt wrote has no cohort to show it.
         await deps.contacts.clear(cohort.seq, undefined);
@@ -204,14 +207,15 @@ export async function ingestCohort(
       throw error;
     }
     // A problem with the file itself: the cohort fails now, with the job done (not retried).
-    await fence.complete('failing the cohort', (trx) =>
-      cohorts.failCohort(trx, cohort.seq, {
+    await fence.complete('failing the cohort', async (trx) => {
+      await cohorts.failCohort(trx, cohort.seq, {
         code: error.code,
         message: error.message,
         details: error.details,
         now: nowIso(),
-      }),
-    );
+      });
+      await announceCohortEnd(trx, cohortId, deps.config.jobs.maxAttempts);
+    });
     await cleanUpFailedCohort(deps, cohort.seq, cohortId);
   }
 }
@@ -248,6 +252,7 @@ export async function failCohortAfterRetries(
   trx: Transaction<Database>,
   cohortId: string,
   failure: FinalFailure,
+  maxAttempts: number,
 ): Promise<void> {
   const cohort = await cohorts.findCohortById(trx, cohortId);
   if (!cohort) return;
@@ -257,6 +262,7 @@ export async function failCohortAfterRetries(
     details: null,
     now: nowIso(),
   });
+  await announceCohortEnd(trx, cohortId, maxAttempts);
 }
 
 /**

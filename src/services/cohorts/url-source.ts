@@ -3,60 +3,25 @@
 // public addresses only, at most MAX_REDIRECTS redirects, a size cap and a deadline. The address
 // check runs inside the socket's own DNS lookup, so the address checked is the address connected
 // to: a name cannot resolve to a public address for the check and a private one for the connection.
-import dns from 'node:dns';
 import http, { type IncomingMessage } from 'node:http';
 import https from 'node:https';
-import net, { type LookupFunction } from 'node:net';
+import net from 'node:net';
 import { type Readable, Transform, type TransformCallback } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import zlib from 'node:zlib';
-import ipaddr from 'ipaddr.js';
 import { BlockingCohortError, type CohortDeps } from './cohort-deps.js';
 import { EncodingSniffer, type FileEncoding } from './csv-source.js';
+import { addressRefusal, guardedLookup, hostOf } from '../public-address.js';
+
+export { addressRefusal };
 
 export const MAX_REDIRECTS = 3;
 const REDIRECT_STATUSES = new Set([301, 302, 303, 307, 308]);
 // Answers a later attempt may not get again: the runner retries these, the rest fail the cohort.
 const TRANSIENT_STATUSES = new Set([408, 425, 429]);
-// Cloud instance-metadata endpoints. Most sit in ranges refused anyway; Azure's wire server
-// (168.63.129.16) is a public-looking address, so the list is checked on its own.
-const METADATA_ADDRESSES = new Set(
-  ['169.254.169.254', 'fd00:ec2::254', '100.100.100.200', '168.63.129.16'].map((a) =>
-    ipaddr.parse(a).toNormalizedString(),
-  ),
-);
-const RANGE_NAMES: Record<string, string> = {
-  loopback: 'loopback',
-  private: 'private',
-  linkLocal: 'link-local',
-  uniqueLocal: 'unique-local',
-  unspecified: 'unspecified',
-  multicast: 'multicast',
-  broadcast: 'broadcast',
-  carrierGradeNat: 'carrier-grade NAT',
-  reserved: 'reserved',
-};
 // Certificate problems do not heal on a retry: the cohort fails with a message instead.
 const TLS_ERROR =
   /^(CERT_|ERR_TLS_|ERR_SSL_|UNABLE_TO_|DEPTH_ZERO_SELF_SIGNED_CERT|SELF_SIGNED_CERT_IN_CHAIN|HOSTNAME_MISMATCH)/;
-
-/**
- * Why Roster refuses to connect to an address, or undefined for a public unicast address. Anything
- * ipaddr.js does not class as plain unicast is refused (loopback, private, link-local, unique-local,
- * carrier-grade NAT, reserved, NAT64, 6to4, …), IPv4-mapped IPv6 is judged as the IPv4 it carries,
- * and the cloud metadata addresses are refused by name.
- */
-export function addressRefusal(address: string): string | undefined {
-  if (!ipaddr.isValid(address)) return 'not an IP address';
-  const parsed = ipaddr.process(address);
-  const range = parsed.range();
-  if (range !== 'unicast') return `a ${RANGE_NAMES[range] ?? `special-purpose (${range})`} address`;
-  if (METADATA_ADDRESSES.has(parsed.toNormalizedString())) return 'a cloud metadata address';
-  // ::a.b.c.d (deprecated IPv4-compatible form): never a public IPv6 host.
-  if (parsed.kind() === 'ipv6' && (parsed as ipaddr.IPv6).parts.slice(0, 6).every((part) => part === 0))
-    return 'an IPv4-compatible IPv6 address';
-  return undefined;
-}
 
 /** scheme://host/path: all of a URL that logs and messages may show (a pre-signed URL's query is its signature). */
 export function redactUrl(url: URL): string {
@@ -68,11 +33,6 @@ export function schemeRefusal(url: URL): string | undefined {
   return url.protocol === 'http:' || url.protocol === 'https:'
     ? undefined
     : `uses ${url.protocol}; only http: and https: URLs are downloaded`;
-}
-
-/** The URL's host as an allowlist entry or an IP literal: lower case, IPv6 without brackets. */
-function hostOf(url: URL): string {
-  return url.hostname.toLowerCase().replace(/^\[(.*)\]$/, '$1');
 }
 
 function refused(message: string): BlockingCohortError {
@@ -97,25 +57,6 @@ function failed(message: string, details: unknown = null): BlockingCohortError {
 const ALLOWLIST_HINT =
   'Roster only downloads from public addresses (an operator can list trusted hosts in ROSTER_URL_SOURCE_ALLOW_HOSTS).';
 
-/** A DNS lookup for the socket that refuses the connection when any address of the name is not public. */
-function guardedLookup(): LookupFunction {
-  return (hostname, options, callback) => {
-    dns.lookup(hostname, { all: true, family: options.family, hints: options.hints }, (error, addresses) => {
-      if (error) return callback(error, '');
-      for (const { address } of addresses) {
-        const reason = addressRefusal(address);
-        if (reason !== undefined)
-          return callback(refused(`The source URL's host ${hostname} resolves to ${reason}; ${ALLOWLIST_HINT}`), '');
-      }
-      const first = addresses[0];
-      if (first === undefined)
-        return callback(Object.assign(new Error(`${hostname} has no address`), { code: 'ENOTFOUND' }), '');
-      if (options.all) callback(null, addresses);
-      else callback(null, first.address, first.family);
-    });
-  };
-}
-
 /** Refuses a hop before any connection: a scheme other than http(s), or an IP literal that is not public. */
 function checkTarget(url: URL, allowHosts: readonly string[], hop: number): void {
   const where = hop === 0 ? 'The source URL' : `The source URL redirects to ${redactUrl(url)}, which`;
@@ -138,7 +79,13 @@ function get(url: URL, trusted: boolean, signal: AbortSignal): Promise<IncomingM
       'accept-encoding': 'gzip, deflate, br',
       'user-agent': 'Roster cohort download',
     },
-    ...(trusted ? {} : { lookup: guardedLookup() }),
+    ...(trusted
+      ? {}
+      : {
+          lookup: guardedLookup((hostname, reason) =>
+            refused(`The source URL's host ${hostname} resolves to ${reason}; ${ALLOWLIST_HINT}`),
+          ),
+        }),
   };
   return new Promise((resolve, reject) => {
     const request =

@@ -153,7 +153,8 @@ export async function addToTotal(db: Db, batchId: string, added: number, now: st
 }
 
 /** Marks a running batch completed once none of its calls can be dialled again. */
-export async function completeBatchIfDone(db: Db, batchId: string, now: string): Promise<void> {
+/** Completes a running batch once none of its calls is left to make; true when this call completed it. */
+export async function completeBatchIfDone(db: Db, batchId: string, now: string): Promise<boolean> {
   const open = await db
     .selectFrom('calls')
     .select('call_id')
@@ -161,11 +162,12 @@ export async function completeBatchIfDone(db: Db, batchId: string, now: string):
     .where('status', 'in', ['pending', 'in_progress'])
     .limit(1)
     .executeTakeFirst();
-  if (!open)
-    await db
-      .updateTable('batches')
-      .set({ status: 'completed', updated_at: now })
-      .where('batch_id', '=', batchId)
-      .where('status', '=', 'running')
-      .execute();
+  if (open) return false;
+  const done = await db
+    .updateTable('batches')
+    .set({ status: 'completed', updated_at: now })
+    .where('batch_id', '=', batchId)
+    .where('status', '=', 'running')
+    .executeTakeFirst();
+  return Number(done.numUpdatedRows) > 0;
 }
