@@ -31,6 +31,15 @@ describe('docs stay in sync with the code', () => {
     }
   });
 
+  it("the README's webhook verification is examples/verify-webhook.mjs's, word for word", async () => {
+    const readme = await readFile(path.join(ROOT, 'README.md'), 'utf8');
+    const example = await readFile(path.join(ROOT, 'examples/verify-webhook.mjs'), 'utf8');
+    const start = example.indexOf('/**\n * True when');
+    const verify = example.slice(start, example.indexOf('\n}\n', start) + 3);
+    assert.ok(start >= 0 && verify.includes('export function verifyRosterSignature'), 'the example lost its function');
+    assert.ok(readme.includes(verify), 'README shows another verifyRosterSignature than examples/verify-webhook.mjs');
+  });
+
   it('the README documents every row rejection code, and no other', async () => {
     const readme = await readFile(path.join(ROOT, 'README.md'), 'utf8');
     const section = readme.slice(readme.indexOf('### Row rejection codes'), readme.indexOf('## Batches'));
