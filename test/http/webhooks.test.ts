@@ -254,6 +254,37 @@ for (const backend of await backends()) {
       assert.equal(removed.statusCode, 200, removed.body);
     });
 
+    it('stops retrying once the retry window since the first attempt has passed: the delivery ends failed', async () => {
+      const hook = await receiver(() => '', Array.from({ length: 50 }, () => 500));
+      try {
+        const created = await subscribe(hook.url, ['cohort.completed']);
+        await t.call('POST', `${WS}/webhooks/${created.webhook_id}/test`, { key: acme.apiKey });
+        const first = await until('the first failed attempt', async () => {
+          const [delivery] = await deliveries(created.webhook_id);
+          return delivery?.attempts.length === 1 ? delivery : undefined;
+        });
+        assert.equal(first.status, 'pending');
+        assert.ok(first.next_attempt_at !== null);
+        // As if the first attempt had been a day and an hour ago (ROSTER_WEBHOOK_RETRY_HOURS is 24).
+        await t.backing.storage.db
+          .updateTable('webhook_deliveries')
+          .set({ first_attempt_at: new Date(Date.now() - 25 * 3_600_000).toISOString() })
+          .where('delivery_id', '=', first.delivery_id)
+          .execute();
+        const failed = await until('the delivery to fail', async () => {
+          const [delivery] = await deliveries(created.webhook_id);
+          return delivery?.status === 'failed' ? delivery : undefined;
+        });
+        assert.equal(failed.next_attempt_at, null);
+        assert.ok(failed.attempts.length >= 2 && failed.attempts.every((a) => a.status_code === 500));
+        const attempts = failed.attempts.length;
+        await new Promise((resolve) => setTimeout(resolve, 500));
+        assert.equal((await deliveries(created.webhook_id))[0]!.attempts.length, attempts, 'no attempt after failing');
+      } finally {
+        await hook.close();
+      }
+    });
+
     it("keeps each workspace's webhooks to keys that reach it", async () => {
       const created = await subscribe('http://127.0.0.1:9/hooks', ['cohort.completed']);
       const globexKey = (await seedTenant(t, 'initech')).apiKey;
