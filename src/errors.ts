@@ -44,6 +44,11 @@ export const ERROR_CATALOGUE = {
   route_not_found: { status: 404, type: 'not_found_error', message: 'No such route.' },
   already_exists: { status: 409, type: 'conflict_error', message: 'A resource with this id already exists.' },
   in_use: { status: 409, type: 'conflict_error', message: 'The resource is still in use.' },
+  caller_rejected: {
+    status: 422,
+    type: 'invalid_request_error',
+    message: 'The caller was refused by the rules a row of a cohort file follows.',
+  },
   webhook_url_refused: {
     status: 422,
     type: 'invalid_request_error',

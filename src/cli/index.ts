@@ -10,6 +10,7 @@ import { registerDncCommands } from './commands/dnc-commands.js';
 import { registerKeyCommands } from './commands/key-commands.js';
 import { dropEmptyScopeVariables } from './commands/scope-env.js';
 import { registerServerCommands } from './commands/server-commands.js';
+import { registerWebhookCommands } from './commands/webhook-commands.js';
 import { packageVersion } from './package-version.js';
 
 dropEmptyScopeVariables();
@@ -25,7 +26,7 @@ program
       'and ROSTER_API_KEY (the master key for admin commands), or pass --url and --api-key.\n' +
       '\nROSTER_ORG, ROSTER_WORKSPACE and ROSTER_DEPLOYMENT stand in for --org,\n' +
       '--workspace and --deployment wherever a command takes them; a flag wins.\n' +
-      'Cohort and caller commands given neither take the org and workspace from\n' +
+      'Cohort, caller and webhook commands given neither take the org and workspace from\n' +
       'the API key (GET /v1/me).',
   )
   .addHelpText(
@@ -52,5 +53,6 @@ registerCohortCommands(program);
 registerCallerCommands(program);
 registerBatchCommands(program);
 registerDncCommands(program);
+registerWebhookCommands(program);
 
 await program.parseAsync(process.argv);

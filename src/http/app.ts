@@ -3,6 +3,7 @@ import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastif
 import type { Config } from '../config.js';
 import type { BatchDeps } from '../services/batches/batch-deps.js';
 import type { CohortDeps } from '../services/cohorts/cohort-deps.js';
+import type { WebhookDeps } from '../services/webhooks/webhook-service.js';
 import type { BlobStore } from '../storage/blobs/blob-store.js';
 import type { Storage } from '../storage/db.js';
 import { installBodyParsers } from './body-parsers.js';
@@ -128,17 +129,22 @@ export async function buildApp(
   await app.register(batchRoutes, { deps: batchDeps, dataDir: config.dataDir });
   await app.register(dialerRoutes, { deps: batchDeps });
   await app.register(dncRoutes, { deps: batchDeps, dataDir: config.dataDir });
-  await app.register(webhookRoutes, {
-    deps: {
-      db: deps.storage.db,
-      config,
-      now: batchDeps.now,
-      notifyWorkers: cohortDeps.notifyWorkers,
-    },
-  });
+  const webhookDeps: WebhookDeps = {
+    db: deps.storage.db,
+    config,
+    now: batchDeps.now,
+    notifyWorkers: cohortDeps.notifyWorkers,
+  };
+  await app.register(webhookRoutes, { deps: webhookDeps });
   await app.register(consolePlugin, {
     prefix: '/console',
-    deps: { cohorts: cohortDeps, batches: batchDeps, masterKey: config.masterKey, dataDir: config.dataDir },
+    deps: {
+      cohorts: cohortDeps,
+      batches: batchDeps,
+      webhooks: webhookDeps,
+      masterKey: config.masterKey,
+      dataDir: config.dataDir,
+    },
   });
   return app;
 }

@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import ExcelJS from 'exceljs';
@@ -41,11 +43,18 @@ describe('web console in a real browser', { skip: browserSkip() }, () => {
   let context: BrowserContext;
   let page: Page;
   let deployment: string;
+  let webhookId: string;
 
   const shot = async (name: string) => page.screenshot({ path: path.join(ARTIFACTS, `${name}.png`), fullPage: true });
 
   before(async () => {
-    t = await createTestApp(sqlite, { ROSTER_RATE_LIMIT_MAX: '0', ROSTER_MAX_UPLOAD_BYTES: String(MAX_UPLOAD_BYTES) });
+    t = await createTestApp(sqlite, {
+      ROSTER_RATE_LIMIT_MAX: '0',
+      ROSTER_MAX_UPLOAD_BYTES: String(MAX_UPLOAD_BYTES),
+      // The webhook step's receiver listens on 127.0.0.1, which webhooks may only call when allowed.
+      ROSTER_URL_SOURCE_ALLOW_HOSTS: '127.0.0.1',
+      ROSTER_WEBHOOK_RETRY_BASE_MS: '100',
+    });
     tenant = await seedTenant(t, 'acme');
     await t.app.listen({ port: 0, host: '127.0.0.1' });
     const address = t.app.server.address() as { port: number };
@@ -451,12 +460,76 @@ describe('web console in a real browser', { skip: browserSkip() }, () => {
     assert.doesNotMatch(failures, /\bsuccess\b/);
   });
 
+  it("lists the workspace's webhooks, sends a test event and shows its delivery succeed, then resends it", async () => {
+    const received: string[] = [];
+    const receiver = http.createServer((request, response) => {
+      let body = '';
+      request.setEncoding('utf8');
+      request.on('data', (chunk: string) => {
+        body += chunk;
+      });
+      request.on('end', () => {
+        received.push(body);
+        response.writeHead(200).end('ok');
+      });
+    });
+    await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
+    try {
+      const hookUrl = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/hooks`;
+      const created = await t.call('POST', '/v1/orgs/acme/workspaces/main/webhooks', {
+        key: tenant.apiKey,
+        body: { url: hookUrl, events: ['batch.completed', 'call.reported'] },
+      });
+      assert.equal(created.statusCode, 201, created.body);
+      webhookId = (created.json() as { webhook_id: string }).webhook_id;
+
+      await page.goto(`${base}/console/orgs/acme`);
+      await page.getByRole('link', { name: 'Webhooks' }).click();
+      await page.getByRole('heading', { name: 'Webhooks' }).waitFor();
+      const row = page.getByRole('row').filter({ hasText: hookUrl });
+      assert.match(await row.innerText(), /batch\.completed, call\.reported/);
+      await shot('webhooks');
+      await row.getByRole('button', { name: 'Send test event' }).click();
+      await page.getByText('A webhook.test event is on its way').waitFor();
+      await shot('webhooks-test-sent');
+      await page.getByRole('row').filter({ hasText: hookUrl }).getByRole('link', { name: 'Deliveries' }).click();
+      await page.getByRole('heading', { name: 'Webhook deliveries' }).waitFor();
+
+      // The runner sends it in the background: reload until the page shows it succeeded, with a bound.
+      const delivered = async (attempts: number) => {
+        const delivery = page.locator('tbody tr').first();
+        const deadline = Date.now() + 30_000;
+        for (;;) {
+          const text = await delivery.innerText();
+          if (/succeeded/.test(text) && (text.match(/HTTP 200/g) ?? []).length === attempts) return text;
+          assert.ok(Date.now() < deadline, `not delivered ${attempts} time(s) within 30 s: ${text}`);
+          await page.waitForTimeout(200);
+          await page.reload();
+        }
+      };
+      assert.match(await delivered(1), /webhook\.test/);
+      assert.equal(received.length, 1);
+      assert.equal((JSON.parse(received[0]!) as { type: string }).type, 'webhook.test');
+      await shot('webhook-deliveries');
+
+      await page.getByRole('button', { name: 'Resend' }).click();
+      await page.getByText(/Delivery whd_[0-9a-f]+ is being sent again/).waitFor();
+      await delivered(2);
+      assert.equal(received.length, 2);
+      assert.equal(received[1], received[0], 'the same event, sent again');
+    } finally {
+      await new Promise<void>((resolve) => receiver.close(() => resolve()));
+    }
+  });
+
   it('reads at 360 px wide without sideways scrolling', async () => {
     await page.setViewportSize({ width: 360, height: 780 });
     for (const [name, url] of [
       ['narrow-cohort-upload', `${deployment}/cohorts/new`],
       ['narrow-batch-upload', `${base}/console/orgs/acme/workspaces/main/batches/new`],
       ['narrow-deployment', deployment],
+      ['narrow-webhooks', `${base}/console/orgs/acme/workspaces/main/webhooks`],
+      ['narrow-webhook-deliveries', `${base}/console/orgs/acme/workspaces/main/webhooks/${webhookId}/deliveries`],
     ] as const) {
       await page.goto(url);
       const overflow = await page.evaluate<number>(

@@ -10,15 +10,10 @@ import { uploadBatch, vendorFields } from '../helpers/batches.js';
 import { SEED_CONFIG, uploadCohort, waitForCohort } from '../helpers/cohorts.js';
 import { ROOT } from '../helpers/spawn-server.js';
 import { createTestApp, seedTenant, type SeededTenant, type TestApp } from '../helpers/test-app.js';
+import { until, webhookReceiver } from '../helpers/webhook-receiver.js';
 
 const WS = '/v1/orgs/acme/workspaces/main';
 const COHORTS = `${WS}/deployments/inbound/cohorts`;
-
-interface Received {
-  headers: http.IncomingHttpHeaders;
-  body: string;
-  verified: boolean;
-}
 
 interface Delivery {
   delivery_id: string;
@@ -28,40 +23,6 @@ interface Delivery {
   attempts: Array<{ attempt: number; status_code: number | null; error: string | null }>;
   next_attempt_at: string | null;
   event: { id: string; type: string; created_at: string; data: Record<string, unknown> };
-}
-
-/** A receiver on 127.0.0.1 that answers each request with the next of `answers` (then 200), checking signatures. */
-async function receiver(secret: () => string, answers: number[] = []) {
-  const received: Received[] = [];
-  const server = http.createServer((request, response) => {
-    const chunks: Buffer[] = [];
-    request.on('data', (chunk: Buffer) => chunks.push(chunk));
-    request.on('end', () => {
-      const body = Buffer.concat(chunks).toString('utf8');
-      received.push({
-        headers: request.headers,
-        body,
-        verified: verifyRosterSignature(secret(), request.headers['roster-signature'], body),
-      });
-      response.writeHead(answers.shift() ?? 200).end('ok');
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return {
-    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/hooks`,
-    received,
-    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
-  };
-}
-
-async function until<T>(what: string, read: () => Promise<T | undefined>, timeoutMs = 30_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await read();
-    if (value !== undefined) return value;
-    assert.ok(Date.now() < deadline, `${what} did not happen within ${timeoutMs} ms`);
-    await new Promise((resolve) => setTimeout(resolve, 25));
-  }
 }
 
 for (const backend of await backends()) {
@@ -98,7 +59,7 @@ for (const backend of await backends()) {
 
     it('signs a cohort.completed delivery, retries it after two failures and records the three attempts', async () => {
       let secret = '';
-      const hook = await receiver(() => secret, [500, 503]);
+      const hook = await webhookReceiver(() => secret, [500, 503]);
       try {
         const created = await subscribe(hook.url, ['cohort.completed']);
         secret = created.secret;
@@ -166,7 +127,7 @@ for (const backend of await backends()) {
 
     it('announces cohort.failed, call.reported and batch.completed to the webhooks that subscribe to them', async () => {
       const secret = { value: '' };
-      const hook = await receiver(() => secret.value);
+      const hook = await webhookReceiver(() => secret.value);
       try {
         const created = await subscribe(hook.url, ['cohort.failed', 'call.reported', 'batch.completed']);
         secret.value = created.secret;
@@ -255,7 +216,10 @@ for (const backend of await backends()) {
     });
 
     it('stops retrying once the retry window since the first attempt has passed: the delivery ends failed', async () => {
-      const hook = await receiver(() => '', Array.from({ length: 50 }, () => 500));
+      const hook = await webhookReceiver(
+        () => '',
+        Array.from({ length: 50 }, () => 500),
+      );
       try {
         const created = await subscribe(hook.url, ['cohort.completed']);
         await t.call('POST', `${WS}/webhooks/${created.webhook_id}/test`, { key: acme.apiKey });

@@ -13,7 +13,11 @@ export interface DeploymentOptions extends OutputOptions {
 /** The scope flags in the help's examples, as the demo tenant of a first start names them. */
 export const EXAMPLE_DEPLOYMENT = '--org demo --workspace default --deployment demo';
 
-export function addDeploymentOptions(command: Command): Command {
+/**
+ * --org and --workspace, each from its flag, its variable (ROSTER_ORG, ROSTER_WORKSPACE) or else the
+ * API key (GET /v1/me): for commands on a workspace (webhooks), and under --deployment for the rest.
+ */
+export function addWorkspaceOptions(command: Command): Command {
   return command
     .addOption(
       scopeOption(
@@ -29,14 +33,13 @@ export function addDeploymentOptions(command: Command): Command {
         'the workspace in the org; with neither the flag nor its variable, the one the API key reaches when it reaches only one',
       ),
     )
-    .addOption(
-      scopeOption(
-        'deployment',
-        '--deployment <deployment_id>',
-        'the deployment in the workspace',
-      ).makeOptionMandatory(),
-    )
     .hook('preAction', fillScopeFromKey);
+}
+
+export function addDeploymentOptions(command: Command): Command {
+  return addWorkspaceOptions(command).addOption(
+    scopeOption('deployment', '--deployment <deployment_id>', 'the deployment in the workspace').makeOptionMandatory(),
+  );
 }
 
 interface KeyIdentity {

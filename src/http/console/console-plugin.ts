@@ -8,6 +8,7 @@ import type { FastifyInstance } from 'fastify';
 import { AppError } from '../../errors.js';
 import type { BatchDeps } from '../../services/batches/batch-deps.js';
 import type { CohortDeps } from '../../services/cohorts/cohort-deps.js';
+import type { WebhookDeps } from '../../services/webhooks/webhook-service.js';
 import { projectRoot } from '../../storage/project-root.js';
 import { notFoundHandler } from '../error-handler.js';
 import { acceptUploads } from '../upload-request.js';
@@ -28,11 +29,13 @@ import { query } from './html.js';
 import { wantsJson } from './console-request.js';
 import { findSession } from './session-store.js';
 import { signInPages } from './sign-in-pages.js';
+import { webhookPages } from './webhook-pages.js';
 import { workspacePages } from './workspace-pages.js';
 
 export interface ConsoleDeps {
   cohorts: CohortDeps;
   batches: BatchDeps;
+  webhooks: WebhookDeps;
   masterKey: string | undefined;
   dataDir: string;
 }
@@ -131,4 +134,5 @@ export async function consolePlugin(app: FastifyInstance, options: { deps: Conso
   await app.register(cohortMappingRoute, { deps });
   await app.register(batchPages, { deps });
   await app.register(auditPages, { deps });
+  await app.register(webhookPages, { deps });
 }

@@ -73,6 +73,8 @@ ${pager('/console/', {}, offset, limit, orgs.total)}`;
   }
   <h3>Outbound</h3>
   <ul class="links"><li><a href="${ws}/batches">Batches</a></li><li><a href="${ws}/batches/new">Upload a batch</a></li><li><a href="${ws}/dnc">Do-not-call list</a></li></ul>
+  <h3>Integrations</h3>
+  <ul class="links"><li><a href="${ws}/webhooks">Webhooks</a></li></ul>
 </section>`);
     }
     const body = html`<p>Pick a deployment to upload cohorts and look callers up, or a workspace's batches. Every write is in the <a href="${path`/console/orgs/${orgId}/audit`}">audit trail</a>.</p>${sections}${pager(path`/console/orgs/${orgId}`, {}, offset, limit, workspaces.total)}`;

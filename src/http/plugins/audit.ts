@@ -37,6 +37,8 @@ const MAX_READ_ANSWER = 64 * 1024;
 
 /** Path parameters naming a resource, most specific first. */
 const ID_PARAMS = [
+  'delivery_id',
+  'webhook_id',
   'call_id',
   'cohort_id',
   'batch_id',
@@ -54,6 +56,8 @@ const ID_PARAMS = [
 /** Fields of an answer naming what a create made, most specific first. */
 const ID_FIELDS = [
   'cohort_id',
+  'webhook_id',
+  'delivery_id',
   'batch_id',
   'call_id',
   'key_id',

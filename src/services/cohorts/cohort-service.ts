@@ -143,7 +143,7 @@ export function newCohortId(): string {
   return `coh-${[...randomBytes(12)].map((b) => alphabet[b % alphabet.length]).join('')}`;
 }
 
-function createdBy(principal: Principal): string {
+export function createdBy(principal: Principal): string {
   return principal.kind === 'key' ? principal.userEmail : 'admin';
 }
 

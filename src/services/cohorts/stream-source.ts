@@ -21,10 +21,11 @@ export interface StreamUser {
 }
 
 /**
- * Writes users sent as JSON into the same shape an upload has: a CSV with one column per field and
- * the transformation config that maps them. The one ingest pipeline then applies the same rules.
+ * Users sent as JSON in the shape of a file: a header with one column per field, one row per user,
+ * and the transformation config that maps the columns. The one ingest pipeline then applies the same
+ * rules to them as to an upload's rows.
  */
-export function usersToCohortFile(users: StreamUser[]): { csv: string; transformation: string } {
+export function usersToTable(users: StreamUser[]): { header: string[]; rows: string[][]; transformation: object } {
   const variables = [...new Set(users.flatMap((u) => Object.keys(u.app_variables ?? {})))];
   const overrides = [...new Set(users.flatMap((u) => Object.keys(u.app_overrides ?? {})))];
   const withIdentifier = users.some((u) => u.user_identifier !== undefined);
@@ -41,13 +42,19 @@ export function usersToCohortFile(users: StreamUser[]): { csv: string; transform
     ...variables.map((v) => text(u.app_variables?.[v])),
     ...overrides.map((o) => text(u.app_overrides?.[o])),
   ]);
-  const csv = `${Papa.unparse({ fields: header, data: rows }, { newline: '\n', quotes: true })}\n`;
   const transformation = {
     phone_number: { column_name: 'user_phone_number' },
     ...(withIdentifier ? { user_identifier: { column_name: 'user_identifier' } } : {}),
     app_variables: Object.fromEntries(variables.map((v) => [v, { column_name: `app_variables.${v}` }])),
     app_overrides: Object.fromEntries(overrides.map((o) => [o, { column_name: `app_overrides.${o}` }])),
   };
+  return { header, rows, transformation };
+}
+
+/** usersToTable as an upload: the CSV file and its config's text. */
+export function usersToCohortFile(users: StreamUser[]): { csv: string; transformation: string } {
+  const { header, rows, transformation } = usersToTable(users);
+  const csv = `${Papa.unparse({ fields: header, data: rows }, { newline: '\n', quotes: true })}\n`;
   return { csv, transformation: JSON.stringify(transformation) };
 }
 

@@ -1,4 +1,4 @@
-import type { Kysely, Selectable } from 'kysely';
+import type { ExpressionBuilder, Kysely, Selectable } from 'kysely';
 import type { Database, IdempotencyKeysTable } from '../schema.js';
 
 type Db = Kysely<Database>;
@@ -8,6 +8,12 @@ export type IdempotencyRow = Selectable<IdempotencyKeysTable>;
 export interface KeyRef {
   orgId: string;
   key: string;
+}
+
+/** The key's row while `holder` holds it. */
+function heldBy(ref: KeyRef, holder: string) {
+  return (eb: ExpressionBuilder<Database, 'idempotency_keys'>) =>
+    eb.and([eb('org_id', '=', ref.orgId), eb('idempotency_key', '=', ref.key), eb('holder', '=', holder)]);
 }
 
 export interface NewClaim {
@@ -100,9 +106,7 @@ export async function renewClaim(db: Db, ref: KeyRef, holder: string, lockedUnti
   const result = await db
     .updateTable('idempotency_keys')
     .set({ locked_until: lockedUntil })
-    .where('org_id', '=', ref.orgId)
-    .where('idempotency_key', '=', ref.key)
-    .where('holder', '=', holder)
+    .where(heldBy(ref, holder))
     .executeTakeFirst();
   return Number(result.numUpdatedRows) === 1;
 }
@@ -125,9 +129,7 @@ export async function recordRecovery(
       recovery_body: answer.body,
       request_hash: answer.requestHash ?? eb.ref('request_hash'),
     }))
-    .where('org_id', '=', ref.orgId)
-    .where('idempotency_key', '=', ref.key)
-    .where('holder', '=', holder)
+    .where(heldBy(ref, holder))
     .executeTakeFirst();
   return Number(result.numUpdatedRows) === 1;
 }
@@ -149,9 +151,7 @@ export async function storeAnswer(
       holder: null,
       locked_until: null,
     })
-    .where('org_id', '=', ref.orgId)
-    .where('idempotency_key', '=', ref.key)
-    .where('holder', '=', holder)
+    .where(heldBy(ref, holder))
     .executeTakeFirst();
   return Number(result.numUpdatedRows) === 1;
 }
@@ -162,20 +162,8 @@ export async function storeAnswer(
  * now, and a repeat answers that resource.
  */
 export async function releaseClaim(db: Db, ref: KeyRef, holder: string, now: string): Promise<void> {
-  await db
-    .deleteFrom('idempotency_keys')
-    .where('org_id', '=', ref.orgId)
-    .where('idempotency_key', '=', ref.key)
-    .where('holder', '=', holder)
-    .where('recovery_status', 'is', null)
-    .execute();
-  await db
-    .updateTable('idempotency_keys')
-    .set({ locked_until: now })
-    .where('org_id', '=', ref.orgId)
-    .where('idempotency_key', '=', ref.key)
-    .where('holder', '=', holder)
-    .execute();
+  await db.deleteFrom('idempotency_keys').where(heldBy(ref, holder)).where('recovery_status', 'is', null).execute();
+  await db.updateTable('idempotency_keys').set({ locked_until: now }).where(heldBy(ref, holder)).execute();
 }
 
 /** Deletes keys past their retention whose request is no longer running. */
