@@ -1,6 +1,16 @@
 import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { Migrator, sql, type Kysely, type Migration, type MigrationProvider } from 'kysely';
+import {
+  type DatabaseIntrospector,
+  type DatabaseMetadata,
+  Migrator,
+  type Kysely,
+  type Migration,
+  type MigrationProvider,
+  type SchemaMetadata,
+  sql,
+  type TableMetadata,
+} from 'kysely';
 import type { DialectName, Storage } from './db.js';
 import { projectRoot } from './project-root.js';
 
@@ -36,12 +46,60 @@ export function migrationsFolder(dialect: DialectName): string {
 }
 
 /**
- * Kysely looks for its bookkeeping tables by name across schemas; naming the schema keeps two
- * Roster databases in one PostgreSQL database (or parallel test schemas) from seeing each other's.
+ * What Kysely's migrator learns of the database: on PostgreSQL only Roster's own schema. Its
+ * built-in introspector lists every table of every schema (calling has_schema_privilege and reading
+ * each table's columns), which fails when another application or a parallel test drops a schema
+ * during the scan, and would let two Roster schemas in one database see each other's bookkeeping.
+ * The migrator only asks which schemas and tables exist, so that is all this answers.
+ */
+class OwnSchemaIntrospector implements DatabaseIntrospector {
+  constructor(
+    private readonly db: Kysely<unknown>,
+    private readonly schema: string | undefined,
+  ) {}
+
+  private ownSchema() {
+    return this.schema === undefined ? sql<string>`current_schema()` : sql<string>`${this.schema}`;
+  }
+
+  async getSchemas(): Promise<SchemaMetadata[]> {
+    const { rows } = await sql<{ name: string }>`
+      select nspname as name from pg_catalog.pg_namespace where nspname = ${this.ownSchema()}`.execute(this.db);
+    return rows;
+  }
+
+  async getTables(): Promise<TableMetadata[]> {
+    const { rows } = await sql<{ name: string; schema: string }>`
+      select c.relname as name, n.nspname as schema
+      from pg_catalog.pg_class c join pg_catalog.pg_namespace n on n.oid = c.relnamespace
+      where n.nspname = ${this.ownSchema()} and c.relkind in ('r', 'p')`.execute(this.db);
+    return rows.map((row) => ({ ...row, isView: false, columns: [] }));
+  }
+
+  async getMetadata(): Promise<DatabaseMetadata> {
+    return { tables: await this.getTables() };
+  }
+}
+
+/**
+ * The migrator's view of the storage: on PostgreSQL the same connections, with the introspector
+ * above; its bookkeeping tables live in Roster's schema (`migrationTableSchema`), so two Roster
+ * databases in one PostgreSQL database (or parallel test schemas) never see each other's.
  */
 function migratorFor(storage: Storage): Migrator {
+  const db = storage.db as Kysely<unknown>;
+  const scoped =
+    storage.capabilities.dialect === 'postgres'
+      ? new Proxy(db, {
+          get(target, property) {
+            if (property === 'introspection') return new OwnSchemaIntrospector(target, storage.schema);
+            const value = Reflect.get(target, property, target) as unknown;
+            return typeof value === 'function' ? value.bind(target) : value;
+          },
+        })
+      : db;
   return new Migrator({
-    db: storage.db,
+    db: scoped,
     provider: new SqlFileMigrationProvider(migrationsFolder(storage.capabilities.dialect)),
     ...(storage.schema ? { migrationTableSchema: storage.schema } : {}),
   });
@@ -49,29 +107,6 @@ function migratorFor(storage: Storage): Migrator {
 
 export interface MigrationReport {
   applied: string[];
-}
-
-/**
- * Kysely's migrator starts by listing the tables of every schema in the database, calling
- * has_schema_privilege on each name: when another application (or a parallel test) drops a schema
- * during that scan, the call fails with 3F000 naming that schema. Such a failure says nothing about
- * ours, so it is tried again; a 3F000 about our own schema is a real error.
- */
-function isOtherSchemaDropped(error: unknown, storage: Storage): boolean {
-  const { code, message } = error as { code?: unknown; message?: unknown };
-  if (code !== '3F000' || typeof message !== 'string') return false;
-  return storage.schema === undefined || !message.includes(`"${storage.schema}"`);
-}
-
-async function withSchemaScanRetries<T>(storage: Storage, run: () => Promise<T>): Promise<T> {
-  for (let attempt = 1; ; attempt++) {
-    try {
-      return await run();
-    } catch (error) {
-      if (!isOtherSchemaDropped(error, storage) || attempt >= 20) throw error;
-      await new Promise((resolve) => setTimeout(resolve, 20 * attempt));
-    }
-  }
 }
 
 /**
@@ -87,15 +122,14 @@ export async function migrateToLatest(storage: Storage): Promise<MigrationReport
     const { error, results } = await migrator.migrateToLatest();
     if (!error) return { applied: (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName) };
     const busy = String((error as { code?: string }).code ?? '').startsWith('SQLITE_BUSY');
-    const retry = busy || isOtherSchemaDropped(error, storage);
-    if (!retry || attempt >= 20) throw error;
-    await new Promise((resolve) => setTimeout(resolve, (busy ? 100 : 20) * attempt));
+    if (!busy || attempt >= 20) throw error;
+    await new Promise((resolve) => setTimeout(resolve, 100 * attempt));
   }
 }
 
 /** Names of migrations not yet applied (empty when the schema is current). */
 export async function pendingMigrations(storage: Storage): Promise<string[]> {
   const migrator = migratorFor(storage);
-  const all = await withSchemaScanRetries(storage, () => migrator.getMigrations());
+  const all = await migrator.getMigrations();
   return all.filter((m) => m.executedAt === undefined).map((m) => m.name);
 }
