@@ -217,6 +217,8 @@ for (const backend of await backends()) {
         assert.equal(again.headers['idempotent-replayed'], 'true', c.name);
         assert.equal(again.text, first.text, c.name);
         assert.equal(await c.count(), before + 1, c.name);
+        // The whole request was hashed (a form to its last part), so another body would be refused.
+        assert.match((await keyRow(`json-${c.name}`))?.request_hash ?? '', /^[0-9a-f]{64}$/, c.name);
       }
       // addCallsToBatch on the batch createBatch made.
       const batchId = (JSON.parse((await cases[2]!.run('json-createBatch')).text) as { data: string }).data;
