@@ -68,6 +68,8 @@ export interface Config {
     /** How long after its first attempt a delivery is still retried (ROSTER_WEBHOOK_RETRY_HOURS). */
     readonly retryWindowMs: number;
   };
+  /** Cohort retention runs: how often each deployment with a policy is looked at (ROSTER_RETENTION_INTERVAL_MINUTES). */
+  readonly retention: { readonly intervalMs: number };
   readonly jobs: {
     readonly concurrency: number;
     readonly maxAttempts: number;
@@ -205,6 +207,7 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
       retryBaseMs: int('ROSTER_WEBHOOK_RETRY_BASE_MS', 30_000, 10, 3_600_000),
       retryWindowMs: int('ROSTER_WEBHOOK_RETRY_HOURS', 24, 1, 24 * 7) * 3_600_000,
     },
+    retention: { intervalMs: int('ROSTER_RETENTION_INTERVAL_MINUTES', 60, 1, 7 * 24 * 60) * 60_000 },
     jobs: {
       concurrency: int('ROSTER_JOB_CONCURRENCY', 2, 1, 64),
       maxAttempts: int('ROSTER_JOB_MAX_ATTEMPTS', 5, 1, 100),
@@ -228,6 +231,7 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
     urlSource: Object.freeze(config.urlSource),
     idempotency: Object.freeze(config.idempotency),
     webhooks: Object.freeze(config.webhooks),
+    retention: Object.freeze(config.retention),
     jobs: Object.freeze(config.jobs),
     s3: s3 && Object.freeze(s3),
   });

@@ -266,6 +266,10 @@ export async function createDeployment(
     agent_id: input.agent_id,
     default_country: country ?? null,
     created_at: nowIso(),
+    cohort_retention_days: null,
+    cohort_retention_strict: 0,
+    cohort_retention_last_run_at: null,
+    cohort_retention_next_run_at: null,
   };
   await insertUnique('Deployment', row.deployment_id, () => deploymentsRepo.insertDeployment(db, row));
   return row;

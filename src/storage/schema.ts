@@ -46,6 +46,13 @@ export interface DeploymentsTable {
   agent_id: string;
   default_country: string | null;
   created_at: string;
+  /** Cohorts older than this many days are deleted by the retention run (migration 0014); null keeps them. */
+  cohort_retention_days: number | null;
+  /** 1: delete them even when they are the newest holder of a phone. */
+  cohort_retention_strict: number;
+  cohort_retention_last_run_at: string | null;
+  /** When the next retention run is due; null without a policy. */
+  cohort_retention_next_run_at: string | null;
 }
 
 export interface PhoneNumbersTable {

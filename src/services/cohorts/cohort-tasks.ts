@@ -1,4 +1,5 @@
 import type { TaskDefinition } from '../../queue/tasks.js';
+import { applyDueRetention } from './cohort-retention.js';
 import { findCohortById } from '../../storage/repositories/cohorts-repository.js';
 import type { CohortDeps } from './cohort-deps.js';
 import { cleanUpAfterRetries, failCohortAfterRetries, ingestCohort, sweepFailedCohorts } from './ingest-cohort.js';
@@ -22,7 +23,11 @@ export function ingestCohortTask(deps: CohortDeps): TaskDefinition<'ingest_cohor
     fail: (trx, payload, failure) =>
       failCohortAfterRetries(trx, payload.cohortId, failure, deps.config.jobs.maxAttempts),
     afterFailure: (payload) => cleanUpAfterRetries(deps, payload.cohortId),
-    sweep: async () => void (await sweepFailedCohorts(deps)),
+    // Now and then: what failed cohorts left behind, and the retention runs that are due.
+    sweep: async () => {
+      await sweepFailedCohorts(deps);
+      await applyDueRetention(deps, new Date(), deps.config.retention.intervalMs);
+    },
   };
 }
 

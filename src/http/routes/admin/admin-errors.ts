@@ -68,6 +68,7 @@ export const ADMIN_ROUTE_ERRORS = {
   listDeployments: [...IN_ORG, 'validation_failed'],
   getDeployment: IN_ORG,
   deleteDeployment: [...MASTER_IN_ORG, ...DELETE_BODY],
+  updateDeployment: [...MASTER_IN_ORG, 'validation_failed', ...JSON_BODY],
   // The number is checked against E.164 by the schema (validation_failed, never invalid_phone_number).
   createPhoneNumber: [...MASTER_IN_ORG, 'validation_failed', 'already_exists', ...JSON_BODY],
   listPhoneNumbers: [...IN_ORG, 'validation_failed'],

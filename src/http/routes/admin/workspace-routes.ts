@@ -1,10 +1,12 @@
-import { Type } from '@sinclair/typebox';
+import { type TSchema, Type } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { Kysely } from 'kysely';
 import { E164_PATTERN, VARIABLE_NAME_PATTERN } from '../../../domain/tenancy/ids.js';
 import { reachableWorkspaces } from '../../../domain/tenancy/principal.js';
+import { retentionPolicyOf, setRetentionPolicy } from '../../../services/cohorts/cohort-retention.js';
 import * as tenancy from '../../../services/tenancy-service.js';
+import type { DeploymentRow } from '../../../storage/repositories/deployments-repository.js';
 import type { Database } from '../../../storage/schema.js';
 import { requireMaster, requireOrg, requireWorkspace } from '../../plugins/auth.js';
 import { pageEnvelope } from '../../pagination.js';
@@ -13,7 +15,7 @@ import { DeletedSchema, ErrorEnvelopeSchema, PageOf, PageQuerySchema, SlugId, Ti
 
 const E = ErrorEnvelopeSchema;
 const Name = Type.String({ minLength: 1, maxLength: 200, description: 'Display name (any language)' });
-const Nullable = <T extends ReturnType<typeof Type.String>>(schema: T) => Type.Union([schema, Type.Null()]);
+const Nullable = <T extends TSchema>(schema: T) => Type.Union([schema, Type.Null()]);
 
 const WorkspaceSchema = Type.Object(
   { org_id: Type.String(), workspace_id: Type.String(), name: Type.String(), created_at: Timestamp },
@@ -47,9 +49,32 @@ const DeploymentSchema = Type.Object(
     agent_id: Type.String(),
     default_country: Nullable(Type.String()),
     created_at: Timestamp,
+    cohort_retention_days: Nullable(
+      Type.Integer({
+        description: 'Cohorts created longer ago than this are deleted by the retention run; null keeps them',
+      }),
+    ),
+    cohort_retention_strict: Type.Boolean({
+      description: 'Delete old cohorts even when they are still the newest holder of a phone',
+    }),
+    cohort_retention_last_run_at: Nullable(Type.String({ description: 'When the retention run last ran' })),
+    cohort_retention_next_run_at: Nullable(Type.String({ description: 'When the next retention run is due' })),
   },
   { title: 'Deployment' },
 );
+const RetentionFields = {
+  cohort_retention_days: Type.Optional(
+    Type.Union([Type.Integer({ minimum: 1, maximum: 3650 }), Type.Null()], {
+      description: 'Delete cohorts created more than this many days ago (null: keep them all)',
+    }),
+  ),
+  cohort_retention_strict: Type.Optional(
+    Type.Boolean({
+      description: 'Also delete old cohorts that are still the newest holder of a phone (default false)',
+    }),
+  ),
+};
+const UpdateDeploymentBody = Type.Object(RetentionFields, { additionalProperties: false, minProperties: 1 });
 const PhoneNumberSchema = Type.Object(
   {
     _id: Type.String({ description: '24-hex id; the batch API lists these in callingNumbers' }),
@@ -102,6 +127,7 @@ const CreateDeploymentBody = Type.Object(
         description: 'ISO 3166-1 alpha-2 country for national phone numbers, e.g. IN',
       }),
     ),
+    ...RetentionFields,
   },
   { additionalProperties: false },
 );
@@ -122,6 +148,15 @@ const DeploymentParams = Type.Object({
   workspace_id: Type.String(),
   deployment_id: Type.String(),
 });
+type DeploymentPath = { org_id: string; workspace_id: string; deployment_id: string };
+const scopeOfParams = (params: DeploymentPath) => ({
+  orgId: params.org_id,
+  workspaceId: params.workspace_id,
+  deploymentId: params.deployment_id,
+});
+/** A deployment as the API shows it: its row with the retention policy read as the schema says. */
+const deploymentOf = (row: DeploymentRow) => ({ ...row, ...retentionPolicyOf(row) });
+
 const NumberParams = Type.Object({
   org_id: Type.String(),
   workspace_id: Type.String(),
@@ -135,6 +170,8 @@ const NumberParams = Type.Object({
 export async function workspaceRoutes(appBase: FastifyInstance, options: { db: Kysely<Database> }): Promise<void> {
   const app = appBase.withTypeProvider<TypeBoxTypeProvider>();
   const { db } = options;
+  const deploymentView = async (scope: { orgId: string; workspaceId: string; deploymentId: string }) =>
+    deploymentOf(await tenancy.getDeployment(db, scope.orgId, scope.workspaceId, scope.deploymentId));
   const tags = ['admin'];
   const ws = '/v1/orgs/:org_id/workspaces/:workspace_id';
 
@@ -291,9 +328,15 @@ export async function workspaceRoutes(appBase: FastifyInstance, options: { db: K
     async (request, reply) => {
       requireWorkspace(request, request.params.org_id, request.params.workspace_id);
       requireMaster(request);
-      return reply
-        .code(201)
-        .send(await tenancy.createDeployment(db, request.params.org_id, request.params.workspace_id, request.body));
+      const { cohort_retention_days: days, cohort_retention_strict: strict, ...fields } = request.body;
+      const scope = {
+        orgId: request.params.org_id,
+        workspaceId: request.params.workspace_id,
+        deploymentId: (await tenancy.createDeployment(db, request.params.org_id, request.params.workspace_id, fields))
+          .deployment_id,
+      };
+      await setRetentionPolicy({ db }, scope, { days, strict }, new Date());
+      return reply.code(201).send(await deploymentView(scope));
     },
   );
   app.get(
@@ -315,7 +358,7 @@ export async function workspaceRoutes(appBase: FastifyInstance, options: { db: K
         offset,
         limit,
       });
-      return pageEnvelope(request, page.items, page.total, offset, limit);
+      return pageEnvelope(request, page.items.map(deploymentOf), page.total, offset, limit);
     },
   );
   app.get(
@@ -326,12 +369,30 @@ export async function workspaceRoutes(appBase: FastifyInstance, options: { db: K
     },
     async (request) => {
       requireWorkspace(request, request.params.org_id, request.params.workspace_id);
-      return tenancy.getDeployment(
-        db,
-        request.params.org_id,
-        request.params.workspace_id,
-        request.params.deployment_id,
-      );
+      return deploymentView(scopeOfParams(request.params));
+    },
+  );
+  app.patch(
+    `${ws}/deployments/:deployment_id`,
+    {
+      config: { errorCodes: ADMIN_ROUTE_ERRORS.updateDeployment },
+      schema: {
+        tags,
+        summary: "Set a deployment's cohort retention",
+        description:
+          'cohort_retention_days: cohorts created more than this many days ago are deleted, with their contacts and files, by a run due every ROSTER_RETENTION_INTERVAL_MINUTES; a cohort that is still the newest holder of some phone is kept unless cohort_retention_strict is true, so lookups answer as before. null removes the policy. A new policy runs at once.',
+        params: DeploymentParams,
+        body: UpdateDeploymentBody,
+        response: { 200: DeploymentSchema, 403: E },
+      },
+    },
+    async (request) => {
+      requireWorkspace(request, request.params.org_id, request.params.workspace_id);
+      requireMaster(request);
+      const scope = scopeOfParams(request.params);
+      const { cohort_retention_days: days, cohort_retention_strict: strict } = request.body;
+      await setRetentionPolicy({ db }, scope, { days, strict }, new Date());
+      return deploymentView(scope);
     },
   );
   app.delete(
