@@ -50,6 +50,7 @@ export interface DeploymentsTable {
   cohort_retention_days: number | null;
   /** 1: delete them even when they are the newest holder of a phone. */
   cohort_retention_strict: number;
+  /** When the last retention run finished. */
   cohort_retention_last_run_at: string | null;
   /** When the next retention run is due; null without a policy. */
   cohort_retention_next_run_at: string | null;

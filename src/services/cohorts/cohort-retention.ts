@@ -100,7 +100,9 @@ export async function retentionCandidates(
 
 /**
  * Runs retention for every deployment whose run is due at `now`. Each run is claimed by moving the
- * deployment's next run on (compare-and-set), so of several processes sweeping at once one runs it.
+ * deployment's next run on (compare-and-set), so of several processes sweeping at once one runs it;
+ * its `cohort_retention_last_run_at` is written once its deletions are done. A process that dies
+ * part-way leaves the rest to the next run.
  */
 export async function applyDueRetention(deps: CohortDeps, now: Date, intervalMs: number): Promise<RetentionRun[]> {
   const nowIso = now.toISOString();
@@ -116,10 +118,7 @@ export async function applyDueRetention(deps: CohortDeps, now: Date, intervalMs:
   for (const deployment of due) {
     const claimed = await deps.db
       .updateTable('deployments')
-      .set({
-        cohort_retention_last_run_at: nowIso,
-        cohort_retention_next_run_at: new Date(now.getTime() + intervalMs).toISOString(),
-      })
+      .set({ cohort_retention_next_run_at: new Date(now.getTime() + intervalMs).toISOString() })
       .where('org_id', '=', deployment.org_id)
       .where('workspace_id', '=', deployment.workspace_id)
       .where('deployment_id', '=', deployment.deployment_id)
@@ -144,6 +143,14 @@ export async function applyDueRetention(deps: CohortDeps, now: Date, intervalMs:
         if (!(error instanceof AppError && error.code === 'not_found')) throw error;
       });
     }
+    // Shown once the run is over: a client that sees it finds the deletions done.
+    await deps.db
+      .updateTable('deployments')
+      .set({ cohort_retention_last_run_at: nowIso })
+      .where('org_id', '=', deployment.org_id)
+      .where('workspace_id', '=', deployment.workspace_id)
+      .where('deployment_id', '=', deployment.deployment_id)
+      .execute();
     runs.push({ deploymentId: deployment.deployment_id, deleted, kept });
   }
   return runs;
