@@ -6,15 +6,7 @@ import { WEBHOOK_EVENT_NAMES } from '../../src/cli/commands/webhook-commands.js'
 import { WEBHOOK_EVENTS } from '../../src/services/webhooks/webhook-service.js';
 import { cliRunner } from '../helpers/cli.js';
 import { spawnServer, type SpawnedServer } from '../helpers/spawn-server.js';
-import { until, webhookReceiver } from '../helpers/webhook-receiver.js';
-
-interface Delivery {
-  delivery_id: string;
-  event_id: string;
-  event_type: string;
-  status: string;
-  attempts: Array<{ attempt: number; status_code: number | null; error: string | null }>;
-}
+import { type Delivery, until, webhookReceiver } from '../helpers/webhook-receiver.js';
 
 describe('roster webhooks against a running server', () => {
   let server: SpawnedServer | undefined;

@@ -11,6 +11,17 @@ export interface Received {
   verified: boolean;
 }
 
+/** A delivery as `GET …/webhooks/{id}/deliveries` lists it. */
+export interface Delivery {
+  delivery_id: string;
+  event_id: string;
+  event_type: string;
+  status: string;
+  attempts: Array<{ attempt: number; status_code: number | null; error: string | null }>;
+  next_attempt_at: string | null;
+  event: { id: string; type: string; created_at: string; data: Record<string, unknown> };
+}
+
 /**
  * A webhook receiver on 127.0.0.1 that keeps every request and answers each with the next status of
  * `answers`, then 200; `secret()` is the webhook's secret when the request comes.

@@ -10,20 +10,10 @@ import { uploadBatch, vendorFields } from '../helpers/batches.js';
 import { SEED_CONFIG, uploadCohort, waitForCohort } from '../helpers/cohorts.js';
 import { ROOT } from '../helpers/spawn-server.js';
 import { createTestApp, seedTenant, type SeededTenant, type TestApp } from '../helpers/test-app.js';
-import { until, webhookReceiver } from '../helpers/webhook-receiver.js';
+import { type Delivery, until, webhookReceiver } from '../helpers/webhook-receiver.js';
 
 const WS = '/v1/orgs/acme/workspaces/main';
 const COHORTS = `${WS}/deployments/inbound/cohorts`;
-
-interface Delivery {
-  delivery_id: string;
-  event_id: string;
-  event_type: string;
-  status: string;
-  attempts: Array<{ attempt: number; status_code: number | null; error: string | null }>;
-  next_attempt_at: string | null;
-  event: { id: string; type: string; created_at: string; data: Record<string, unknown> };
-}
 
 for (const backend of await backends()) {
   describe(`webhooks on ${backend.name}`, { skip: backend.skip }, () => {
@@ -213,6 +203,24 @@ for (const backend of await backends()) {
       if (refused.status === 'pending') assert.equal(busy.statusCode, 409, busy.body);
       const removed = await t.call('DELETE', `${WS}/webhooks/${created.webhook_id}`, { key: acme.apiKey });
       assert.equal(removed.statusCode, 200, removed.body);
+      // Its deliveries and their attempts went with it.
+      const db = t.backing.storage.db;
+      assert.deepEqual(
+        await db
+          .selectFrom('webhook_deliveries')
+          .select('delivery_id')
+          .where('webhook_id', '=', created.webhook_id)
+          .execute(),
+        [],
+      );
+      assert.deepEqual(
+        await db
+          .selectFrom('webhook_attempts')
+          .select('attempt')
+          .where('delivery_id', '=', refused.delivery_id)
+          .execute(),
+        [],
+      );
     });
 
     it('stops retrying once the retry window since the first attempt has passed: the delivery ends failed', async () => {

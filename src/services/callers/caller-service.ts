@@ -64,7 +64,7 @@ export async function lookupCaller(
  * its echo (which no contact holds, so the lookup answers found: false). Only input that cannot be
  * a number is refused: the runtime asks with whatever caller id the carrier gave.
  */
-function normaliseOrRefuse(rawPhone: string, country: string | undefined): string {
+export function normaliseOrRefuse(rawPhone: string, country: string | undefined): string {
   const normalised = normaliseCallerId(rawPhone, country);
   if (!normalised.ok) throw new AppError('invalid_phone_number', normalised.reason, { phone: rawPhone });
   return normalised.phone;

@@ -2,7 +2,6 @@
 // so it wins over every earlier cohort by the usual latest-wins order; DELETE removes a number from
 // every cohort of the deployment.
 import { planIngest } from '../../domain/ingest/ingest-plan.js';
-import { normaliseCallerId } from '../../domain/ingest/phone.js';
 import { parseTransformationValue } from '../../domain/ingest/transformation-config.js';
 import { transformRow } from '../../domain/ingest/transform-row.js';
 import type { DeploymentScope } from '../../domain/tenancy/deployment-scope.js';
@@ -14,7 +13,7 @@ import { BlockingCohortError, type CohortDeps } from '../cohorts/cohort-deps.js'
 import { asAppError, createdBy, newCohortId, requireDeployment } from '../cohorts/cohort-service.js';
 import { agentVariablesOf, blockingError } from '../cohorts/ingest-cohort.js';
 import { type StreamUser, usersToTable } from '../cohorts/stream-source.js';
-import type { CallerView } from './caller-service.js';
+import { type CallerView, normaliseOrRefuse } from './caller-service.js';
 
 /** The name of the one-row cohort a PUT makes. */
 export const SINGLE_CALLER_COHORT = 'Single caller';
@@ -112,9 +111,7 @@ export async function putCaller(
 async function callerNumber(deps: CohortDeps, scope: DeploymentScope, rawPhone: string, country?: string) {
   const deployment = await findDeploymentCountry(deps.db, scope);
   if (!deployment) throw new AppError('not_found', `Deployment '${scope.deploymentId}' not found.`);
-  const normalised = normaliseCallerId(rawPhone, country?.toUpperCase() ?? deployment.defaultCountry ?? undefined);
-  if (!normalised.ok) throw new AppError('invalid_phone_number', normalised.reason, { phone: rawPhone });
-  return normalised.phone;
+  return normaliseOrRefuse(rawPhone, country?.toUpperCase() ?? deployment.defaultCountry ?? undefined);
 }
 
 /**

@@ -7,6 +7,8 @@ import type { DeploymentScope } from '../../domain/tenancy/deployment-scope.js';
 import { AppError } from '../../errors.js';
 import * as cohorts from '../../storage/repositories/cohorts-repository.js';
 import type { DeploymentRow } from '../../storage/repositories/deployments-repository.js';
+import type { Updateable } from 'kysely';
+import type { DeploymentsTable } from '../../storage/schema.js';
 import type { CohortDeps } from './cohort-deps.js';
 import { deleteCohort } from './cohort-service.js';
 
@@ -39,7 +41,7 @@ export async function setRetentionPolicy(
   policy: { days?: number | null | undefined; strict?: boolean | undefined },
   now: Date,
 ): Promise<void> {
-  const changes: Record<string, unknown> = {};
+  const changes: Updateable<DeploymentsTable> = {};
   if (policy.days !== undefined) {
     changes.cohort_retention_days = policy.days;
     changes.cohort_retention_next_run_at = policy.days === null ? null : now.toISOString();

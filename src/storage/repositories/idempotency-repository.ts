@@ -16,6 +16,17 @@ function heldBy(ref: KeyRef, holder: string) {
     eb.and([eb('org_id', '=', ref.orgId), eb('idempotency_key', '=', ref.key), eb('holder', '=', holder)]);
 }
 
+/** The key's row still as `seen` read it (same claim, same holder): the compare of a compare-and-set. */
+function unchangedSince(seen: IdempotencyRow) {
+  return (eb: ExpressionBuilder<Database, 'idempotency_keys'>) =>
+    eb.and([
+      eb('org_id', '=', seen.org_id),
+      eb('idempotency_key', '=', seen.idempotency_key),
+      eb('created_at', '=', seen.created_at),
+      seen.holder === null ? eb('holder', 'is', null) : eb('holder', '=', seen.holder),
+    ]);
+}
+
 export interface NewClaim {
   method: string;
   path: string;
@@ -61,7 +72,7 @@ export async function findKey(db: Db, ref: KeyRef): Promise<IdempotencyRow | und
  * holder and expiry read, so of two requests taking over the same key one wins.
  */
 export async function takeOver(db: Db, seen: IdempotencyRow, claim: NewClaim): Promise<boolean> {
-  let query = db
+  const result = await db
     .updateTable('idempotency_keys')
     .set({
       method: claim.method,
@@ -77,11 +88,8 @@ export async function takeOver(db: Db, seen: IdempotencyRow, claim: NewClaim): P
       recovery_status: null,
       recovery_body: null,
     })
-    .where('org_id', '=', seen.org_id)
-    .where('idempotency_key', '=', seen.idempotency_key)
-    .where('created_at', '=', seen.created_at);
-  query = seen.holder === null ? query.where('holder', 'is', null) : query.where('holder', '=', seen.holder);
-  const result = await query.executeTakeFirst();
+    .where(unchangedSince(seen))
+    .executeTakeFirst();
   return Number(result.numUpdatedRows) === 1;
 }
 
@@ -93,10 +101,7 @@ export async function takeOverRecovered(db: Db, seen: IdempotencyRow, holder: st
   const result = await db
     .updateTable('idempotency_keys')
     .set({ holder, locked_until: lockedUntil })
-    .where('org_id', '=', seen.org_id)
-    .where('idempotency_key', '=', seen.idempotency_key)
-    .where('holder', '=', seen.holder)
-    .where('created_at', '=', seen.created_at)
+    .where(unchangedSince(seen))
     .executeTakeFirst();
   return Number(result.numUpdatedRows) === 1;
 }

@@ -42,17 +42,15 @@ export function findWebhookById(db: Db, webhookId: string): Promise<WebhookRow |
   return db.selectFrom('webhooks').selectAll().where('webhook_id', '=', webhookId).executeTakeFirst();
 }
 
-/** Deletes a webhook with its deliveries and their attempts; false when there was none. */
+/** Deletes a webhook; its deliveries and their attempts go with it (ON DELETE CASCADE). False when there was none. */
 export async function deleteWebhook(db: Db, orgId: string, workspaceId: string, webhookId: string): Promise<boolean> {
-  return db.transaction().execute(async (trx) => {
-    const found = await findWebhook(trx, orgId, workspaceId, webhookId);
-    if (!found) return false;
-    const deliveries = trx.selectFrom('webhook_deliveries').select('delivery_id').where('webhook_id', '=', webhookId);
-    await trx.deleteFrom('webhook_attempts').where('delivery_id', 'in', deliveries).execute();
-    await trx.deleteFrom('webhook_deliveries').where('webhook_id', '=', webhookId).execute();
-    await trx.deleteFrom('webhooks').where('webhook_id', '=', webhookId).execute();
-    return true;
-  });
+  const result = await db
+    .deleteFrom('webhooks')
+    .where('org_id', '=', orgId)
+    .where('workspace_id', '=', workspaceId)
+    .where('webhook_id', '=', webhookId)
+    .executeTakeFirst();
+  return Number(result.numDeletedRows) > 0;
 }
 
 export async function insertDelivery(db: Db, row: Insertable<WebhookDeliveriesTable>): Promise<void> {
