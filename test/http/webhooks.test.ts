@@ -299,8 +299,12 @@ for (const backend of await backends()) {
         await until('the receiver to verify it', async () =>
           output.includes(`verified webhook.test ${eventId}`) ? true : undefined,
         );
-        const [delivery] = await deliveries(webhookId);
-        assert.equal(delivery!.attempts.at(-1)!.status_code, 204);
+        // The attempt is recorded once the receiver's answer has come back, a moment after it printed.
+        const delivery = await until('the attempt to be recorded', async () => {
+          const [found] = await deliveries(webhookId);
+          return found?.status === 'succeeded' ? found : undefined;
+        });
+        assert.equal(delivery.attempts.at(-1)!.status_code, 204);
       } finally {
         child.kill();
       }
