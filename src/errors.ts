@@ -54,6 +54,11 @@ export const ERROR_CATALOGUE = {
     type: 'invalid_request_error',
     message: 'The webhook URL is not one Roster calls (http or https, public addresses only).',
   },
+  erasure_in_progress: {
+    status: 409,
+    type: 'conflict_error',
+    message: "An erasure request is rewriting this cohort's files; download them again in a few seconds.",
+  },
   delivery_pending: {
     status: 409,
     type: 'conflict_error',

@@ -4,6 +4,7 @@ import { buildOperationsApp } from './http/operations-app.js';
 import { JobRunner } from './queue/runner.js';
 import type { CohortDeps, CohortMetrics } from './services/cohorts/cohort-deps.js';
 import { ingestCohortTask } from './services/cohorts/cohort-tasks.js';
+import { eraseNumbersTask } from './services/erasure/erasure-task.js';
 import { deliverWebhookTask } from './services/webhooks/webhook-delivery.js';
 import type { BlobStore } from './storage/blobs/blob-store.js';
 import { openStorage, type Storage } from './storage/db.js';
@@ -46,6 +47,7 @@ export function createJobRunner(
         now: () => new Date(),
         notifyWorkers: deps.notifyWorkers,
       }),
+      erase_numbers: eraseNumbersTask(deps),
     },
     {
       concurrency: config.jobs.concurrency,

@@ -19,6 +19,7 @@ import { auditPlugin } from './plugins/audit.js';
 import { idempotencyPlugin } from './plugins/idempotency.js';
 import { auditRoutes } from './routes/audit/audit-routes.js';
 import { webhookRoutes } from './routes/webhooks/webhook-routes.js';
+import { erasureRoutes } from './routes/erasure/erasure-routes.js';
 import { lingerOnUnreadBodies } from './lingering-close.js';
 import { serializeRequest } from './log-redaction.js';
 import { authPlugin } from './plugins/auth.js';
@@ -136,6 +137,7 @@ export async function buildApp(
     notifyWorkers: cohortDeps.notifyWorkers,
   };
   await app.register(webhookRoutes, { deps: webhookDeps });
+  await app.register(erasureRoutes, { deps: cohortDeps });
   await app.register(consolePlugin, {
     prefix: '/console',
     deps: {

@@ -8,6 +8,7 @@ import type { Database } from '../storage/schema.js';
 const TASK_PAYLOAD_SCHEMAS = {
   ingest_cohort: Type.Object({ cohortId: Type.String() }),
   deliver_webhook: Type.Object({ deliveryId: Type.String() }),
+  erase_numbers: Type.Object({ erasureId: Type.String() }),
 };
 
 export type TaskPayloads = { [K in keyof typeof TASK_PAYLOAD_SCHEMAS]: Static<(typeof TASK_PAYLOAD_SCHEMAS)[K]> };
@@ -17,6 +18,7 @@ export type TaskKind = keyof TaskPayloads;
 const PAYLOAD_READERS: { [K in TaskKind]: (text: string) => TaskPayloads[K] } = {
   ingest_cohort: jsonColumn('jobs.payload', TASK_PAYLOAD_SCHEMAS.ingest_cohort),
   deliver_webhook: jsonColumn('jobs.payload', TASK_PAYLOAD_SCHEMAS.deliver_webhook),
+  erase_numbers: jsonColumn('jobs.payload', TASK_PAYLOAD_SCHEMAS.erase_numbers),
 };
 
 /** A job's stored payload, checked against its kind's schema; throws when it does not match. */

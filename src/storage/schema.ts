@@ -99,6 +99,8 @@ export interface Database {
   webhooks: WebhooksTable;
   webhook_deliveries: WebhookDeliveriesTable;
   webhook_attempts: WebhookAttemptsTable;
+  erasures: ErasuresTable;
+  erasure_cohorts: ErasureCohortsTable;
 }
 
 export type CohortStatus = 'processing' | 'completed' | 'failed';
@@ -337,4 +339,39 @@ export interface WebhookAttemptsTable {
   duration_ms: number;
   status_code: number | null;
   error: string | null;
+}
+
+export type ErasureStatus = 'processing' | 'completed' | 'failed';
+
+/** A right-to-erasure request (migration 0015). */
+export interface ErasuresTable {
+  erasure_id: string;
+  org_id: string;
+  workspace_id: string;
+  status: ErasureStatus;
+  phone_count: number;
+  /** JSON array of E.164 numbers while processing; null once it has ended. */
+  phone_numbers: string | null;
+  contacts_removed: number;
+  calls_removed: number;
+  call_logs_removed: number;
+  webhook_deliveries_removed: number;
+  cohort_file_rows_removed: number;
+  rejected_file_rows_removed: number;
+  files_rewritten: number;
+  /** Stored files that could not be read to their end, deleted rather than kept with a number in them. */
+  files_deleted: number;
+  error_message: string | null;
+  requested_by: string;
+  created_at: string;
+  completed_at: string | null;
+}
+
+/** A cohort whose stored files an erasure still has to rewrite (done = 0), or whose replaced files it still has to delete. */
+export interface ErasureCohortsTable {
+  erasure_id: string;
+  cohort_seq: number;
+  done: number;
+  /** JSON array of the blob keys the rewrite replaced, until they are deleted. */
+  old_keys: string | null;
 }

@@ -9,12 +9,16 @@ import { backends, type TestStorage } from '../helpers/backends.js';
 /** These tests queue ingest_cohort jobs only. */
 type CohortTasks = Pick<TaskRegistry, 'ingest_cohort'>;
 
-/** The registry the runner needs, with a webhook task that fails the test if it is ever run. */
+/** The registry the runner needs, with the other tasks failing the test if one is ever run. */
 function withoutWebhooks(registry: CohortTasks): TaskRegistry {
   return {
     ...registry,
     deliver_webhook: {
       run: async () => assert.fail('no deliver_webhook job is queued in these tests'),
+      fail: async () => undefined,
+    },
+    erase_numbers: {
+      run: async () => assert.fail('no erase_numbers job is queued in these tests'),
       fail: async () => undefined,
     },
   };

@@ -51,6 +51,7 @@ function afterMigration0006(dialect: DialectName): Record<string, string[]> {
       'alter table deployments drop column cohort_retention_last_run_at',
       'alter table deployments drop column cohort_retention_next_run_at',
     ],
+    '0015-erasures': ['drop table erasure_cohorts', 'drop table erasures'],
   };
 }
 

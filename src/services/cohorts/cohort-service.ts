@@ -1,3 +1,4 @@
+import { erasureRewriting } from '../erasure/erasure-service.js';
 import type { RecordCreated } from '../record-created.js';
 import { randomBytes } from 'node:crypto';
 import { pipeline, type Readable } from 'node:stream';
@@ -400,6 +401,11 @@ export async function openCohortFile(
       filename: `${cohortId}-cohort_transformation.json`,
     };
   }
+  if (await erasureRewriting(deps.db, Number(row.seq)))
+    throw new AppError(
+      'erasure_in_progress',
+      `An erasure request is rewriting the files of cohort '${cohortId}' without the numbers it erases; download them again in a few seconds.`,
+    );
   if (type === 'cohort') {
     if (!row.file_key) throw new AppError('not_found', `Cohort '${cohortId}' has no stored file.`);
     const charset = row.file_encoding === 'windows-1252' ? 'windows-1252' : (row.file_encoding ?? 'utf-8');

@@ -1,3 +1,4 @@
+import { eraseAtPublication } from '../erasure/erasure-service.js';
 import { announceCohortEnd } from './cohort-events.js';
 import type { Transaction } from 'kysely';
 import type { Config } from '../../config.js';
@@ -186,6 +187,8 @@ export async function ingestCohort(
       };
       const published = await fence.complete('publishing the cohort', async (trx) => {
         const done = await cohorts.completeCohort(trx, cohort.seq, result);
+        // After the row is marked (and locked): an erasure that came meanwhile drops its numbers now.
+        if (done) await eraseAtPublication(trx, cohort.seq);
         if (done) await announceCohortEnd(trx, cohortId, deps.config.jobs.maxAttempts);
         return done;
       });

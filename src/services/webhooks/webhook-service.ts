@@ -17,7 +17,13 @@ import { addressRefusal, hostOf } from '../public-address.js';
 type Db = Kysely<Database>;
 
 /** The events a webhook may subscribe to. */
-export const WEBHOOK_EVENTS = ['cohort.completed', 'cohort.failed', 'batch.completed', 'call.reported'] as const;
+export const WEBHOOK_EVENTS = [
+  'cohort.completed',
+  'cohort.failed',
+  'batch.completed',
+  'call.reported',
+  'erasure.completed',
+] as const;
 export type WebhookEventType = (typeof WEBHOOK_EVENTS)[number];
 /** What `POST …/webhooks/{id}/test` sends, whatever the webhook subscribes to. */
 export const TEST_EVENT = 'webhook.test';

@@ -43,7 +43,7 @@ export const COHORT_ROUTE_ERRORS = {
   stream: [...WRITE_ERROR_CODES, ...PLAN_CODES],
   list: [],
   get: [],
-  files: ['storage_unavailable'],
+  files: ['storage_unavailable', 'erasure_in_progress'],
   // A DELETE may carry a body too (Fastify reads it), so it can be refused as any body can.
   delete: [...WRITE_ERROR_CODES],
 } as const satisfies Record<string, readonly ErrorCode[]>;
