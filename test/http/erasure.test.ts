@@ -325,5 +325,45 @@ for (const backend of await backends()) {
       assert.equal(again.statusCode, 404, again.body);
       assert.equal(listed.total, 2, 'only the two requests of the tests before');
     });
+
+    it('writes a rewritten file in the encoding it was uploaded in', async () => {
+      const rows = (name: string) => [
+        HEADER,
+        `9876500001,${name},1,01/01/2026,Hindi`,
+        `9876500008,${name} Other,2,01/01/2026,Hindi`,
+      ];
+      const latin = rows('Zoë');
+      const utf16 = rows('Zoë 日本');
+      const uploads = [
+        { encoding: 'windows-1252', bytes: Buffer.from(`${latin.join('\r\n')}\r\n`, 'latin1') },
+        {
+          encoding: 'utf-16le',
+          bytes: Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from(`${utf16.join('\n')}\n`, 'utf16le')]),
+        },
+      ];
+      const ids: string[] = [];
+      for (const file of uploads) {
+        const response = await uploadCohort(base, `${INBOUND}/cohorts/upload`, acme.apiKey, {
+          name: file.encoding,
+          csv: file.bytes,
+          config: SEED_CONFIG,
+        });
+        const body = (await response.json()) as { cohort_id: string };
+        assert.equal(response.status, 200, JSON.stringify(body));
+        assert.equal((await waitForCohort(t, `${INBOUND}/cohorts/${body.cohort_id}`, acme.apiKey)).status, 'completed');
+        ids.push(body.cohort_id);
+      }
+      const answer = await erase({ phone_numbers: [TARGET] });
+      assert.equal(answer.statusCode, 202, answer.body);
+      const done = await completed((answer.json() as Erasure).erasure_id);
+      assert.equal(done.removed.cohort_file_rows, 2, JSON.stringify(done));
+      const latinFile = await download(INBOUND, ids[0]!, 'cohort');
+      assert.equal(latinFile.headers['content-type'], 'text/csv; charset=windows-1252');
+      assert.deepEqual(latinFile.rawPayload.toString('latin1').trim().split('\r\n'), [latin[0], latin[2]]);
+      const utf16File = await download(INBOUND, ids[1]!, 'cohort');
+      assert.equal(utf16File.headers['content-type'], 'text/csv; charset=utf-16le');
+      assert.deepEqual([...utf16File.rawPayload.subarray(0, 2)], [0xff, 0xfe], 'with its byte-order mark');
+      assert.deepEqual(utf16File.rawPayload.subarray(2).toString('utf16le').trim().split('\r\n'), [utf16[0], utf16[2]]);
+    });
   });
 }
