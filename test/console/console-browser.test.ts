@@ -9,7 +9,7 @@ import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { ARTIFACTS, browserSkip, launchBrowser } from '../helpers/browser.js';
 import { backends } from '../helpers/backends.js';
 import { SEED_CONFIG } from '../helpers/seed-config.js';
-import { createTestApp, seedTenant, type SeededTenant, type TestApp } from '../helpers/test-app.js';
+import { createTestApp, seedTenant, TEST_MASTER_KEY, type SeededTenant, type TestApp } from '../helpers/test-app.js';
 
 const sqlite = (await backends())[0]!;
 const ROWS = 4000;
@@ -522,6 +522,121 @@ describe('web console in a real browser', { skip: browserSkip() }, () => {
     }
   });
 
+  it('erases a number held by a cohort: a form error names unreadable entries, then the request shows processing, then completed', async () => {
+    const dep = '/v1/orgs/acme/workspaces/main/deployments/inbound';
+    const found = async (phone: string) =>
+      (
+        (await t.call('GET', `${dep}/callers/${encodeURIComponent(phone)}`, { key: tenant.apiKey })).json() as {
+          found: boolean;
+        }
+      ).found;
+    assert.equal(await found('+919810000005'), true, 'the April cohort holds the number');
+    await page.goto(`${base}/console/orgs/acme`);
+    await page.getByRole('link', { name: 'Erasure requests' }).click();
+    await page.getByRole('heading', { name: 'Erasure requests' }).waitFor();
+    assert.match(await page.locator('main').innerText(), /No erasure requests yet/);
+    await page.getByRole('link', { name: 'Erase phone numbers…' }).click();
+    await page.getByRole('heading', { name: 'Erase phone numbers' }).waitFor();
+    const warning = await page.locator('.warning').innerText();
+    assert.match(warning, /cannot be undone/);
+    assert.match(warning, /Do-not-call entries are kept/);
+
+    // Unreadable entries: the form comes back with them named and the text kept; nothing is erased.
+    const typed = '9810000005\nnot a number, 12';
+    const numbers = page.getByLabel('Phone numbers to erase');
+    await numbers.fill(typed);
+    await page.getByLabel('Country for national numbers (optional)').fill('in');
+    await page.getByRole('button', { name: 'Erase these numbers' }).click();
+    const problem = page.locator('[data-error-for="phone_numbers"]');
+    await problem.waitFor({ state: 'visible' });
+    const problemText = await problem.innerText();
+    assert.match(problemText, /Nothing was erased/);
+    assert.match(problemText, /entry 2, not a number: phone number 'not a number' is not a phone number/);
+    assert.match(problemText, /entry 3, 12: phone number '12' is too short/);
+    assert.doesNotMatch(problemText, /entry 1\b/);
+    assert.equal(await numbers.inputValue(), typed);
+    assert.equal(await numbers.getAttribute('aria-invalid'), 'true');
+    assert.equal(await page.getByLabel('Country for national numbers (optional)').inputValue(), 'IN');
+    assert.equal(await found('+919810000005'), true, 'nothing was erased');
+    await shot('erasure-invalid');
+
+    // With the job runner stopped, the request stays processing: the database part is done at once.
+    await t.runner.stop();
+    try {
+      await numbers.fill('9810000005');
+      await page.getByRole('button', { name: 'Erase these numbers' }).click();
+      await page.getByText(/Erasure er_[0-9a-f]{32} was taken/).waitFor();
+      const card = page.locator('section[data-erasure]');
+      assert.equal(await card.count(), 1);
+      assert.equal(await card.getAttribute('data-status'), 'processing');
+      assert.match(await card.innerText(), /processing[\s\S]*still to be written again[\s\S]*Reload/);
+      assert.equal(await found('+919810000005'), false, 'lookups stop finding it before the files are rewritten');
+      await shot('erasure-processing');
+    } finally {
+      await t.runner.start();
+    }
+
+    // The job rewrites the stored files in the background: reload until the page shows it completed, with a bound.
+    const card = page.locator('section[data-erasure]').first();
+    const deadline = Date.now() + 30_000;
+    while ((await card.getAttribute('data-status')) !== 'completed') {
+      assert.notEqual(await card.getAttribute('data-status'), 'failed', await card.innerText());
+      assert.ok(Date.now() < deadline, `not completed within 30 s: ${await card.innerText()}`);
+      await page.waitForTimeout(200);
+      await page.getByRole('link', { name: 'Reload' }).first().click();
+      await card.waitFor();
+    }
+    assert.equal(await page.getByText(/was taken/).count(), 0, 'a reload drops the notice');
+    const facts = Object.fromEntries(
+      await card
+        .locator('.facts > div')
+        .evaluateAll((divs) =>
+          divs.map((d) => [d.querySelector('dt')?.textContent, d.querySelector('dd')?.textContent]),
+        ),
+    ) as Record<string, string>;
+    assert.equal(facts.Numbers, '1');
+    assert.equal(facts['Requested by'], 'ops@acme.example');
+    assert.equal(facts['Contacts removed'], '1');
+    assert.equal(facts['Cohort file rows removed'], '1');
+    assert.equal(facts['Rejected-rows file rows removed'], '0');
+    assert.equal(facts['Cohorts still to rewrite'], '0');
+    assert.match(facts.Completed ?? '', /^\d{4}-\d\d-\d\d \d\d:\d\d:\d\dZ$/);
+    await shot('erasure-completed');
+
+    // The stored file of the cohort that held it no longer does; its neighbours are still there.
+    const cohorts = (await t.call('GET', `${dep}/cohorts?search=April`, { key: tenant.apiKey })).json() as {
+      items: Array<{ cohort_id: string }>;
+    };
+    const file = await t.call('GET', `${dep}/cohorts/${cohorts.items[0]!.cohort_id}/files?file_type=cohort`, {
+      key: tenant.apiKey,
+    });
+    assert.equal(file.statusCode, 200);
+    assert.doesNotMatch(file.body, /9810000005/);
+    assert.match(file.body, /9810000006,Customer 6/);
+  });
+
+  it("shows the deployment's cohort retention to an org key, without the form that changes it", async () => {
+    await page.goto(deployment);
+    const section = page.getByRole('region', { name: 'Cohort retention' });
+    const text = await section.innerText();
+    assert.match(text, /Keep cohorts\s+kept until deleted/);
+    assert.match(text, /Last run\s+never/);
+    assert.match(text, /Next run\s+none \(no policy\)/);
+    assert.match(text, /Only the master key changes this policy/);
+    assert.equal(await page.getByRole('button', { name: 'Save retention' }).count(), 0);
+    // Posting the form anyway, with the session's token: the master key is needed.
+    const refused = await page.evaluate<{ status: number; code: string }>(`(async () => {
+      const token = document.querySelector('meta[name="csrf-token"]').content;
+      const response = await fetch(location.pathname + '/retention', { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' }, body: '_csrf=' + encodeURIComponent(token) + '&cohort_retention_days=1' });
+      return { status: response.status, code: (await response.json()).error.code };
+    })()`);
+    assert.deepEqual(refused, { status: 403, code: 'admin_key_required' });
+    const unchanged = (await t.call('GET', '/v1/orgs/acme/workspaces/main/deployments/inbound')).json() as {
+      cohort_retention_days: number | null;
+    };
+    assert.equal(unchanged.cohort_retention_days, null);
+  });
+
   it('reads at 360 px wide without sideways scrolling', async () => {
     await page.setViewportSize({ width: 360, height: 780 });
     for (const [name, url] of [
@@ -530,6 +645,8 @@ describe('web console in a real browser', { skip: browserSkip() }, () => {
       ['narrow-deployment', deployment],
       ['narrow-webhooks', `${base}/console/orgs/acme/workspaces/main/webhooks`],
       ['narrow-webhook-deliveries', `${base}/console/orgs/acme/workspaces/main/webhooks/${webhookId}/deliveries`],
+      ['narrow-erasure', `${base}/console/orgs/acme/workspaces/main/erasure`],
+      ['narrow-erasure-form', `${base}/console/orgs/acme/workspaces/main/erasure/new`],
     ] as const) {
       await page.goto(url);
       const overflow = await page.evaluate<number>(
@@ -572,5 +689,62 @@ describe('web console in a real browser', { skip: browserSkip() }, () => {
     });
     assert.equal(replay.status, 303);
     assert.match(replay.headers.get('location') ?? '', /^\/console\/sign-in/);
+  });
+  it("signs in with the master key and sets the deployment's cohort retention; a bad number of days is refused by its field", async () => {
+    await page.getByLabel('API key').fill(TEST_MASTER_KEY);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.waitForURL(`${base}/console/`);
+    await page.goto(deployment);
+    const section = page.getByRole('region', { name: 'Cohort retention' });
+    const days = section.getByLabel('Keep cohorts for (days)');
+    assert.equal(await days.inputValue(), '');
+    await days.fill('90');
+    await section.getByLabel(/Strict/).check();
+    await section.getByRole('button', { name: 'Save retention' }).click();
+    await page.getByText('The cohort retention policy was saved').waitFor();
+    let text = await section.innerText();
+    assert.match(text, /Keep cohorts\s+90 days/);
+    assert.match(text, /Strict\s+yes/);
+    assert.match(text, /Next run\s+\d{4}-\d\d-\d\d \d\d:\d\d:\d\dZ/);
+    assert.equal(await days.inputValue(), '90');
+    assert.equal(await section.getByLabel(/Strict/).isChecked(), true);
+    const saved = (await t.call('GET', '/v1/orgs/acme/workspaces/main/deployments/inbound')).json() as {
+      cohort_retention_days: number | null;
+      cohort_retention_strict: boolean;
+    };
+    assert.deepEqual([saved.cohort_retention_days, saved.cohort_retention_strict], [90, true]);
+    await shot('deployment-retention');
+
+    // A new policy runs with the runner's next sweep: reload until the page shows its last run, with a bound.
+    const deadline = Date.now() + 30_000;
+    while (/Last run\s+never/.test(text)) {
+      assert.ok(Date.now() < deadline, `no retention run within 30 s: ${text}`);
+      await page.waitForTimeout(500);
+      await page.reload();
+      text = await section.innerText();
+    }
+    assert.match(text, /Last run\s+\d{4}-\d\d-\d\d \d\d:\d\d:\d\dZ/);
+    // Every cohort is newer than 90 days: the run deleted none.
+    const lookup = await t.call('GET', '/v1/orgs/acme/workspaces/main/deployments/inbound/callers/+919810000006');
+    assert.equal((lookup.json() as { found: boolean }).found, true);
+
+    // The server checks the days too (the browser's own check is turned off to reach it).
+    await page.evaluate(`document.querySelector('form[action$="/retention"]').noValidate = true`);
+    await days.fill('0');
+    await section.getByRole('button', { name: 'Save retention' }).click();
+    const problem = page.locator('[data-error-for="cohort_retention_days"]');
+    await problem.waitFor({ state: 'visible' });
+    assert.match(await problem.innerText(), /whole number of days from 1 to 3650/);
+    assert.equal(await days.getAttribute('aria-invalid'), 'true');
+    assert.equal(await days.inputValue(), '0');
+
+    // Emptied, the policy is removed.
+    await days.fill('');
+    await section.getByLabel(/Strict/).uncheck();
+    await section.getByRole('button', { name: 'Save retention' }).click();
+    await page.getByText('The cohort retention policy was saved').waitFor();
+    text = await section.innerText();
+    assert.match(text, /Keep cohorts\s+kept until deleted/);
+    assert.match(text, /Next run\s+none \(no policy\)/);
   });
 });

@@ -585,5 +585,110 @@ for (const backend of await backends()) {
       });
       assert.equal(elsewhere.statusCode, 404);
     });
+
+    it("takes an erasure from the console within the key's reach; a refused one comes back with its entries named, escaped", async () => {
+      const { cookie, csrf } = await signIn(t, tenant.apiKey);
+      const url = '/console/orgs/acme/workspaces/main/erasure';
+      const post = (target: string, fields: Record<string, string>) =>
+        t.app.inject({
+          method: 'POST',
+          url: target,
+          headers: { cookie, origin: ORIGIN, 'content-type': 'application/x-www-form-urlencoded' },
+          payload: form({ _csrf: csrf, ...fields }),
+        });
+      const erasures = async (org: string) =>
+        (await t.backing.storage.db.selectFrom('erasures').select('erasure_id').where('org_id', '=', org).execute())
+          .length;
+
+      // Another org's workspace is out of reach: not found, and nothing is erased there.
+      const foreign = await post('/console/orgs/other/workspaces/main/erasure', { phone_numbers: '+14155550177' });
+      assert.equal(foreign.statusCode, 404);
+      assert.match(String(foreign.headers['content-type']), /text\/html/);
+      const foreignList = await t.app.inject({
+        method: 'GET',
+        url: '/console/orgs/other/workspaces/main/erasure',
+        headers: { cookie },
+      });
+      assert.equal(foreignList.statusCode, 404);
+      assert.equal(await erasures('other'), 0);
+
+      const refused = await post(url, { phone_numbers: '+14155550177\n<b>1</b>', country: '' });
+      assert.equal(refused.statusCode, 422, refused.body);
+      assert.match(
+        refused.body,
+        /entry 2, <code>&lt;b&gt;1&lt;\/b&gt;<\/code>: phone number &#39;&lt;b&gt;1&lt;\/b&gt;&#39;/,
+      );
+      assert.doesNotMatch(refused.body, /<b>1<\/b>/);
+      assert.match(
+        refused.body,
+        /<textarea id="phone_numbers"[^>]*aria-invalid="true">\+14155550177\n&lt;b&gt;1&lt;\/b&gt;<\/textarea>/,
+      );
+      const empty = await post(url, { phone_numbers: ' \n, ' });
+      assert.equal(empty.statusCode, 422);
+      assert.match(empty.body, /Enter at least one phone number/);
+      const country = await post(url, { phone_numbers: '4155550177', country: 'ZZ' });
+      assert.equal(country.statusCode, 422);
+      assert.match(country.body, /id="country-error"[^>]*>The country must be a two-letter country code/);
+      assert.equal(await erasures('acme'), 0, 'a refused form erases nothing');
+
+      const taken = await post(url, { phone_numbers: '4155550177, +1 415 555 0178', country: 'us' });
+      assert.equal(taken.statusCode, 303, taken.body);
+      const location = taken.headers.location ?? '';
+      assert.match(location, /^\/console\/orgs\/acme\/workspaces\/main\/erasure\?requested=er_[0-9a-f]{32}$/);
+      const list = await t.app.inject({ method: 'GET', url: location, headers: { cookie } });
+      assert.equal(list.statusCode, 200);
+      const id = location.split('=')[1]!;
+      assert.match(list.body, new RegExp(`data-erasure="${id}"`));
+      assert.match(list.body, /<dt>Numbers<\/dt><dd>2<\/dd>/);
+      assert.doesNotMatch(list.body, /4155550177|555 0178/, 'the numbers are not shown back');
+      const event = await t.backing.storage.db
+        .selectFrom('audit_events')
+        .select(['resource_id', 'via', 'status'])
+        .where('route', '=', '/console/orgs/:org_id/workspaces/:workspace_id/erasure')
+        .where('status', '=', 303)
+        .executeTakeFirst();
+      assert.deepEqual(event, { resource_id: id, via: 'console', status: 303 });
+    });
+
+    it("shows a deployment's cohort retention to its org key; only a master-key session may change it", async () => {
+      const page = '/console/orgs/acme/workspaces/main/deployments/inbound';
+      const asKey = await signIn(t, tenant.apiKey);
+      const shown = await t.app.inject({ method: 'GET', url: page, headers: { cookie: asKey.cookie } });
+      assert.match(shown.body, /<dt>Keep cohorts<\/dt><dd>kept until deleted<\/dd>/);
+      assert.doesNotMatch(shown.body, /action="[^"]*\/retention"/);
+      const post = (session: { cookie: string; csrf: string }, fields: Record<string, string>) =>
+        t.app.inject({
+          method: 'POST',
+          url: `${page}/retention`,
+          headers: { cookie: session.cookie, origin: ORIGIN, 'content-type': 'application/x-www-form-urlencoded' },
+          payload: form({ _csrf: session.csrf, ...fields }),
+        });
+      const refused = await post(asKey, { cohort_retention_days: '30' });
+      assert.equal(refused.statusCode, 403);
+      assert.match(refused.body, /needs the master key/);
+
+      const asMaster = await signIn(t, TEST_MASTER_KEY);
+      const bad = await post(asMaster, { cohort_retention_days: '3651' });
+      assert.equal(bad.statusCode, 422);
+      assert.match(bad.body, /id="cohort_retention_days"[^>]*value="3651"[^>]*aria-invalid="true"/);
+      const saved = await post(asMaster, { cohort_retention_days: '30', cohort_retention_strict: 'true' });
+      assert.equal(saved.statusCode, 303, saved.body);
+      assert.equal(saved.headers.location, `${page}?retention=saved`);
+      const api = (await t.call('GET', '/v1/orgs/acme/workspaces/main/deployments/inbound')).json() as {
+        cohort_retention_days: number | null;
+        cohort_retention_strict: boolean;
+      };
+      assert.deepEqual([api.cohort_retention_days, api.cohort_retention_strict], [30, true]);
+      const after = await t.app.inject({ method: 'GET', url: page, headers: { cookie: asKey.cookie } });
+      assert.match(after.body, /<dt>Keep cohorts<\/dt><dd>30 days<\/dd>/);
+      assert.match(after.body, /<dt>Strict<\/dt><dd>yes<\/dd>/);
+      const cleared = await post(asMaster, { cohort_retention_days: '' });
+      assert.equal(cleared.statusCode, 303);
+      const none = (await t.call('GET', '/v1/orgs/acme/workspaces/main/deployments/inbound')).json() as {
+        cohort_retention_days: number | null;
+        cohort_retention_next_run_at: string | null;
+      };
+      assert.deepEqual([none.cohort_retention_days, none.cohort_retention_next_run_at], [null, null]);
+    });
   });
 }

@@ -317,6 +317,9 @@ for (const backend of await backends()) {
       assert.match(envelope.error.message, /index 1/);
       const empty = await erase({ phone_numbers: [] });
       assert.equal(empty.statusCode, 422, empty.body);
+      const country = await erase({ phone_numbers: ['9876500001'], country: 'ZZ' });
+      assert.equal(country.statusCode, 422, country.body);
+      assert.match(country.body, /\/body\/country/);
       const globexKey = (await seedTenant(t, 'initech')).apiKey;
       const foreign = await erase({ phone_numbers: [TARGET] }, globexKey);
       assert.equal(foreign.statusCode, 404, foreign.body);

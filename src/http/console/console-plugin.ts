@@ -1,4 +1,3 @@
-import { auditPages } from './audit-pages.js';
 import { readFileSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import cookie from '@fastify/cookie';
@@ -12,10 +11,13 @@ import type { WebhookDeps } from '../../services/webhooks/webhook-service.js';
 import { projectRoot } from '../../storage/project-root.js';
 import { notFoundHandler } from '../error-handler.js';
 import { acceptUploads } from '../upload-request.js';
+import { auditPages } from './audit-pages.js';
 import { batchPages } from './batch-pages.js';
 import { cohortPages } from './cohort-pages.js';
 import { cohortMappingRoute } from './cohort-mapping-route.js';
 import { renderConsoleError } from './console-errors.js';
+import { deploymentPages } from './deployment-pages.js';
+import { erasurePages } from './erasure-pages.js';
 import { AssetParams } from './console-schemas.js';
 import {
   checkCsrfToken,
@@ -130,9 +132,11 @@ export async function consolePlugin(app: FastifyInstance, options: { deps: Conso
     );
   await app.register(signInPages, { deps });
   await app.register(workspacePages, { deps });
+  await app.register(deploymentPages, { deps });
   await app.register(cohortPages, { deps });
   await app.register(cohortMappingRoute, { deps });
   await app.register(batchPages, { deps });
   await app.register(auditPages, { deps });
   await app.register(webhookPages, { deps });
+  await app.register(erasurePages, { deps });
 }

@@ -53,3 +53,9 @@ export const SignInBody = Form({ api_key: FormValue, next: FormValue });
 export const TokenBody = Form({});
 export const DncAddBody = Form({ numbers: FormValue, country: FormValue, reason: FormValue });
 export const DncRemoveBody = Form({ phone: FormValue });
+export const ErasureBody = Form({ phone_numbers: FormValue, country: FormValue });
+/** What a request redirects to the erasure list with, for its notice. */
+export const ErasureListQuery = Type.Composite([PageQuery, Type.Object({ requested: Text })]);
+export const RetentionBody = Form({ cohort_retention_days: FormValue, cohort_retention_strict: FormValue });
+/** What saving the retention policy redirects to the deployment page with, for its notice. */
+export const DeploymentQuery = Type.Object({ retention: Text });

@@ -56,6 +56,7 @@ const ID_PARAMS = [
 /** Fields of an answer naming what a create made, most specific first. */
 const ID_FIELDS = [
   'cohort_id',
+  'erasure_id',
   'webhook_id',
   'delivery_id',
   'batch_id',

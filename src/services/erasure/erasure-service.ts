@@ -6,7 +6,7 @@
 // numbers are kept only while the request is processing.
 import { randomUUID } from 'node:crypto';
 import { type Kysely, sql } from 'kysely';
-import { normalisePhone } from '../../domain/ingest/phone.js';
+import { isSupportedPhoneCountry, normalisePhone } from '../../domain/ingest/phone.js';
 import type { Principal } from '../../domain/tenancy/principal.js';
 import { AppError } from '../../errors.js';
 import { enqueue } from '../../queue/runner.js';
@@ -56,6 +56,14 @@ function chunks<T>(items: readonly T[], size = CHUNK): T[][] {
 
 /** The numbers as E.164 (national forms read with `country`), without repeats; refuses the request naming every bad one. */
 export function erasureNumbers(raw: readonly string[], country: string | undefined): string[] {
+  if (raw.length === 0 || raw.length > MAX_ERASURE_NUMBERS)
+    throw new AppError('validation_failed', `Send 1 to ${MAX_ERASURE_NUMBERS} phone numbers a request.`, [
+      { field: '/body/phone_numbers', message: `must hold 1 to ${MAX_ERASURE_NUMBERS} numbers` },
+    ]);
+  if (country !== undefined && !isSupportedPhoneCountry(country))
+    throw new AppError('validation_failed', `Country '${country}' is not a supported ISO 3166 alpha-2 code.`, [
+      { field: '/body/country', message: 'is not a supported ISO 3166 alpha-2 code (e.g. IN, US, GB)' },
+    ]);
   const bad: Array<{ index: number; phone_number: string; reason: string }> = [];
   const numbers = new Set<string>();
   raw.forEach((text, index) => {
@@ -66,7 +74,7 @@ export function erasureNumbers(raw: readonly string[], country: string | undefin
   if (bad.length > 0)
     throw new AppError(
       'invalid_phone_number',
-      `${bad.length} of the phone numbers cannot be read (the first, at index ${bad[0]!.index}: ${bad[0]!.reason}); send E.164 numbers (+…), or national ones with "country". Nothing was erased.`,
+      `${bad.length} of the phone numbers cannot be read (the first, at index ${bad[0]!.index} counting from 0: ${bad[0]!.reason}); send E.164 numbers (+…), or national ones with the request's "country". Nothing was erased.`,
       { invalid: bad.slice(0, 20) },
     );
   return [...numbers];
