@@ -7,6 +7,7 @@ import { registerBatchCommands } from './commands/batch-commands.js';
 import { registerCallerCommands } from './commands/caller-commands.js';
 import { registerCohortCommands } from './commands/cohort-commands.js';
 import { registerDncCommands } from './commands/dnc-commands.js';
+import { registerErasureCommands } from './commands/erasure-commands.js';
 import { registerKeyCommands } from './commands/key-commands.js';
 import { dropEmptyScopeVariables } from './commands/scope-env.js';
 import { registerServerCommands } from './commands/server-commands.js';
@@ -26,8 +27,8 @@ program
       'and ROSTER_API_KEY (the master key for admin commands), or pass --url and --api-key.\n' +
       '\nROSTER_ORG, ROSTER_WORKSPACE and ROSTER_DEPLOYMENT stand in for --org,\n' +
       '--workspace and --deployment wherever a command takes them; a flag wins.\n' +
-      'Cohort, caller and webhook commands given neither take the org and workspace from\n' +
-      'the API key (GET /v1/me).',
+      'Cohort, caller, webhook and erasure commands and deployments retention, given\n' +
+      'neither, take the org and workspace from the API key (GET /v1/me).',
   )
   .addHelpText(
     'after',
@@ -36,7 +37,8 @@ program
       '  1    the server refused the request (`error: <message> (<code>)` on stderr, and with --json its\n' +
       '       error envelope on stdout), the server could not be reached, a file could not be read,\n' +
       '       a cohort ended failed under --wait, --wait gave up after --outage-timeout seconds of failed\n' +
-      '       polls, serve could not start (port taken, database unreachable), or the command line was wrong\n' +
+      '       polls, an erasure request ended failed (erasure request --wait), serve could not start (port\n' +
+      '       taken, database unreachable), or the command line was wrong\n' +
       '  2    serve, worker or migrate found the configuration invalid\n' +
       '  3    cohorts upload --wait: the cohort completed but imported no row (every row was rejected), or,\n' +
       '       with --fail-on-rejected, rejected any row; its counts and rejected rows by reason are printed\n' +
@@ -54,5 +56,6 @@ registerCallerCommands(program);
 registerBatchCommands(program);
 registerDncCommands(program);
 registerWebhookCommands(program);
+registerErasureCommands(program);
 
 await program.parseAsync(process.argv);

@@ -68,6 +68,19 @@ export function renderRecord(item: Item, fields: Column[]): string {
   return `${lines.join('\n')}\n`;
 }
 
+/** `name: value` lines of a map (a caller's variables, an erasure's counts), indented under a heading; '' when empty. */
+export function renderSection(heading: string, values: unknown): string {
+  const entries = Object.entries((values ?? {}) as Record<string, unknown>);
+  if (entries.length === 0) return '';
+  const lines = renderRecord(
+    Object.fromEntries(entries),
+    entries.map(([name]) => field(name)),
+  )
+    .trimEnd()
+    .split('\n');
+  return `${heading}:\n${lines.map((line) => `  ${line}\n`).join('')}`;
+}
+
 /** Every field of the record in the server's order; the default view of one resource. */
 export function allFields(item: Item): Column[] {
   return Object.keys(item).map((name) => field(name));
@@ -110,14 +123,17 @@ const LISTED_DETAILS = 20;
 
 /**
  * An error's details as lines under its message, for the shapes the server sends: `{field, message}`
- * entries, `{line, column, reason}` rows (alone or under `rows`), missing columns, or `{value, reason}`.
+ * entries, `{line, column, reason}` rows (alone or under `rows`), missing columns, `{value, reason}`, or
+ * the `{phone_number, reason}` numbers under `invalid` that an erasure request refuses.
  */
 export function detailLines(details: unknown, message = ''): string[] {
   const entries = Array.isArray(details)
     ? details
     : isObject(details) && Array.isArray(details.rows)
       ? details.rows
-      : undefined;
+      : isObject(details) && Array.isArray(details.invalid)
+        ? details.invalid
+        : undefined;
   if (entries === undefined) {
     if (isObject(details) && Array.isArray(details.missing)) return [`missing: ${formatValue(details.missing)}`];
     return [];
@@ -131,6 +147,7 @@ export function detailLines(details: unknown, message = ''): string[] {
       return `line ${formatValue(entry.line)}${entry.column == null ? '' : `, ${formatValue(entry.column)}`}: ${formatValue(entry.reason)}`;
     if ('field' in entry) return `${formatValue(entry.field)}: ${formatValue(entry.message)}`;
     if ('value' in entry) return `${formatValue(entry.value)}: ${formatValue(entry.reason)}`;
+    if ('phone_number' in entry) return `${formatValue(entry.phone_number)}: ${formatValue(entry.reason)}`;
     return formatValue(entry);
   });
   const total = isObject(details) && typeof details.invalid_count === 'number' ? details.invalid_count : shown.length;

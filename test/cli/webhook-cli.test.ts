@@ -148,7 +148,7 @@ describe('roster webhooks against a running server', () => {
     assert.equal(result.code, 1);
     assert.match(
       result.stderr,
-      /^error: .*expected events separated by commas, from: cohort\.completed, cohort\.failed, batch\.completed, call\.reported \(unknown: cohort\.done\)$/m,
+      /^error: .*expected events separated by commas, from: cohort\.completed, cohort\.failed, batch\.completed, call\.reported, erasure\.completed \(unknown: cohort\.done\)$/m,
     );
   });
 

@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { type Command, InvalidArgumentError } from 'commander';
 import { type Column, field, type Item } from '../output.js';
+import { RETENTION_EXAMPLES, registerRetentionCommand } from './deployment-retention.js';
 import { registerResource, repeatable, type ScopeOptions } from './resource-commands.js';
 
 const createdAt = field('created_at', 'created');
@@ -188,7 +189,7 @@ export function registerAdminCommands(program: Command): void {
     deleteNote: 'Refused while a deployment or calling number uses it.',
   });
 
-  registerResource<NamedOptions & { agent: string; defaultCountry?: string }>(program, {
+  const deployments = registerResource<NamedOptions & { agent: string; defaultCountry?: string }>(program, {
     command: 'deployments',
     article: 'a',
     noun: 'deployment',
@@ -218,7 +219,9 @@ export function registerAdminCommands(program: Command): void {
       }),
       example: '--id prod --name "Production" --agent collections --default-country IN',
     },
+    moreExamples: RETENTION_EXAMPLES.slice(0, 2),
   });
+  registerRetentionCommand(deployments);
 
   registerResource<ScopeOptions & { number: string; agent: string; label?: string }>(program, {
     command: 'numbers',

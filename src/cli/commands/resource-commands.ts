@@ -55,6 +55,8 @@ export interface ResourceSpec<CreateOptions> {
   deleteNote?: string;
   /** Keys are revoked rather than deleted. */
   removal?: { verb: string; past: string };
+  /** Examples of the group's own commands (added by the caller), listed after create/list/get/delete. */
+  moreExamples?: string[];
 }
 
 const EXAMPLE_SCOPE: Record<Scope, string> = {
@@ -107,11 +109,11 @@ export function repeatable<T>(parse: (value: string) => T) {
   return (value: string, previous: T[] | undefined): T[] => [...(previous ?? []), parse(value)];
 }
 
-/** Registers `<group> create|list|get|delete` for one resource of the admin API. */
+/** Registers `<group> create|list|get|delete` for one resource of the admin API; answers the group, for commands of its own. */
 export function registerResource<CreateOptions extends ScopeOptions>(
   program: Command,
   spec: ResourceSpec<CreateOptions>,
-): void {
+): Command {
   const removal = spec.removal ?? { verb: 'delete', past: 'deleted' };
   const scopeArgs = EXAMPLE_SCOPE[spec.scope];
   const group = program.command(spec.command).description(spec.description);
@@ -193,6 +195,8 @@ export function registerResource<CreateOptions extends ScopeOptions>(
       `roster ${spec.command} list${scopeArgs}`,
       `roster ${spec.command} get${scopeArgs} ${spec.exampleId}`,
       `roster ${spec.command} ${removal.verb}${scopeArgs} ${spec.exampleId}`,
+      ...(spec.moreExamples ?? []),
     ]),
   );
+  return group;
 }

@@ -17,7 +17,13 @@ import { addWorkspaceOptions, shellWord } from './deployment-scope.js';
 import { addClientOptions, example, wholeNumber } from './resource-commands.js';
 
 /** The events a webhook may subscribe to: the server's WEBHOOK_EVENTS (webhook-service.ts), which the CLI does not load. */
-export const WEBHOOK_EVENT_NAMES = ['cohort.completed', 'cohort.failed', 'batch.completed', 'call.reported'] as const;
+export const WEBHOOK_EVENT_NAMES = [
+  'cohort.completed',
+  'cohort.failed',
+  'batch.completed',
+  'call.reported',
+  'erasure.completed',
+] as const;
 
 const EXAMPLE_WEBHOOK = 'wh_4f0c2a1b2c3d4e5f60718293a4b5c6d7';
 const EXAMPLE_DELIVERY = 'whd_9e8d7c6b5a4f30211f2e3d4c5b6a7980';
