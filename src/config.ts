@@ -67,6 +67,8 @@ export interface Config {
     readonly retryBaseMs: number;
     /** How long after its first attempt a delivery is still retried (ROSTER_WEBHOOK_RETRY_HOURS). */
     readonly retryWindowMs: number;
+    /** Deliveries each job runner sends at once, in slots of their own beside the other jobs' (ROSTER_WEBHOOK_CONCURRENCY). */
+    readonly concurrency: number;
   };
   /** Cohort retention runs: how often each deployment with a policy is looked at (ROSTER_RETENTION_INTERVAL_MINUTES). */
   readonly retention: { readonly intervalMs: number };
@@ -206,6 +208,7 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
     webhooks: {
       retryBaseMs: int('ROSTER_WEBHOOK_RETRY_BASE_MS', 30_000, 10, 3_600_000),
       retryWindowMs: int('ROSTER_WEBHOOK_RETRY_HOURS', 24, 1, 24 * 7) * 3_600_000,
+      concurrency: int('ROSTER_WEBHOOK_CONCURRENCY', 4, 1, 64),
     },
     retention: { intervalMs: int('ROSTER_RETENTION_INTERVAL_MINUTES', 60, 1, 7 * 24 * 60) * 60_000 },
     jobs: {

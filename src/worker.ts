@@ -51,6 +51,8 @@ export function createJobRunner(
     },
     {
       concurrency: config.jobs.concurrency,
+      // A receiver slow to answer holds a delivery slot, never one of ingest's.
+      lanes: [{ kinds: ['deliver_webhook'], concurrency: config.webhooks.concurrency }],
       pollMs: config.jobs.pollMs,
       leaseMs: config.jobs.leaseMs,
       backoffMs: config.jobs.backoffMs,

@@ -11,7 +11,14 @@ import type { FinalFailure, JobFence, TaskDefinition, TaskKind, TaskPayloads, Ta
 import { readPayload } from './tasks.js';
 
 export interface RunnerOptions {
+  /** Jobs run at once of every kind that no lane names. */
   concurrency: number;
+  /**
+   * Kinds that run beside the others with slots of their own: a lane's jobs never wait for the
+   * others' slots, nor hold them (webhook deliveries, whose receivers may take 10 s to answer, never
+   * delay an ingest).
+   */
+  lanes?: ReadonlyArray<{ kinds: readonly TaskKind[]; concurrency: number }>;
   pollMs: number;
   /** How long a claim lasts without a heartbeat; a dead worker's job is picked up after this. */
   leaseMs: number;
@@ -77,7 +84,9 @@ function messageOf(error: unknown): string {
  */
 export class JobRunner {
   readonly workerId = `worker-${randomUUID()}`;
-  private running = new Map<string, { promise: Promise<void>; abort: AbortController }>();
+  private running = new Map<string, { promise: Promise<void>; abort: AbortController; lane: number }>();
+  /** Lane 0 holds the kinds no lane names; each lane claims only its kinds, up to its concurrency. */
+  private readonly lanes: Array<{ kinds: string[]; concurrency: number }>;
   private timer: NodeJS.Timeout | undefined;
   private stopped = true;
   private polling: Promise<void> | undefined;
@@ -92,6 +101,20 @@ export class JobRunner {
     private readonly options: RunnerOptions,
   ) {
     this.now = options.now ?? (() => new Date());
+    const laned = new Set<string>((options.lanes ?? []).flatMap((lane) => lane.kinds));
+    this.lanes = [
+      { kinds: Object.keys(tasks).filter((kind) => !laned.has(kind)), concurrency: options.concurrency },
+      ...(options.lanes ?? []).map((lane) => ({
+        kinds: lane.kinds.filter((kind) => kind in tasks),
+        concurrency: lane.concurrency,
+      })),
+    ].filter((lane) => lane.kinds.length > 0);
+  }
+
+  private runningIn(lane: number): number {
+    let n = 0;
+    for (const job of this.running.values()) if (job.lane === lane) n++;
+    return n;
   }
 
   async start(): Promise<void> {
@@ -140,18 +163,20 @@ export class JobRunner {
     try {
       await this.failExhaustedJobs();
       await this.sweep();
-      while (!this.stopped && this.running.size < this.options.concurrency) {
-        const now = this.now();
-        const job = await jobs.claimDueJob(
-          this.db,
-          this.capabilities,
-          this.workerId,
-          now.toISOString(),
-          this.leaseEnd(now),
-          Object.keys(this.tasks),
-        );
-        if (!job) break;
-        this.launch(job);
+      for (const [lane, { kinds, concurrency }] of this.lanes.entries()) {
+        while (!this.stopped && this.runningIn(lane) < concurrency) {
+          const now = this.now();
+          const job = await jobs.claimDueJob(
+            this.db,
+            this.capabilities,
+            this.workerId,
+            now.toISOString(),
+            this.leaseEnd(now),
+            kinds,
+          );
+          if (!job) break;
+          this.launch(job, lane);
+        }
       }
       if (this.outagePolls > 0)
         this.options.log.info({ polls: this.outagePolls }, 'job runner: the database answers again');
@@ -175,7 +200,7 @@ export class JobRunner {
     return new Date(from.getTime() + this.options.leaseMs).toISOString();
   }
 
-  private launch(job: jobs.JobRow): void {
+  private launch(job: jobs.JobRow, lane: number): void {
     const abort = new AbortController();
     if (this.stopped) abort.abort(new Error('worker stopping'));
     // execute() settles every outcome itself; the catch is the last guard against an unhandled rejection.
@@ -187,7 +212,7 @@ export class JobRunner {
         this.running.delete(job.job_id);
         this.notify();
       });
-    this.running.set(job.job_id, { promise, abort });
+    this.running.set(job.job_id, { promise, abort, lane });
   }
 
   /** The clock and lease length every fenced write of this runner renews its lease with. */
