@@ -71,7 +71,13 @@ export interface Config {
     readonly concurrency: number;
   };
   /** Cohort retention runs: how often each deployment with a policy is looked at (ROSTER_RETENTION_INTERVAL_MINUTES). */
-  readonly retention: { readonly intervalMs: number };
+  readonly retention: {
+    readonly intervalMs: number;
+    /** Audit events older than this many days are pruned; 0 keeps them (ROSTER_AUDIT_RETENTION_DAYS). */
+    readonly auditDays: number;
+    /** Finished webhook deliveries older than this many days are pruned; 0 keeps them (ROSTER_WEBHOOK_DELIVERY_RETENTION_DAYS). */
+    readonly deliveryDays: number;
+  };
   readonly jobs: {
     readonly concurrency: number;
     readonly maxAttempts: number;
@@ -210,7 +216,11 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
       retryWindowMs: int('ROSTER_WEBHOOK_RETRY_HOURS', 24, 1, 24 * 7) * 3_600_000,
       concurrency: int('ROSTER_WEBHOOK_CONCURRENCY', 4, 1, 64),
     },
-    retention: { intervalMs: int('ROSTER_RETENTION_INTERVAL_MINUTES', 60, 1, 7 * 24 * 60) * 60_000 },
+    retention: {
+      intervalMs: int('ROSTER_RETENTION_INTERVAL_MINUTES', 60, 1, 7 * 24 * 60) * 60_000,
+      auditDays: int('ROSTER_AUDIT_RETENTION_DAYS', 365, 0, 36_500),
+      deliveryDays: int('ROSTER_WEBHOOK_DELIVERY_RETENTION_DAYS', 30, 0, 36_500),
+    },
     jobs: {
       concurrency: int('ROSTER_JOB_CONCURRENCY', 2, 1, 64),
       maxAttempts: int('ROSTER_JOB_MAX_ATTEMPTS', 5, 1, 100),

@@ -1,4 +1,5 @@
 import type { TaskDefinition } from '../../queue/tasks.js';
+import { pruneAuditEvents, pruneDeliveries } from '../housekeeping.js';
 import { applyDueRetention } from './cohort-retention.js';
 import { findCohortById } from '../../storage/repositories/cohorts-repository.js';
 import type { CohortDeps } from './cohort-deps.js';
@@ -23,10 +24,14 @@ export function ingestCohortTask(deps: CohortDeps): TaskDefinition<'ingest_cohor
     fail: (trx, payload, failure) =>
       failCohortAfterRetries(trx, payload.cohortId, failure, deps.config.jobs.maxAttempts),
     afterFailure: (payload) => cleanUpAfterRetries(deps, payload.cohortId),
-    // Now and then: what failed cohorts left behind, and the retention runs that are due.
+    // Now and then: what failed cohorts left behind, the retention runs that are due, and audit
+    // events and webhook deliveries past their settings.
     sweep: async () => {
+      const now = new Date();
       await sweepFailedCohorts(deps);
-      await applyDueRetention(deps, new Date(), deps.config.retention.intervalMs);
+      await applyDueRetention(deps, now, deps.config.retention.intervalMs);
+      await pruneAuditEvents(deps.db, deps.config.retention.auditDays, now);
+      await pruneDeliveries(deps.db, deps.config.retention.deliveryDays, now);
     },
   };
 }
