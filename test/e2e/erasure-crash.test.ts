@@ -7,6 +7,7 @@ import { createScratchDatabase } from '../helpers/e2e-databases.js';
 import {
   E2E_DEPLOYMENT,
   E2E_MASTER_KEY,
+  e2eCall,
   setUpTenant,
   uploadSeedCohort,
   waitForCohortOverHttp,
@@ -63,14 +64,8 @@ for (const backend of await backends()) {
         ...(database ? { ROSTER_DATABASE_URL: database.url } : {}),
       };
       let server = await spawnServer(env);
-      const call = async (method: string, url: string, body?: unknown) => {
-        const response = await fetch(`${server.url}${url}`, {
-          method,
-          headers: { 'x-api-key': E2E_MASTER_KEY, ...(body ? { 'content-type': 'application/json' } : {}) },
-          ...(body ? { body: JSON.stringify(body) } : {}),
-        });
-        return { status: response.status, body: (await response.json()) as Record<string, unknown> };
-      };
+      // The server changes at the restart: each request goes to the one running then.
+      const call = (method: string, path: string, body?: unknown) => e2eCall(server.url, method, path, body);
       try {
         await setUpTenant(server.url, { default_country: 'IN' });
         const ids: string[] = [];

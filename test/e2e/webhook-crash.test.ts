@@ -5,7 +5,13 @@ import { describe, it } from 'node:test';
 import { verifyRosterSignature } from '../../examples/verify-webhook.mjs';
 import { backends } from '../helpers/backends.js';
 import { createScratchDatabase } from '../helpers/e2e-databases.js';
-import { E2E_MASTER_KEY, setUpTenant, uploadSeedCohort, waitForCohortOverHttp } from '../helpers/e2e-tenant.js';
+import {
+  E2E_MASTER_KEY,
+  e2eCall,
+  setUpTenant,
+  uploadSeedCohort,
+  waitForCohortOverHttp,
+} from '../helpers/e2e-tenant.js';
 import { spawnServer } from '../helpers/spawn-server.js';
 import { until } from '../helpers/webhook-receiver.js';
 
@@ -57,14 +63,8 @@ for (const backend of await backends()) {
       };
       const hook = await receiver();
       let server = await spawnServer(env);
-      const call = async (method: string, path: string, body?: unknown) => {
-        const response = await fetch(`${server.url}${path}`, {
-          method,
-          headers: { 'x-api-key': E2E_MASTER_KEY, ...(body ? { 'content-type': 'application/json' } : {}) },
-          ...(body ? { body: JSON.stringify(body) } : {}),
-        });
-        return { status: response.status, body: (await response.json()) as Record<string, unknown> };
-      };
+      // The server changes at the restart: each request goes to the one running then.
+      const call = (method: string, path: string, body?: unknown) => e2eCall(server.url, method, path, body);
       try {
         await setUpTenant(server.url, { default_country: 'IN' });
         const created = await call('POST', `${WS}/webhooks`, {

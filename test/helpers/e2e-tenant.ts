@@ -69,3 +69,18 @@ export async function waitForCohortOverHttp(
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
 }
+
+/** A request to a spawned server with the master key (and a JSON body): its status and JSON answer. */
+export async function e2eCall(
+  baseUrl: string,
+  method: string,
+  path: string,
+  body?: unknown,
+): Promise<{ status: number; body: Record<string, unknown> }> {
+  const response = await fetch(`${baseUrl}${path}`, {
+    method,
+    headers: { 'x-api-key': E2E_MASTER_KEY, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+  });
+  return { status: response.status, body: (await response.json()) as Record<string, unknown> };
+}

@@ -13,17 +13,9 @@ import {
   renderTable,
   reportApiErrors,
 } from '../output.js';
+import { WEBHOOK_EVENTS } from '../../domain/webhooks/webhook-events.js';
 import { addWorkspaceOptions, shellWord } from './deployment-scope.js';
 import { addClientOptions, example, wholeNumber } from './resource-commands.js';
-
-/** The events a webhook may subscribe to: the server's WEBHOOK_EVENTS (webhook-service.ts), which the CLI does not load. */
-export const WEBHOOK_EVENT_NAMES = [
-  'cohort.completed',
-  'cohort.failed',
-  'batch.completed',
-  'call.reported',
-  'erasure.completed',
-] as const;
 
 const EXAMPLE_WEBHOOK = 'wh_4f0c2a1b2c3d4e5f60718293a4b5c6d7';
 const EXAMPLE_DELIVERY = 'whd_9e8d7c6b5a4f30211f2e3d4c5b6a7980';
@@ -56,10 +48,10 @@ function eventList(value: string): string[] {
     .split(',')
     .map((event) => event.trim())
     .filter((event) => event !== '');
-  const unknown = events.filter((event) => !(WEBHOOK_EVENT_NAMES as readonly string[]).includes(event));
+  const unknown = events.filter((event) => !(WEBHOOK_EVENTS as readonly string[]).includes(event));
   if (events.length === 0 || unknown.length > 0)
     throw new InvalidArgumentError(
-      `expected events separated by commas, from: ${WEBHOOK_EVENT_NAMES.join(', ')}${unknown.length > 0 ? ` (unknown: ${unknown.join(', ')})` : ''}`,
+      `expected events separated by commas, from: ${WEBHOOK_EVENTS.join(', ')}${unknown.length > 0 ? ` (unknown: ${unknown.join(', ')})` : ''}`,
     );
   return [...new Set(events)];
 }
@@ -121,11 +113,7 @@ export function registerWebhookCommands(program: Command): void {
         'http(s) and resolve to public addresses only: exit 1 (webhook_url_refused) otherwise.',
     )
       .argument('<url>', 'where Roster POSTs the events, e.g. https://hooks.example.com/roster')
-      .requiredOption(
-        '--events <events>',
-        `the events, separated by commas: ${WEBHOOK_EVENT_NAMES.join(', ')}`,
-        eventList,
-      )
+      .requiredOption('--events <events>', `the events, separated by commas: ${WEBHOOK_EVENTS.join(', ')}`, eventList)
       .option('--secret <secret>', 'your own signing secret, 16-200 printable characters (default: Roster makes one)'),
   )
     .addHelpText(

@@ -16,15 +16,9 @@ import { addressRefusal, hostOf } from '../public-address.js';
 
 type Db = Kysely<Database>;
 
-/** The events a webhook may subscribe to. */
-export const WEBHOOK_EVENTS = [
-  'cohort.completed',
-  'cohort.failed',
-  'batch.completed',
-  'call.reported',
-  'erasure.completed',
-] as const;
-export type WebhookEventType = (typeof WEBHOOK_EVENTS)[number];
+import { WEBHOOK_EVENTS, type WebhookEventType } from '../../domain/webhooks/webhook-events.js';
+
+export { WEBHOOK_EVENTS, type WebhookEventType };
 /** What `POST …/webhooks/{id}/test` sends, whatever the webhook subscribes to. */
 export const TEST_EVENT = 'webhook.test';
 
