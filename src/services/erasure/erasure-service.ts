@@ -283,6 +283,30 @@ export async function requestErasure(
   const now = new Date();
   const erasureId = `er_${randomUUID().replaceAll('-', '')}`;
   const row = await deps.db.transaction().execute(async (trx) => {
+    // The request's row first: a write as the first statement takes SQLite's write lock at once
+    // (waiting its busy timeout), so no other connection can commit between this transaction's
+    // reads and its writes.
+    const request: ErasuresTable = {
+      erasure_id: erasureId,
+      org_id: orgId,
+      workspace_id: workspaceId,
+      status: 'processing',
+      phone_count: phones.length,
+      phone_numbers: JSON.stringify(phones),
+      contacts_removed: 0,
+      calls_removed: 0,
+      call_logs_removed: 0,
+      webhook_deliveries_removed: 0,
+      cohort_file_rows_removed: 0,
+      rejected_file_rows_removed: 0,
+      files_rewritten: 0,
+      files_deleted: 0,
+      error_message: null,
+      requested_by: createdBy(principal),
+      created_at: now.toISOString(),
+      completed_at: null,
+    };
+    await trx.insertInto('erasures').values(request).execute();
     const ofWorkspace = trx
       .selectFrom('cohorts')
       .select(['seq', 'status'])
@@ -297,35 +321,28 @@ export async function requestErasure(
     );
     const calls = await eraseCalls(deps, trx, orgId, workspaceId, phones, now);
     const deliveries = await eraseDeliveries(trx, orgId, workspaceId, phones);
-    const inserted: ErasuresTable = {
-      erasure_id: erasureId,
-      org_id: orgId,
-      workspace_id: workspaceId,
-      status: cohorts.length === 0 ? 'completed' : 'processing',
-      phone_count: phones.length,
-      phone_numbers: cohorts.length === 0 ? null : JSON.stringify(phones),
+    // Without a cohort there are no files to rewrite: the request is complete now.
+    const done = cohorts.length === 0;
+    const counted: ErasuresTable = {
+      ...request,
+      status: done ? 'completed' : 'processing',
+      phone_numbers: done ? null : request.phone_numbers,
       contacts_removed: contacts,
       calls_removed: calls.calls,
       call_logs_removed: calls.logs,
       webhook_deliveries_removed: deliveries,
-      cohort_file_rows_removed: 0,
-      rejected_file_rows_removed: 0,
-      files_rewritten: 0,
-      files_deleted: 0,
-      error_message: null,
-      requested_by: createdBy(principal),
-      created_at: now.toISOString(),
-      completed_at: cohorts.length === 0 ? now.toISOString() : null,
+      completed_at: done ? now.toISOString() : null,
     };
-    await trx.insertInto('erasures').values(inserted).execute();
+    const { erasure_id: _id, ...changes } = counted;
+    await trx.updateTable('erasures').set(changes).where('erasure_id', '=', erasureId).execute();
     for (const part of chunks(cohorts))
       await trx
         .insertInto('erasure_cohorts')
         .values(part.map((c) => ({ erasure_id: erasureId, cohort_seq: Number(c.seq), done: 0, old_keys: null })))
         .execute();
-    if (cohorts.length > 0) await enqueue(trx, 'erase_numbers', { erasureId }, deps.config.jobs.maxAttempts, now);
-    else await announceErasure(deps, trx, inserted);
-    return { row: inserted, pending: cohorts.length };
+    if (done) await announceErasure(deps, trx, counted);
+    else await enqueue(trx, 'erase_numbers', { erasureId }, deps.config.jobs.maxAttempts, now);
+    return { row: counted, pending: cohorts.length };
   });
   deps.notifyWorkers();
   return erasureView(row.row, row.pending);
