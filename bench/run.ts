@@ -7,6 +7,7 @@ import { commit, heading, machine, table, writeReport } from './report.js';
 import { postgresProblem } from './postgres.js';
 import { ROOT } from './roster.js';
 import { concurrentWorkload } from './workloads/concurrent.js';
+import { erasureWorkload } from './workloads/erasure.js';
 import { ingestWorkload } from './workloads/ingest.js';
 import { lookupWorkload } from './workloads/lookup.js';
 import { lookupDuringIngestWorkload } from './workloads/lookup-during-ingest.js';
@@ -23,6 +24,7 @@ const WORKLOADS: Workload[] = [
   lookupWorkload,
   lookupDuringIngestWorkload,
   concurrentWorkload,
+  erasureWorkload,
 ];
 
 const USAGE = `Usage: npm run bench [-- --quick] [-- --only=<workload,…>]

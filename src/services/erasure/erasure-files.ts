@@ -89,30 +89,35 @@ export async function rewriteWithout(
   if (found === 0) return { kind: 'clean' };
 
   const out = new PassThrough();
-  // The encoder takes text: the pass-through hands it on as strings.
-  out.setEncoding('utf8');
-  const encoder = iconv.encodeStream(file.encoding, { addBOM: file.encoding !== 'utf-8' }) as unknown as Transform;
-  // pipeline() passes a destroyed writer's error on, so the put aborts and leaves nothing behind.
-  const encoded = pipeline(out, encoder, () => undefined);
-  const stored = blobs.put(toKey, encoded as unknown as Readable);
+  let source: Readable = out;
+  if (file.encoding !== 'utf-8') {
+    // The encoder takes text: the pass-through hands it on as strings. UTF-8 needs no encoder.
+    out.setEncoding('utf8');
+    const encoder = iconv.encodeStream(file.encoding, {
+      addBOM: file.encoding.startsWith('utf-16'),
+    }) as unknown as Transform;
+    // pipeline() passes a destroyed writer's error on, so the put aborts and leaves nothing behind.
+    source = pipeline(out, encoder, () => undefined) as unknown as Readable;
+  }
+  const stored = blobs.put(toKey, source);
   stored.catch(() => undefined);
-  const line =
+  // One piece of text a parsed batch: the rows kept, as CSV lines ending in CRLF.
+  const lines =
     file.kind === 'rejected'
-      ? (cells: string[]) => `${safeCsvLine(cells)}\r\n`
-      : (cells: string[], delimiter: string) =>
-          `${Papa.unparse([cells], { header: false, delimiter, newline: '\r\n' })}\r\n`;
+      ? (rows: string[][]) => rows.map((cells) => `${safeCsvLine(cells)}\r\n`).join('')
+      : (rows: string[][], delimiter: string) =>
+          rows.length === 0 ? '' : `${Papa.unparse(rows, { header: false, delimiter, newline: '\r\n' })}\r\n`;
   const write = async (text: string) => {
-    if (!out.write(text)) await new Promise((resolve) => out.once('drain', resolve));
+    if (text !== '' && !out.write(text)) await new Promise((resolve) => out.once('drain', resolve));
   };
   let removed = 0;
   try {
     if (file.kind === 'rejected') await write('\ufeff');
     const again = await readAll(blobs, file, maxRowBytes, signal, async (rows, delimiter, header) => {
-      if (header !== undefined) await write(line(header, delimiter));
-      for (const row of rows) {
-        if (rowMatches(row)) removed++;
-        else await write(line(row, delimiter));
-      }
+      if (header !== undefined) await write(lines([header], delimiter));
+      const kept = rows.filter((row) => !rowMatches(row));
+      removed += rows.length - kept.length;
+      await write(lines(kept, delimiter));
     });
     if (again.kind !== 'read') {
       out.destroy();
