@@ -54,6 +54,8 @@ describe('web console in a real browser', { skip: browserSkip() }, () => {
       // The webhook step's receiver listens on 127.0.0.1, which webhooks may only call when allowed.
       ROSTER_URL_SOURCE_ALLOW_HOSTS: '127.0.0.1',
       ROSTER_WEBHOOK_RETRY_BASE_MS: '100',
+      // Jobs, and the sweeps that start retention runs (every 20 polls), without the default waits.
+      ROSTER_JOB_POLL_MS: '100',
     });
     tenant = await seedTenant(t, 'acme');
     await t.app.listen({ port: 0, host: '127.0.0.1' });

@@ -14,8 +14,8 @@ import {
 } from '../helpers/e2e-tenant.js';
 import { spawnServer } from '../helpers/spawn-server.js';
 
-const COHORTS = 6;
-const ROWS = 15_000;
+const COHORTS = 4;
+const ROWS = 10_000;
 const HEADER = 'mobile,name,balance,payment_due,preferred_language';
 const TARGET = '+919876500001';
 const TARGET_DIGITS = '9876500001';
