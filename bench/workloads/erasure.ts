@@ -10,13 +10,11 @@ import { readCsvRecords } from '../../src/services/cohorts/csv-source.js';
 import { numberMatcher, rewriteWithout } from '../../src/services/erasure/erasure-files.js';
 import { LocalBlobStore } from '../../src/storage/blobs/local-blob-store.js';
 import { cohortFile, FIRST_PHONE } from '../data.js';
-import { fmt, verdict } from '../report.js';
+import { fmt } from '../report.js';
 import { median } from '../stats.js';
 import type { BenchContext, Workload } from '../workload.js';
 
 const ROWS = { quick: 50_000, full: 1_000_000 };
-/** Two passes over the file and a write: within three readings of it. */
-const GOAL = 3;
 const KEY = 'cohorts/bench/source.csv';
 const MAX_ROW_BYTES = 16 * 1024 * 1024;
 
@@ -96,14 +94,15 @@ export const erasureWorkload: Workload = {
             roster: `${fmt.seconds(rewrite)} (${fmt.rate(file.rows / rewrite, 'rows')})`,
             baseline: `reading it alone ${fmt.seconds(read)}`,
             ratio: fmt.times(rewrite / read),
-            target: verdict(`≤ ${GOAL}× reading`, rewrite / read <= GOAL),
+            // No issue sets a goal for it: the figures are kept to see it move.
+            target: '—',
           },
           {
             workload: `erasure: the same file, without the number, read through`,
             roster: `${fmt.seconds(scan)} (${fmt.rate(file.rows / scan, 'rows')})`,
             baseline: `reading it alone ${fmt.seconds(read)}`,
             ratio: fmt.times(scan / read),
-            target: verdict('≤ 1.5× reading', scan / read <= 1.5),
+            target: '—',
           },
         ],
         data: {

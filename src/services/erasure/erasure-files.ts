@@ -15,8 +15,9 @@ import { type FileEncoding, readCsvRecords } from '../cohorts/csv-source.js';
 /** Answers whether a cell holds one of the numbers. */
 export type NumberMatcher = (cell: string) => boolean;
 
-// A cell of printable ASCII can only be one of the numbers when its digits end with that
-// number's national digits: the cheap test that spares libphonenumber almost every cell.
+// A cell of printable ASCII can only be one of the numbers when its digits hold that number's
+// national digits (an extension or words may follow them, which libphonenumber reads past): the
+// cheap test that spares libphonenumber almost every cell.
 const NON_DIGIT = /\D/g;
 const BEYOND_PRINTABLE_ASCII = /[^ -~\t\r\n]/;
 
@@ -42,7 +43,7 @@ export function numberMatcher(phones: readonly string[], country: string | undef
     if (cell.length < shortest) return false;
     if (!BEYOND_PRINTABLE_ASCII.test(cell)) {
       const digits = cell.replace(NON_DIGIT, '');
-      if (!national.some((n) => digits.endsWith(n))) return false;
+      if (!national.some((n) => digits.includes(n))) return false;
     }
     // A rejection file writes `'+1…` for `+1…`: both are read.
     return isOne(cell) || (cell.startsWith("'") && isOne(cell.slice(1)));
