@@ -53,14 +53,13 @@ function windowOf(row: {
   };
 }
 
-/**
- * Leases up to `max` calls that are due now: batch running, next attempt reached (or an earlier
- * lease expired), and the contact's local time inside the batch's calling window on an allowed
- * day. Calls found outside their window are moved to their next opening instead. One transaction;
- * PostgreSQL skips rows another lease holds, so concurrent dialers never get the same call.
- */
 /** Completes the batch once none of its calls is left to make, and announces it in the same transaction. */
-async function completeIfDone(deps: BatchDeps, trx: Kysely<Database>, batchId: string, now: Date): Promise<void> {
+export async function completeIfDone(
+  deps: Pick<BatchDeps, 'config'>,
+  trx: Kysely<Database>,
+  batchId: string,
+  now: Date,
+): Promise<void> {
   if (!(await completeBatchIfDone(trx, batchId, now.toISOString()))) return;
   const batch = await findBatch(trx, batchId);
   if (batch)
@@ -72,6 +71,12 @@ async function completeIfDone(deps: BatchDeps, trx: Kysely<Database>, batchId: s
     );
 }
 
+/**
+ * Leases up to `max` calls that are due now: batch running, next attempt reached (or an earlier
+ * lease expired), and the contact's local time inside the batch's calling window on an allowed
+ * day. Calls found outside their window are moved to their next opening instead. One transaction;
+ * PostgreSQL skips rows another lease holds, so concurrent dialers never get the same call.
+ */
 export async function leaseCalls(
   deps: BatchDeps,
   principal: Principal,

@@ -10,11 +10,10 @@ import { isSupportedPhoneCountry, normalisePhone } from '../../domain/ingest/pho
 import type { Principal } from '../../domain/tenancy/principal.js';
 import { AppError } from '../../errors.js';
 import { enqueue } from '../../queue/runner.js';
-import { completeBatchIfDone, findBatch } from '../../storage/repositories/batches-repository.js';
 import type { PageRequest } from '../../storage/repositories/paging.js';
 import { findWorkspace } from '../../storage/repositories/workspaces-repository.js';
 import type { Database, ErasuresTable } from '../../storage/schema.js';
-import { batchSummary } from '../batches/batch-service.js';
+import { completeIfDone } from '../batches/dialer-service.js';
 import type { CohortDeps } from '../cohorts/cohort-deps.js';
 import { createdBy } from '../cohorts/cohort-service.js';
 import { announce } from '../webhooks/webhook-service.js';
@@ -216,16 +215,7 @@ async function eraseCalls(
       .set((eb) => ({ total_calls: eb('total_calls', '-', n), updated_at: nowIso }))
       .where('batch_id', '=', batchId)
       .execute();
-    if (await completeBatchIfDone(trx, batchId, nowIso)) {
-      const batch = await findBatch(trx, batchId);
-      if (batch)
-        await announce(
-          trx,
-          { orgId, workspaceId, type: 'batch.completed', data: batchSummary(batch) },
-          deps.config.jobs.maxAttempts,
-          now,
-        );
-    }
+    await completeIfDone(deps, trx, batchId, now);
   }
   return { calls, logs };
 }
